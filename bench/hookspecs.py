@@ -1,0 +1,78 @@
+"""The five hooks a plugin may implement, one per kind of plugin.
+
+Each hook is called once, when the plugin manager collects the registry at start-up, takes
+no arguments and returns a list of spec records (see `bench.specs`). A plugin module
+implements any subset:
+
+    from bench import hookimpl
+    from bench.specs import MetricSpec
+
+    @hookimpl
+    def bench_metrics():
+        return [MetricSpec("max-error", "largest absolute error", max_error, higher_is_better=False)]
+
+and registers itself in its `pyproject.toml`:
+
+    [project.entry-points.bench]
+    my_plugin = "my_package.my_module"
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from bench.specs import FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
+
+PROJECT = "bench"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def bench_sources() -> list[SourceSpec]:
+    """Data sources this plugin offers.
+
+    Called once at start-up. Returns SourceSpec records; `load(options)` is called when a run
+    or `bench validate` uses the source and must return a Catalog without decoding audio.
+    Example: `return [SourceSpec("folder", "your clips + a CSV", load_folder)]`.
+    """
+
+
+@hookspec
+def bench_features() -> list[FeatureSpec]:
+    """Feature transforms this plugin offers.
+
+    Called once at start-up. Returns FeatureSpec records; `compute(window, profile)` is called
+    once per stereo window (shape (2, samples)) and its output is cached on disk.
+    Example: `return [FeatureSpec("mel", "mid/side log-mel", "1", mel, mel_shape)]`.
+    """
+
+
+@hookspec
+def bench_models() -> list[ModelSpec]:
+    """Models this plugin offers.
+
+    Called once at start-up. Returns ModelSpec records; `build(input_shape, profile)` is
+    called once per trial, inside the trial's process, after the random seed is set.
+    Example: `return [ModelSpec("crnn", "conv + GRU on mel", "mel", build_crnn)]`.
+    """
+
+
+@hookspec
+def bench_metrics() -> list[MetricSpec]:
+    """Metrics this plugin offers.
+
+    Called once at start-up. Returns MetricSpec records; `compute(y_true, y_pred)` is called
+    on window-level and on song-level predictions of every trial.
+    Example: `return [MetricSpec("mae", "mean absolute error", mae, higher_is_better=False)]`.
+    """
+
+
+@hookspec
+def bench_splits() -> list[SplitSpec]:
+    """Train/test splits this plugin offers.
+
+    Called once at start-up. Returns SplitSpec records; `make(windows, seed, folds,
+    test_fraction)` is called once per (split, seed) and returns the folds.
+    Example: `return [SplitSpec("song", "no song on both sides", song_split)]`.
+    """

@@ -1,0 +1,205 @@
+"""Leaderboards built from a run's records alone: scores, costs and the leak report.
+
+Each board is a plain `Board` (title, columns, rows, highlighted cells, notes) rendered to the
+terminal with rich or to markdown, so `bench leaderboard` and docs/results.md show the same
+numbers. Every title names the source, the seed count (and folds), the profile and backend.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.results import RunStore
+from bench.stats import Cell, summarize
+
+PRIMARY = "r2"
+SPLIT_ORDER = {"song": 0, "artist": 1, "fma-official": 2, "window": 9}
+
+
+@dataclass
+class Board:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    highlight: set[tuple[int, int]] = field(default_factory=set)  # (row, column) of best values
+    baseline_rows: set[int] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def pm(cell: Cell, name: str, digits: int = 3) -> str:
+    mean, std = cell.mean.get(name), cell.std.get(name)
+    if mean is None or not math.isfinite(mean):
+        return "–"
+    return f"{mean:.{digits}f} ± {fmt(std, digits)}" if std is not None and math.isfinite(std) else fmt(mean, digits)
+
+
+def _split_label(cell: Cell) -> str:
+    return f"{cell.split} (leaky)" if cell.leaky else cell.split
+
+
+def _order(cells: list[Cell]) -> list[Cell]:
+    return sorted(cells, key=lambda c: (SPLIT_ORDER.get(c.split, 5), c.split, not c.baseline, -_score(c)))
+
+
+def _score(cell: Cell) -> float:
+    value = cell.mean.get(f"song.{PRIMARY}", float("nan"))
+    return value if math.isfinite(value) else -math.inf
+
+
+def _versus(cell: Cell, baseline: str) -> str:
+    for paired in cell.paired:
+        if paired.baseline == baseline:
+            mark = {"better": "✓ better", "worse": "✗ worse", "tie": "~ tie"}[paired.verdict]
+            return f"{paired.difference:+.3f} [{fmt(paired.low)}, {fmt(paired.high)}] {mark}"
+    return "–"
+
+
+def _highlight_best(board: Board, cells: list[Cell], columns: dict[int, tuple[str, bool]]) -> None:
+    """Mark the best value of each scored column within each split."""
+    for split in {c.split for c in cells}:
+        rows = [i for i, c in enumerate(cells) if c.split == split and c.records]
+        for column, (name, higher) in columns.items():
+            values = [(cells[i].mean.get(name, cells[i].cost.get(name, float("nan"))), i) for i in rows]
+            values = [(v, i) for v, i in values if math.isfinite(v)]
+            if values:
+                best = max(values) if higher else min(values)
+                board.highlight.add((best[1], column))
+
+
+def context(info: dict, cells: list[Cell]) -> str:
+    """The facts every number needs: source, seeds, folds, profile, backend."""
+    config, source = info["config"], info.get("source", {})
+    seeds = f"{config['seeds']} seed{'s' if config['seeds'] != 1 else ''}"
+    folds = f" × {config['folds']} folds" if config.get("folds") else ""
+    data = f"{source.get('description') or config['source']} ({source.get('tracks', '?')} songs, {source.get('windows', '?')} windows)"
+    return f"{data}; {seeds}{folds}; profile {info['profile']['name']}; backend {info.get('backend', '?')}"
+
+
+def score_board(cells: list[Cell], target: str, info: dict) -> Board:
+    cells = _order([c for c in cells if c.target == target])
+    baselines = sorted({c.model for c in cells if c.baseline})
+    columns = ["model", "feature", "split", "runs", "song R²", "song R² 95% CI"]
+    columns += [f"Δ R² vs {b}" for b in baselines] + ["song MAE", "song r", "window R²"]
+    board = Board(f"{target}: song-level scores — {context(info, cells)}", columns)
+    for i, cell in enumerate(cells):
+        failed = f" ({len(cell.failed)} failed)" if cell.failed else ""
+        board.rows.append(
+            [cell.model, cell.feature, _split_label(cell), f"{cell.runs}{failed}", pm(cell, "song.r2"),
+             f"[{fmt(cell.interval[0])}, {fmt(cell.interval[1])}]"]
+            + [("baseline" if cell.model == b else _versus(cell, b)) for b in baselines]
+            + [pm(cell, "song.mae"), pm(cell, "song.pearson"), pm(cell, "window.r2")]
+        )
+        if cell.baseline:
+            board.baseline_rows.add(i)
+    n = len(columns)
+    _highlight_best(board, cells, {4: ("song.r2", True), n - 3: ("song.mae", False), n - 2: ("song.pearson", True), n - 1: ("window.r2", True)})
+    board.notes.append(
+        "Mean ± std over seeds/folds; the 95% CI bootstraps songs pooled over seeds. Δ is the paired difference "
+        "in song R² with a baseline on the same songs and seeds: ✓ means the whole interval is above zero."
+    )
+    if any(c.leaky for c in cells):
+        board.notes.append("Rows marked (leaky) put windows of one song in train and test: their scores are optimistic.")
+    return board
+
+
+def cost_board(cells: list[Cell], target: str, info: dict) -> Board:
+    cells = _order([c for c in cells if c.target == target])
+    columns = ["model", "feature", "split", "train s", "s / epoch", "feature s", "predict win/s", "peak MiB", "params"]
+    board = Board(f"{target}: cost per trial (mean over runs) — {context(info, cells)}", columns)
+    for i, cell in enumerate(cells):
+        c = cell.cost
+        board.rows.append(
+            [cell.model, cell.feature, _split_label(cell), fmt(c.get("train_s"), 2), fmt(c.get("epoch_s"), 2),
+             fmt(c.get("feature_s"), 2), fmt(c.get("predict_windows_per_s"), 0), fmt(c.get("peak_rss_mb"), 0),
+             fmt(c.get("params"), 0)]
+        )
+        if cell.baseline:
+            board.baseline_rows.add(i)
+    _highlight_best(board, cells, {3: ("train_s", False), 7: ("peak_rss_mb", False)})
+    board.notes.append("feature s: time this run spent computing the model's feature (0 when the cache was warm).")
+    return board
+
+
+def leak_board(cells: list[Cell], target: str, info: dict) -> Board | None:
+    """Per model, the song-level R² under each split side by side, and the window-minus-grouped gap."""
+    cells = [c for c in cells if c.target == target and c.records]
+    splits = sorted({c.split for c in cells}, key=lambda s: SPLIT_ORDER.get(s, 5))
+    if "window" not in splits or len(splits) < 2:
+        return None
+    grouped = [s for s in splits if s != "window"]
+    columns = ["model", "feature"] + [f"{s} R²" for s in splits] + [f"gap window − {s}" for s in grouped]
+    board = Board(f"{target}: leak report (song-level R²) — {context(info, cells)}", columns)
+    by = {(c.model, c.feature, c.split): c for c in cells}
+    for model, feature in sorted({(c.model, c.feature) for c in cells}):
+        row = [model, feature] + [pm(by[(model, feature, s)], "song.r2") if (model, feature, s) in by else "–" for s in splits]
+        window = by.get((model, feature, "window"))
+        for s in grouped:
+            other = by.get((model, feature, s))
+            gap = window.mean["song.r2"] - other.mean["song.r2"] if window and other else float("nan")
+            row.append(f"{gap:+.3f}" if math.isfinite(gap) else "–")
+        board.rows.append(row)
+    board.notes.append(
+        "The gap is how much the window split flatters a model: a large positive gap means it scores by recognising "
+        "songs (or artists) it has already heard, not by hearing danceability; trust the grouped splits."
+    )
+    return board
+
+
+def boards(store: RunStore) -> list[Board]:
+    """Every board of a run, target by target."""
+    from bench.registry import load_registry
+
+    info = store.info()
+    records = store.records()
+    metrics = {name: spec.compute for name, spec in load_registry(info["config"].get("plugins", [])).metrics.items()}
+    cells = summarize(records, metrics, PRIMARY)
+    result = []
+    for target in sorted({c.target for c in cells}):
+        result += [score_board(cells, target, info), cost_board(cells, target, info)]
+        leak = leak_board(cells, target, info)
+        if leak:
+            result.append(leak)
+    return result
+
+
+def render_rich(board: Board, console: Console) -> None:
+    table = Table(title=board.title, title_justify="left", header_style="bold", show_lines=False)
+    for column in board.columns:
+        table.add_column(column, overflow="fold")
+    for i, row in enumerate(board.rows):
+        cells = [f"[bold green]{v}[/]" if (i, j) in board.highlight else v for j, v in enumerate(row)]
+        table.add_row(*cells, style="dim" if i in board.baseline_rows else None)
+    console.print(table)
+    for note in board.notes:
+        console.print(f"[italic]{note}[/]")
+    console.print()
+
+
+def render_markdown(board: Board) -> str:
+    lines = [f"### {board.title}", "", "| " + " | ".join(board.columns) + " |", "|" + "---|" * len(board.columns)]
+    for i, row in enumerate(board.rows):
+        cells = [f"**{v}**" if (i, j) in board.highlight else v for j, v in enumerate(row)]
+        if i in board.baseline_rows:
+            cells[0] = f"_{cells[0]}_"
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines.append("")
+    lines += [f"_{note}_" for note in board.notes]
+    return "\n".join(lines) + "\n"
+
+
+def run_summary(info: dict) -> str:
+    """One line about the run: status, trials, failures, problems, wall time."""
+    problems = info.get("problems", [])
+    return (f"Run {info['run_id']}: {info.get('status')}, {info.get('trials', '?')} trials, "
+            f"{info.get('failed_trials', 0)} failed, {len(problems)} input problem(s), "
+            f"{info.get('wall_s', float('nan')):.0f} s wall time")

@@ -1,0 +1,175 @@
+"""Plans the grid of trials, prepares the features, runs what is missing, records the run.
+
+    source -> catalog -> features (cached) -> trials (isolated) -> records in results/<run-id>/
+
+The runner renders nothing but progress; leaderboards read the records afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bench.cache import FeatureCache, default_cache_dir
+from bench.dataset import build_dataset
+from bench.executors import make_executor
+from bench.measure import git_commit, keras_backend, machine, package_versions
+from bench.profiles import Profile, get_profile
+from bench.registry import PluginError, Registry, load_registry
+from bench.results import RunStore, default_results_dir, new_run_id, write_json
+from bench.trial import AGGREGATIONS, TrialSpec, now
+
+
+@dataclass
+class RunConfig:
+    """Everything `bench run` was asked to do; stored in run.json so a run can resume."""
+
+    source: str = "synthetic"
+    source_options: dict = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)  # glob patterns; empty = every model
+    splits: list[str] = field(default_factory=lambda: ["window", "song"])
+    seeds: int = 3
+    folds: int | None = None
+    targets: list[str] = field(default_factory=lambda: ["danceability"])
+    profile: str = "quick"
+    overrides: dict = field(default_factory=dict)  # profile fields changed on the command line
+    plugins: list[str] = field(default_factory=list)
+    jobs: int = 0  # 0 = one per CPU
+    executor: str = "process"
+    address: str | None = None
+    short_policy: str = "pad"
+    aggregate: str = "mean"
+    save_models: bool = False
+    cache_dir: str = ""
+    results_dir: str = ""
+
+    def resolved_profile(self) -> Profile:
+        return get_profile(self.profile).replace(**self.overrides)
+
+    def job_count(self) -> int:
+        return self.jobs or os.cpu_count() or 1
+
+
+def plan(registry: Registry, config: RunConfig, run_dir: Path) -> list[TrialSpec]:
+    """Every trial of the grid, baselines first (they are quick and anchor the leaderboard)."""
+    profile = config.resolved_profile()
+    models = registry.select("model", config.models)
+    models.sort(key=lambda name: (not registry.models[name].baseline, name))
+    splits = registry.select("split", config.splits)
+    folds = range(config.folds) if config.folds else [0]
+    threads = max(1, (os.cpu_count() or 1) // config.job_count())
+    return [
+        TrialSpec(
+            run_dir=str(run_dir), source=config.source, feature=registry.models[model].feature, model=model,
+            split=split, seed=seed, target=target, profile=profile.to_dict(), fold=fold, folds=config.folds,
+            plugins=tuple(config.plugins), aggregate=config.aggregate, threads=threads, save_model=config.save_models,
+        )
+        for target, model, split, seed, fold in itertools.product(config.targets, models, splits, range(config.seeds), folds)
+    ]
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"), console=console, transient=False,
+    )
+
+
+def _validate(registry: Registry, config: RunConfig) -> None:
+    registry.get("source", config.source)
+    registry.select("model", config.models)
+    registry.select("split", config.splits)
+    if config.aggregate not in AGGREGATIONS:
+        raise ValueError(f"--aggregate must be one of {list(AGGREGATIONS)}. Received: {config.aggregate!r}")
+    if config.seeds < 1:
+        raise ValueError(f"--seeds must be at least 1. Received: {config.seeds}")
+    if config.folds is not None and config.folds < 2:
+        raise ValueError(f"--folds must be at least 2. Received: {config.folds}")
+
+
+def start_run(config: RunConfig, registry: Registry, run_id: str | None = None) -> RunStore:
+    """A new run folder with its run.json."""
+    store = RunStore(Path(config.results_dir or default_results_dir()) / (run_id or new_run_id()))
+    store.dir.mkdir(parents=True, exist_ok=False)
+    store.write_info({
+        "run_id": store.id, "status": "running", "started": now(), "config": asdict(config),
+        "profile": config.resolved_profile().to_dict(), "backend": keras_backend(), "versions": package_versions(),
+        "git_commit": git_commit(Path(__file__).parent), "machine": machine(),
+        "plugins": [asdict(p) for p in registry.plugins],
+    })
+    return store
+
+
+def execute_run(store: RunStore, config: RunConfig, registry: Registry, console: Console) -> RunStore:
+    """Prepare features and run every trial of the grid that has no record yet."""
+    started = time.perf_counter()
+    profile = config.resolved_profile()
+    executor = make_executor(config.executor, config.job_count(), config.address)
+    executor.warm_up()
+    cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
+    source = registry.get("source", config.source)
+    console.print(f"[bold]Loading source[/] {config.source} …")
+    catalog = source.load({**config.source_options, "profile": profile, "cache_dir": cache.root})
+    missing = [t for t in config.targets if t not in catalog.targets]
+    if missing:
+        raise PluginError(f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}.")
+    features = [registry.get("feature", n) for n in sorted({registry.models[m].feature for m in registry.select("model", config.models)})]
+    with _progress(console) as progress:
+        task = progress.add_task("Features", total=len(catalog.tracks), status=", ".join(f.name for f in features))
+        dataset = build_dataset(catalog, features, profile, cache, config.short_policy, config.job_count(),
+                                on_track_done=lambda: progress.advance(task))
+    problems = catalog.problems + dataset.problems
+    for problem in problems:
+        console.print(f"[yellow]{problem.action}:[/] {problem.where}: {problem.what}")
+    write_json(store.dir / "dataset.json", dataset.to_json())
+    store.update_info(
+        source={"name": config.source, "description": catalog.description, "tracks": len(dataset.tracks),
+                "windows": len(dataset.window_track), "groups": len({t.group for t in dataset.tracks})},
+        targets={n: asdict(catalog.targets[n]) for n in config.targets},
+        problems=[asdict(p) for p in problems], feature_seconds=dataset.feature_seconds,
+    )
+    if len(dataset.tracks) < 2:
+        raise ValueError(f"only {len(dataset.tracks)} usable track(s) in source {config.source!r}: nothing to split")
+    specs = plan(registry, config, store.dir)
+    todo = [s for s in specs if store.read_record(s.id) is None]
+    console.print(f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded), "
+                  f"{config.job_count()} at a time, executor {executor.name}, profile {profile.name}")
+    failures = 0
+    with _progress(console) as progress:
+        task = progress.add_task("Trials", total=len(todo), status="")
+
+        def on_record(record: dict) -> None:
+            nonlocal failures
+            failures += record["status"] != "ok"
+            progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
+            if record["status"] != "ok":
+                progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
+
+        executor.run(todo, on_record)
+    store.update_info(status="complete", finished=now(), wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
+                      trials=len(specs), failed_trials=failures)
+    return store
+
+
+def run(config: RunConfig, console: Console, resume: str | None = None) -> RunStore:
+    """Start (or resume) a run and return its store."""
+    if resume:
+        from bench.results import find_run
+
+        store = find_run(Path(config.results_dir or default_results_dir()), resume)
+        saved = store.info()["config"]
+        config = RunConfig(**{**saved, "jobs": config.jobs or saved["jobs"]})
+        registry = load_registry(config.plugins)
+        store.update_info(status="running", resumed=now())
+    else:
+        registry = load_registry(config.plugins)
+        _validate(registry, config)
+        store = start_run(config, registry)
+    console.print(f"Run [bold]{store.id}[/] → {store.dir}")
+    return execute_run(store, config, registry, console)

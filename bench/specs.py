@@ -1,0 +1,147 @@
+"""The records plugins hand to the harness: one frozen dataclass per kind of plugin.
+
+Each record names a thing (unique across all plugins of its kind), says in one line what it
+is, and carries the callables the runner needs. Plugins return lists of these from the hooks
+in `bench.hookspecs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.profiles import Profile
+
+# ---------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class Track:
+    """One song: where its audio is, who made it (the group splits respect), and its labels."""
+
+    id: str
+    group: str
+    path: Path
+    labels: dict[str, float]
+    official_split: str | None = None  # a dataset's own split ("training"/"validation"/"test")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A label column: its name and the range used to scale it into the sigmoid's 0..1."""
+
+    name: str
+    low: float = 0.0
+    high: float = 1.0
+
+    def scale(self, values: np.ndarray) -> np.ndarray:
+        return (np.asarray(values, dtype=np.float64) - self.low) / (self.high - self.low)
+
+    def unscale(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype=np.float64) * (self.high - self.low) + self.low
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input, found while reading a source or decoding a file."""
+
+    where: str  # a file path or "labels.csv row 12"
+    what: str  # one line: what is wrong
+    action: str = "skipped"  # what the harness did about it: "skipped", "padded", "kept", "fatal"
+
+
+@dataclass
+class Catalog:
+    """What a source yields: tracks (audio not yet decoded), the targets it offers, problems."""
+
+    tracks: list[Track]
+    targets: dict[str, Target]
+    problems: list[Problem] = field(default_factory=list)
+    description: str = ""
+
+
+# ---------------------------------------------------------------------------- specs
+@dataclass(frozen=True)
+class SourceSpec:
+    """A data source. `load(options)` returns a Catalog; options are the CLI's source flags
+    (for example `songs`, `seconds`, `audio_dir`, `labels`, `cache_dir`, `seed`, `profile`)."""
+
+    name: str
+    description: str
+    load: Callable[[dict[str, Any]], Catalog]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A feature transform from one stereo window (2, samples) at profile.sample_rate to a
+    float32 array of `shape(profile)`. Bump `version` whenever the output would change."""
+
+    name: str
+    description: str
+    version: str
+    compute: Callable[[np.ndarray, Profile], np.ndarray]
+    shape: Callable[[Profile], tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model. `build(input_shape, profile)` returns an uncompiled keras.Model with a sigmoid
+    output when framework is "keras", or a scikit-learn regressor (fed flattened features)
+    when framework is "sklearn". Baselines are drawn as reference rows on leaderboards."""
+
+    name: str
+    description: str
+    feature: str
+    build: Callable[[tuple[int, ...], Profile], Any]
+    framework: str = "keras"
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A score of predictions against truth, both 1-D arrays in the target's own units."""
+
+    name: str
+    description: str
+    compute: Callable[[np.ndarray, np.ndarray], float]
+    higher_is_better: bool
+
+
+@dataclass(frozen=True)
+class WindowTable:
+    """Per-window facts a split may group by (arrays of equal length, one entry per window)."""
+
+    track: np.ndarray
+    group: np.ndarray
+    official_split: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.track)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Window indices for training and testing. Validation (for early stopping) is carved from
+    train by the split's own rule unless the split brings its own (an official one)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    validation: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """A way to split windows. `make(windows, seed, folds, test_fraction)` returns the folds:
+    one Fold for a hold-out split (folds is None), `folds` Folds for cross-validation.
+    `leaky` says whether windows of one song may sit on both sides."""
+
+    name: str
+    description: str
+    make: Callable[[WindowTable, int, int | None, float], Sequence[Fold]]
+    leaky: bool = False
+
+
+Spec = SourceSpec | FeatureSpec | ModelSpec | MetricSpec | SplitSpec
+SpecList = Iterable[Spec]

@@ -1,0 +1,99 @@
+"""Keras training and prediction, fed batch by batch from the feature files on disk.
+
+Imported only inside trial processes (it imports keras, about 4.5 s with TensorFlow); the
+process executor preloads it once in its fork server so each trial's process starts warm.
+Backend-neutral: only `keras` APIs, so KERAS_BACKEND=jax or torch work unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import keras
+import numpy as np
+
+from bench.profiles import Profile
+from bench.reader import FeatureReader
+
+
+def limit_threads(threads: int) -> None:
+    """Cap the framework's CPU threads for this process (call before the first operation),
+    so parallel trials share the cores instead of fighting over them."""
+    value = str(max(1, threads))
+    for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = value
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1" if threads <= 2 else "2"
+    os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={value}")
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+
+
+class WindowBatches(keras.utils.PyDataset):
+    """Batches of (features, scaled labels) read from disk; reshuffled every epoch."""
+
+    def __init__(self, reader: FeatureReader, indices: np.ndarray, labels: np.ndarray | None, batch_size: int, seed: int | None = None):
+        super().__init__()
+        self.reader, self.indices, self.labels, self.batch_size = reader, np.asarray(indices), labels, batch_size
+        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.order = np.arange(len(self.indices))
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return -(-len(self.indices) // self.batch_size)
+
+    def __getitem__(self, batch: int):
+        rows = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        x = self.reader.read(self.indices[rows])
+        if self.labels is None:
+            return (x,)
+        return x, self.labels[rows].astype(np.float32).reshape(-1, 1)
+
+    def on_epoch_end(self) -> None:
+        if self.rng is not None:
+            self.rng.shuffle(self.order)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._started)
+
+
+def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
+    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+    losses = {"mae": "mean_absolute_error", "mse": "mean_squared_error"}
+    if profile.optimizer not in optimizers or profile.loss not in losses:
+        raise ValueError(
+            f"optimizer must be one of {list(optimizers)} and loss one of {list(losses)}. "
+            f"Received: optimizer={profile.optimizer!r}, loss={profile.loss!r}"
+        )
+    model.compile(optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate), loss=losses[profile.loss])
+    return model
+
+
+def fit(model: keras.Model, profile: Profile, train: WindowBatches, validation: WindowBatches | None) -> dict:
+    """Train with early stopping on validation loss; returns history and epoch timings."""
+    timer = EpochTimer()
+    monitor = "val_loss" if validation is not None else "loss"
+    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=profile.patience, restore_best_weights=True)
+    history = model.fit(train, validation_data=validation, epochs=profile.epochs, callbacks=[timer, stop], verbose=0)
+    return {
+        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+        "epoch_seconds": timer.seconds,
+        "best_epoch": int(np.argmin(history.history[monitor])) + 1,
+    }
+
+
+def predict(model: keras.Model, batches: WindowBatches) -> np.ndarray:
+    return np.asarray(model.predict(batches, verbose=0), dtype=np.float64).reshape(-1)

@@ -1,0 +1,27 @@
+"""`wav`: the mid/side waveform of a window, resampled to profile.wav_rate, channels last."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+
+from bench.audio import mid_side
+from bench.profiles import Profile
+from plugins.features.normalize import normalize
+
+NAME = "wav"
+VERSION = "1"
+DESCRIPTION = "mid/side waveform (2 channels) at the profile's wav_rate"
+
+
+def shape(profile: Profile) -> tuple[int, int]:
+    return (int(round(profile.window_seconds * profile.wav_rate)), 2)
+
+
+def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
+    """(2, samples) stereo at profile.sample_rate -> (samples', 2) normalised mid/side."""
+    ms = mid_side(window)
+    if profile.wav_rate != profile.sample_rate:
+        ms = librosa.resample(ms, orig_sr=profile.sample_rate, target_sr=profile.wav_rate, res_type="soxr_hq", axis=-1)
+    ms = librosa.util.fix_length(ms, size=shape(profile)[0], axis=-1)
+    return normalize(ms.T, profile.normalization)

@@ -1,0 +1,45 @@
+"""`synthetic`: the built-in offline corpus, rendered to real audio files once and then read
+back through the same decoding path as real music (see `plugins.sources.synth`)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from bench.cache import digest
+from bench.specs import Catalog, Target, Track
+from plugins.sources import synth
+
+NAME = "synthetic"
+DESCRIPTION = "built-in synthetic songs (drums, bass, chords) with documented danceability/energy/tempo labels"
+RENDER_VERSION = "1"  # bump when synth.py renders different audio
+TARGETS = {
+    "danceability": Target("danceability", 0.0, 1.0),
+    "energy": Target("energy", 0.0, 1.0),
+    "tempo": Target("tempo", 60.0, 200.0),
+}
+
+
+def corpus_folder(cache_dir: Path, songs: int, seconds: float, seed: int) -> Path:
+    """Where a corpus of these parameters lives; rendered there on first use."""
+    key = digest({"songs": songs, "seconds": seconds, "seed": seed, "version": RENDER_VERSION})
+    return Path(cache_dir) / "synthetic" / f"{songs}x{seconds:g}s-seed{seed}-{key[:8]}"
+
+
+def load(options: dict[str, Any]) -> Catalog:
+    profile = options["profile"]
+    songs = int(options.get("songs") or profile.synthetic_songs)
+    seconds = float(options.get("seconds") or profile.synthetic_seconds)
+    seed = int(options.get("corpus_seed") or 0)
+    folder = corpus_folder(options["cache_dir"], songs, seconds, seed)
+    labels = folder / "labels.csv"
+    if not labels.exists():  # labels.csv is written last, so its presence means complete
+        synth.render_corpus(folder, songs, seconds, seed)
+    with open(labels, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    tracks = [
+        Track(row["track_id"], row["artist"], folder / row["file"], {name: float(row[name]) for name in TARGETS})
+        for row in rows
+    ]
+    return Catalog(tracks, dict(TARGETS), description=f"synthetic: {songs} songs x {seconds:g} s, corpus seed {seed}")
