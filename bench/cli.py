@@ -6,6 +6,7 @@ Errors print as one line saying what went wrong and where; `--verbose` adds the 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -169,6 +170,7 @@ COMMANDS = {"run": cmd_run, "leaderboard": cmd_leaderboard, "plugins": cmd_plugi
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -13,10 +13,10 @@ from plugins.models import baselines
 
 # module -> (name, feature, description); kept here so registering needs no keras import
 CNNS = {
-    "cnn_1dwav": ("1dwav", "wav", "paper 1DWav: parallel mid/side Conv1D branches on the waveform"),
-    "cnn_2dwav": ("2dwav", "wav", "paper 2DWav: the waveform cut into 100 stacked slices, parallel Conv2D branches"),
-    "cnn_2dspec": ("2dspec", "mel", "paper 2DSpec: Conv2D stack on the mid/side mel spectrogram"),
-    "cnn_3dspec": ("3dspec", "mel", "paper 3DSpec: the spectrogram cut into 38 time slices, Conv3D stack"),
+    "cnn_1dwav": ("1dwav", "wav", "parallel mid/side 1D CNNs on the raw waveform (2 x Conv1D, kernel 100)"),
+    "cnn_2dwav": ("2dwav", "wav", "parallel mid/side 2D CNNs on the waveform cut into stacked slices"),
+    "cnn_2dspec": ("2dspec", "mel", "2D CNN on the mid/side mel spectrogram (7 x Conv2D (3, 4), 2 pools)"),
+    "cnn_3dspec": ("3dspec", "mel", "3D CNN on the mid/side mel spectrogram cut into stacked time slices"),
 }
 
 

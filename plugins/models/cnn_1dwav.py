@@ -10,11 +10,9 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import ChannelSelect, check_stereo_input
+from plugins.models.layers import BN_MOMENTUM, ChannelSelect, check_stereo_input
 
 NAME = "1dwav"
-FEATURE = "wav"
-DESCRIPTION = "parallel mid/side 1D CNNs on the raw waveform (2 x Conv1D, kernel 100)"
 
 
 def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
@@ -65,4 +63,4 @@ def _conv_block(x, name: str, profile: Profile, strides: int):
         name=f"{name}_conv",
     )(x)
     x = layers.MaxPooling1D(2, padding="same", name=f"{name}_pool")(x)
-    return layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)

@@ -13,11 +13,9 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import AxisMean, check_stereo_input
+from plugins.models.layers import BN_MOMENTUM, AxisMean, check_stereo_input
 
 NAME = "2dspec"
-FEATURE = "mel"
-DESCRIPTION = "2D CNN on the mid/side mel spectrogram (7 x Conv2D (3, 4), 2 pools)"
 
 KERNEL = (3, 4)  # (mel bands, frames), from the paper
 
@@ -67,4 +65,4 @@ def _conv(x, filters: int, name: str):
         kernel_initializer="he_normal",
         name=name,
     )(x)
-    return layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)

@@ -13,11 +13,9 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import ChannelSelect, StackSlices, check_stereo_input
+from plugins.models.layers import BN_MOMENTUM, ChannelSelect, StackSlices, check_stereo_input
 
 NAME = "2dwav"
-FEATURE = "wav"
-DESCRIPTION = "parallel mid/side 2D CNNs on the waveform cut into stacked slices"
 
 KERNEL = (45, 10)  # (slices, samples), from the paper
 POOL = (3, 2)
@@ -72,4 +70,4 @@ def _conv_block(x, name: str, profile: Profile, strides: tuple[int, int]):
         name=f"{name}_conv",
     )(x)
     x = layers.MaxPooling2D(POOL, padding="same", name=f"{name}_pool")(x)
-    return layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)

@@ -14,11 +14,9 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import AxisMean, StackSlices, check_stereo_input
+from plugins.models.layers import BN_MOMENTUM, AxisMean, StackSlices, check_stereo_input
 
 NAME = "3dspec"
-FEATURE = "mel"
-DESCRIPTION = "3D CNN on the mid/side mel spectrogram cut into stacked time slices"
 
 
 def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
@@ -70,4 +68,4 @@ def _conv(x, filters: int, kernel: tuple[int, int, int], name: str):
         kernel_initializer="he_normal",
         name=name,
     )(x)
-    return layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)

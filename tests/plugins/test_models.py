@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bench.profiles import PAPER, QUICK, Profile
-from plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
+from plugins.features import mel, wav
+from plugins.models import CNNS, cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
 from plugins.models.layers import AxisMean, ChannelSelect, StackSlices
 
 MODULES = [cnn_1dwav, cnn_2dwav, cnn_2dspec, cnn_3dspec]
@@ -19,12 +20,13 @@ by_module = pytest.mark.parametrize("module", MODULES, ids=lambda m: m.NAME)
 by_profile = pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
 
 
+def feature_of(module) -> str:
+    return CNNS[module.__name__.rsplit(".", 1)[1]][1]
+
+
 def input_shape(feature: str, profile: Profile) -> tuple[int, ...]:
     """The per-window shape the feature transforms produce for `profile`."""
-    if feature == "wav":
-        return (int(profile.window_seconds * profile.wav_rate), 2)
-    frames = 1 + int(profile.window_seconds * profile.sample_rate) // profile.mel_hop
-    return (profile.n_mels, frames, 2)
+    return {"wav": wav, "mel": mel}[feature].shape(profile)
 
 
 def random_batch(shape: tuple[int, ...], size: int) -> np.ndarray:
@@ -37,16 +39,14 @@ def test_paper_shapes_match_the_paper():
 
 
 @by_module
-def test_module_constants(module):
-    assert module.NAME in module.__name__
-    assert module.FEATURE in ("wav", "mel")
-    assert module.DESCRIPTION and "\n" not in module.DESCRIPTION
+def test_module_name_agrees_with_the_registration(module):
+    assert module.NAME == CNNS[module.__name__.rsplit(".", 1)[1]][0]
 
 
 @by_module
 @by_profile
 def test_build_shapes_and_output_range(module, profile):
-    shape = input_shape(module.FEATURE, profile)
+    shape = input_shape(feature_of(module), profile)
     model = module.build(shape, profile)
 
     assert not model.compiled
@@ -65,7 +65,7 @@ BAD_SHAPES = {
 BAD_CASES = [
     pytest.param(module, bad, id=f"{module.NAME}-{'x'.join(map(str, bad))}")
     for module in MODULES
-    for bad in BAD_SHAPES[module.FEATURE]
+    for bad in BAD_SHAPES[feature_of(module)]
 ]
 
 
@@ -78,7 +78,7 @@ def test_bad_input_shape_raises(module, bad):
 @by_module
 def test_train_step_and_save_round_trip(module, tmp_path):
     keras.utils.set_random_seed(0)
-    shape = input_shape(module.FEATURE, QUICK)
+    shape = input_shape(feature_of(module), QUICK)
     model = module.build(shape, QUICK)
     model.compile(optimizer=keras.optimizers.Adam(QUICK.learning_rate), loss="mae")
     x = random_batch(shape, 4)

@@ -1,0 +1,49 @@
+"""Shared fixtures: a fresh plugin registry, a tiny rendered corpus, and an isolated
+results/cache folder for every test that runs the harness."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pytest
+
+from bench.profiles import QUICK
+from bench.registry import load_registry
+
+# Small enough for CI, big enough for every split: 8 songs of 2 windows, 4 artists.
+TINY = {"songs": 8, "seconds": 12.0}
+TINY_PROFILE = QUICK.replace(epochs=2, patience=1)
+
+
+@pytest.fixture
+def registry():
+    """A registry built by a fresh plugin manager (entry points loaded anew)."""
+    return load_registry()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """Results and cache under tmp_path, so tests never touch the user's folders."""
+    monkeypatch.setenv("AFB_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """The synthetic corpus at TINY size, rendered once per test session."""
+    from plugins.sources import synth
+
+    folder = tmp_path_factory.mktemp("corpus")
+    labels = synth.render_corpus(folder, TINY["songs"], TINY["seconds"], seed=0)
+    return folder, labels
+
+
+@pytest.fixture
+def stereo_window():
+    """One random stereo window at the quick profile's rate."""
+    rng = np.random.default_rng(0)
+    return (0.1 * rng.standard_normal((2, QUICK.window_samples))).astype(np.float32)

@@ -1,0 +1,100 @@
+"""Contract tests: every registered plugin of every kind, built-in or installed, must honour
+its spec. A new plugin is tested the moment it is registered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.profiles import QUICK
+from bench.registry import load_registry
+from bench.specs import Catalog, Fold, WindowTable
+
+REGISTRY = load_registry()
+
+
+def names(kind):
+    return sorted(REGISTRY.of_kind(kind))
+
+
+@pytest.mark.parametrize("name", names("feature"))
+def test_feature_output_matches_its_declared_shape(name, stereo_window):
+    feature = REGISTRY.features[name]
+    out = feature.compute(stereo_window, QUICK)
+    assert out.shape == tuple(feature.shape(QUICK))
+    assert out.dtype == np.float32 and np.isfinite(out).all()
+    assert feature.description and feature.version
+
+
+@pytest.mark.parametrize("name", names("feature"))
+def test_feature_survives_silence(name):
+    silence = np.zeros((2, QUICK.window_samples), np.float32)
+    assert np.isfinite(REGISTRY.features[name].compute(silence, QUICK)).all()
+
+
+def _input_shape(model_name):
+    return tuple(REGISTRY.features[REGISTRY.models[model_name].feature].shape(QUICK))
+
+
+@pytest.mark.parametrize("name", names("model"))
+def test_model_fits_and_predicts_in_range(name):
+    spec = REGISTRY.models[name]
+    shape = _input_shape(name)
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 1, (8, *shape)).astype(np.float32), rng.uniform(0, 1, 8)
+    assert spec.feature in REGISTRY.features and spec.description
+    if spec.framework == "sklearn":
+        model = spec.build(shape, QUICK).fit(x.reshape(8, -1), y)
+        predictions = model.predict(x.reshape(8, -1))
+    else:
+        assert spec.framework == "keras"
+        from bench.training import compile_model
+
+        model = compile_model(spec.build(shape, QUICK), QUICK)
+        assert model.input_shape == (None, *shape) and model.output_shape == (None, 1)
+        model.train_on_batch(x, y.reshape(-1, 1))
+        predictions = model.predict(x, verbose=0)
+        assert ((predictions >= 0) & (predictions <= 1)).all()
+    assert np.asarray(predictions).reshape(-1).shape == (8,)
+
+
+@pytest.mark.parametrize("name", names("metric"))
+def test_metric_prefers_the_perfect_prediction(name):
+    metric = REGISTRY.metrics[name]
+    true = np.linspace(0, 1, 20)
+    noisy = true + np.random.default_rng(0).normal(0, 0.3, 20)
+    perfect, rough = metric.compute(true, true), metric.compute(true, noisy)
+    assert np.isfinite(perfect) and np.isfinite(rough)
+    assert (perfect > rough) if metric.higher_is_better else (perfect < rough)
+
+
+def _windows(n_songs=12, per_song=3, per_artist=3):
+    track = np.repeat([f"song{i}" for i in range(n_songs)], per_song)
+    group = np.repeat([f"artist{i // per_artist}" for i in range(n_songs)], per_song)
+    return WindowTable(track, group, np.full(len(track), "training"))
+
+
+GENERIC_SPLITS = [n for n in names("split") if n != "fma-official"]
+
+
+@pytest.mark.parametrize("name", GENERIC_SPLITS)
+@pytest.mark.parametrize("folds", [None, 3])
+def test_split_partitions_the_windows(name, folds):
+    windows = _windows()
+    made = REGISTRY.splits[name].make(windows, 0, folds, 0.25)
+    assert len(made) == (folds or 1)
+    for fold in made:
+        assert isinstance(fold, Fold) and len(fold.train) and len(fold.test)
+        assert not set(fold.train) & set(fold.test)
+    if folds:  # every window is tested exactly once across the folds
+        assert sorted(np.concatenate([f.test for f in made])) == list(range(len(windows)))
+
+
+@pytest.mark.parametrize("name", names("source"))
+def test_source_lists_tracks_without_decoding(name, tmp_path, request):
+    if name != "synthetic":
+        pytest.skip("sources that need user data are tested with their own fixtures")
+    catalog = REGISTRY.sources[name].load({"profile": QUICK, "cache_dir": tmp_path, "songs": 4, "seconds": 7})
+    assert isinstance(catalog, Catalog) and len(catalog.tracks) == 4
+    for track in catalog.tracks:
+        assert track.path.exists() and set(track.labels) >= set(catalog.targets) - {"tempo"}
