@@ -1,0 +1,83 @@
+"""A separately installed package registers a model through the `bench` entry-point group,
+exactly as a third party would, and the harness lists it and runs a trial with it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PYPROJECT = """
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "bench-tiny-plugin"
+version = "0.3.0"
+
+[project.entry-points.bench]
+tiny = "bench_tiny_plugin"
+"""
+
+MODULE = '''
+"""A tiny third-party model: one dense layer on the DSP descriptors."""
+import keras
+
+from bench import hookimpl
+from bench.specs import ModelSpec
+
+
+def build(input_shape, profile):
+    inputs = keras.Input(shape=input_shape)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, outputs)
+
+
+@hookimpl
+def bench_models():
+    return [ModelSpec("tiny-linear", "one dense layer on DSP descriptors", "dsp", build)]
+'''
+
+
+@pytest.fixture(scope="module")
+def installed_plugin(tmp_path_factory) -> Path:
+    """The package built and pip-installed into its own site folder."""
+    root = tmp_path_factory.mktemp("third_party")
+    package = root / "bench-tiny-plugin"
+    (package / "bench_tiny_plugin").mkdir(parents=True)
+    (package / "pyproject.toml").write_text(PYPROJECT)
+    (package / "bench_tiny_plugin" / "__init__.py").write_text(textwrap.dedent(MODULE))
+    site = root / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site), str(package)],
+        check=True,
+    )
+    return site
+
+
+def bench(site: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200",
+           "AFB_RESULTS_DIR": str(tmp_path / "results"), "AFB_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-m", "bench.cli", *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_installed_plugin_is_listed_and_runs(installed_plugin, tmp_path):
+    listing = bench(installed_plugin, tmp_path, "plugins")
+    assert listing.returncode == 0, listing.stderr
+    assert "tiny" in listing.stdout and "tiny-linear" in listing.stdout
+    assert "bench-tiny-plugin" in listing.stdout and "0.3.0" in listing.stdout
+
+    run = bench(installed_plugin, tmp_path, "run", "--model", "tiny-linear", "--split", "song", "--seeds", "1",
+                "--songs", "6", "--seconds", "12", "--epochs", "1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    records = list((tmp_path / "results").glob("*/trials/*.json"))
+    assert len(records) == 1
+    record = json.loads(records[0].read_text())
+    assert record["model"] == "tiny-linear" and record["status"] == "ok", record.get("error")
