@@ -210,8 +210,9 @@ def save_model(model, model_spec: ModelSpec, store: RunStore, trial_id: str) -> 
     return str(path.relative_to(store.dir))
 
 
-def execute(spec: TrialSpec, registry: Registry | None = None) -> dict:
-    """Run one trial and write its record, successful or not; never raises."""
+def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = True) -> dict:
+    """Run one trial and return its record, successful or not (written to the run folder
+    unless `write` is False, for executors that gather records themselves); never raises."""
     started, started_at = time.perf_counter(), now()
     try:
         record = run_trial(spec, registry or load_registry(spec.plugins))
@@ -220,5 +221,6 @@ def execute(spec: TrialSpec, registry: Registry | None = None) -> dict:
     record.update(started=started_at, finished=now(), wall_s=time.perf_counter() - started)
     record.setdefault("backend", keras_backend())
     record["peak_rss_mb"] = peak_rss_mb()
-    RunStore(spec.run_dir).write_record(record)
+    if write:
+        RunStore(spec.run_dir).write_record(record)
     return record

@@ -15,7 +15,7 @@ from bench.audio import mid_side
 from bench.profiles import Profile
 
 NAME = "dsp"
-VERSION = "2"
+VERSION = "3"
 DESCRIPTION = "rhythm and loudness descriptors (tempo, onsets, beat strength, pulse clarity, RMS)"
 
 DESCRIPTORS = (
@@ -56,8 +56,9 @@ def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     tempo = float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=hop)[0])
     _, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=hop, bpm=tempo)
     beat_strength = float(onset[beats].mean() / onset_mean) if len(beats) else 0.0
-    pulse = librosa.beat.plp(onset_envelope=onset, sr=sr, hop_length=hop)
-    tempogram = librosa.feature.tempogram(onset_envelope=onset, sr=sr, hop_length=hop, win_length=min(384, len(onset)))
+    win = min(384, len(onset))  # librosa's default 384 frames is longer than a quick window
+    pulse = librosa.beat.plp(onset_envelope=onset, sr=sr, hop_length=hop, win_length=win)
+    tempogram = librosa.feature.tempogram(onset_envelope=onset, sr=sr, hop_length=hop, win_length=win)
     profile_curve = tempogram[1:].mean(axis=1)  # lag 0 is always 1: leave it out
     p = profile_curve.clip(min=1e-8) / profile_curve.clip(min=1e-8).sum()
     rms_db = librosa.amplitude_to_db(librosa.feature.rms(y=mid, hop_length=hop)[0] + 1e-8)
