@@ -38,13 +38,52 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
                 warnings.simplefilter("ignore")  # librosa warns about the audioread fallback
                 data, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
         except Exception:
-            raise AudioError(path, f"cannot decode ({_first_line(sf_error)})") from sf_error
+            raise AudioError(path, _undecodable(path, sf_error)) from sf_error
         return np.atleast_2d(data).T, int(rate)
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    line = text[0] if text else type(exc).__name__
+    return line.split("': ", 1)[1] if line.startswith("Error opening '") else line  # the path is named already
+
+
+# First bytes of the containers people put music in; an MPEG audio frame starts with 11 set bits.
+MAGIC = {b"RIFF": "WAV", b"fLaC": "FLAC", b"OggS": "OGG", b"ID3": "MP3", b"FORM": "AIFF"}
+SUFFIXES = {".wav": "WAV", ".wave": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG", ".opus": "OGG",
+            ".mp3": "MP3", ".aif": "AIFF", ".aiff": "AIFF"}
+
+
+def sniff(path: Path) -> str | None:
+    """The container a file's first bytes announce (WAV, FLAC, OGG, MP3, AIFF), or None."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    for magic, name in MAGIC.items():
+        if head.startswith(magic):
+            return name
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+        return "MP3"
+    return None
+
+
+def extension_mismatch(path: Path) -> str | None:
+    """A line saying the content is not what the extension says, or None when they agree
+    (or either is unknown)."""
+    path = Path(path)
+    named, content = SUFFIXES.get(path.suffix.lower()), sniff(path)
+    if named and content and named != content:
+        return f"{content} content in a file named {path.suffix}"
+    return None
+
+
+def _undecodable(path: Path, error: BaseException) -> str:
+    """Why a file did not decode, saying so when its content is not audio or not what its name says."""
+    if sniff(path) is None:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        return f"cannot decode: not a known audio format (the file starts with {head!r})"
+    mismatch = extension_mismatch(path)
+    return f"cannot decode {mismatch} ({_first_line(error)})" if mismatch else f"cannot decode ({_first_line(error)})"
 
 
 def to_stereo(data: np.ndarray) -> np.ndarray:
@@ -58,11 +97,9 @@ def to_stereo(data: np.ndarray) -> np.ndarray:
     return np.stack([data[:, 0::2].mean(axis=1), data[:, 1::2].mean(axis=1)])
 
 
-def load_stereo(path: Path | str, sample_rate: int) -> tuple[np.ndarray, int]:
-    """Decode `path` to float32 stereo (2, samples) at `sample_rate`; also return the file's
-    own rate. Raises AudioError for missing, empty, undecodable or non-finite audio."""
-    import librosa
-
+def read_audio(path: Path | str) -> tuple[np.ndarray, int]:
+    """Decode `path` to float32 (frames, channels) at the file's own rate, and that rate.
+    Raises AudioError for missing, empty, undecodable or non-finite audio."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(path, "file not found")
@@ -73,6 +110,15 @@ def load_stereo(path: Path | str, sample_rate: int) -> tuple[np.ndarray, int]:
         raise AudioError(path, "no audio frames in the file")
     if not np.isfinite(data).all():
         raise AudioError(path, "audio contains NaN or infinite samples")
+    return data, rate
+
+
+def load_stereo(path: Path | str, sample_rate: int) -> tuple[np.ndarray, int]:
+    """Decode `path` to float32 stereo (2, samples) at `sample_rate`; also return the file's
+    own rate. Raises AudioError as `read_audio` does."""
+    import librosa
+
+    data, rate = read_audio(path)
     stereo = to_stereo(data)
     if rate != sample_rate:
         stereo = librosa.resample(stereo, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq", axis=-1)

@@ -89,6 +89,8 @@ def extract_track(
     """Decode one track once and cache every missing feature of all its windows."""
     cache = FeatureCache(Path(cache_root))
     seconds = {f.name: 0.0 for f in features}
+    if not track.path.is_file():
+        return TrackResult(index, 0, seconds, [Problem(str(track.path), "file not found")])
     try:
         keys = {f.name: cache.key(track.path, f, profile, short_policy) for f in features}
     except OSError as exc:
@@ -121,19 +123,19 @@ def extract_track(
 
 
 def _consolidate(cache: FeatureCache, feature: FeatureSpec, keys: list[str], shape: tuple, windows: int, out: Path) -> int:
-    """Copy the per-track arrays into one .npy; returns its CRC-32."""
+    """Append the per-track arrays into one .npy, one track at a time (plain writes, not a
+    memory map, so the runner's resident memory does not grow with the dataset); returns
+    the file's CRC-32."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.npy")
-    target = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(windows, *shape))
-    row = 0
-    for key in keys:
-        part = cache.load(feature.name, key)
-        if part is None:
-            raise RuntimeError(f"cache entry for feature {feature.name!r} vanished while assembling the dataset")
-        target[row : row + len(part)] = part
-        row += len(part)
-    target.flush()
-    del target
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": (windows, *shape)}
+    with open(tmp, "wb") as handle:
+        np.lib.format.write_array_header_2_0(handle, header)
+        for key in keys:
+            part = cache.load(feature.name, key)
+            if part is None:
+                raise RuntimeError(f"cache entry for feature {feature.name!r} vanished while assembling the dataset")
+            handle.write(np.ascontiguousarray(part, dtype=np.float32).tobytes())
     tmp.replace(out)
     return file_crc(out)
 

@@ -33,7 +33,7 @@ class RunConfig:
     source: str = "synthetic"
     source_options: dict = field(default_factory=dict)
     models: list[str] = field(default_factory=list)  # glob patterns; empty = every model
-    splits: list[str] = field(default_factory=lambda: ["window", "song"])
+    splits: list[str] = field(default_factory=list)  # glob patterns; empty = every split that applies
     seeds: int = 3
     folds: int | None = None
     targets: list[str] = field(default_factory=lambda: ["danceability"])
@@ -56,12 +56,19 @@ class RunConfig:
         return self.jobs or os.cpu_count() or 1
 
 
-def plan(registry: Registry, config: RunConfig, run_dir: Path) -> list[TrialSpec]:
+def applicable_splits(registry: Registry, patterns: list[str], has_official_split: bool) -> list[str]:
+    """The splits asked for; by default every split, official ones only when the source has them."""
+    names = registry.select("split", patterns)
+    if patterns:
+        return names
+    return [n for n in names if has_official_split or not registry.splits[n].official]
+
+
+def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]) -> list[TrialSpec]:
     """Every trial of the grid, baselines first (they are quick and anchor the leaderboard)."""
     profile = config.resolved_profile()
     models = registry.select("model", config.models)
     models.sort(key=lambda name: (not registry.models[name].baseline, name))
-    splits = registry.select("split", config.splits)
     folds = range(config.folds) if config.folds else [0]
     threads = max(1, (os.cpu_count() or 1) // config.job_count())
     return [
@@ -84,7 +91,9 @@ def _progress(console: Console) -> Progress:
 def _validate(registry: Registry, config: RunConfig) -> None:
     registry.get("source", config.source)
     registry.select("model", config.models)
-    registry.select("split", config.splits)
+    for name in registry.select("split", config.splits):
+        if config.folds and config.splits and not registry.splits[name].supports_folds:
+            raise ValueError(f"split {name!r} cannot be cross-validated: drop --folds or choose another split")
     if config.aggregate not in AGGREGATIONS:
         raise ValueError(f"--aggregate must be one of {list(AGGREGATIONS)}. Received: {config.aggregate!r}")
     if config.seeds < 1:
@@ -115,7 +124,7 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
     source = registry.get("source", config.source)
     console.print(f"[bold]Loading source[/] {config.source} …")
-    catalog = source.load({**config.source_options, "profile": profile, "cache_dir": cache.root})
+    catalog = source.load({**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets})
     missing = [t for t in config.targets if t not in catalog.targets]
     if missing:
         raise PluginError(f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}.")
@@ -136,7 +145,10 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
     )
     if len(dataset.tracks) < 2:
         raise ValueError(f"only {len(dataset.tracks)} usable track(s) in source {config.source!r}: nothing to split")
-    specs = plan(registry, config, store.dir)
+    splits = applicable_splits(registry, config.splits, any(t.official_split for t in dataset.tracks))
+    if config.folds:
+        splits = [n for n in splits if registry.splits[n].supports_folds]
+    specs = plan(registry, config, store.dir, splits)
     todo = [s for s in specs if store.read_record(s.id) is None]
     console.print(f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded), "
                   f"{config.job_count()} at a time, executor {executor.name}, profile {profile.name}")

@@ -66,7 +66,8 @@ class Catalog:
 @dataclass(frozen=True)
 class SourceSpec:
     """A data source. `load(options)` returns a Catalog; options are the CLI's source flags
-    (for example `songs`, `seconds`, `audio_dir`, `labels`, `cache_dir`, `seed`, `profile`)."""
+    (for example `songs`, `seconds`, `audio_dir`, `labels`, `cache_dir`, `seed`, `profile`) and
+    `targets`, the label columns the run predicts (a source may apply rules per target)."""
 
     name: str
     description: str
@@ -135,12 +136,16 @@ class Fold:
 class SplitSpec:
     """A way to split windows. `make(windows, seed, folds, test_fraction)` returns the folds:
     one Fold for a hold-out split (folds is None), `folds` Folds for cross-validation.
-    `leaky` says whether windows of one song may sit on both sides."""
+    `leaky` says whether windows of one song may sit on both sides; `official` marks a split
+    that follows the source's own sets (Track.official_split), run by default only when the
+    source has them; `supports_folds` is False for a split that cannot cross-validate."""
 
     name: str
     description: str
     make: Callable[[WindowTable, int, int | None, float], Sequence[Fold]]
     leaky: bool = False
+    official: bool = False
+    supports_folds: bool = True
 
 
 Spec = SourceSpec | FeatureSpec | ModelSpec | MetricSpec | SplitSpec

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bench import hookimpl
 from bench.specs import SourceSpec
-from plugins.sources import synthetic
+from plugins.sources import fma, folder, synthetic
 
 
 @hookimpl
 def bench_sources() -> list[SourceSpec]:
-    return [SourceSpec(synthetic.NAME, synthetic.DESCRIPTION, synthetic.load)]
+    return [SourceSpec(module.NAME, module.DESCRIPTION, module.load) for module in (synthetic, folder, fma)]

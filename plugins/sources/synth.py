@@ -245,9 +245,11 @@ def _plan_song(seed: int, index: int, artist: int, palette: _Palette, seconds: f
         # The shaker's density is the one identity draw that follows a label cause (loudness).
         shaker_pattern=tuple(int(s) for s in np.flatnonzero(identity.random(_STEPS_PER_BAR) < loudness)),
         drone_harmonics=tuple(identity.uniform(0.0, 0.6, 3)),
-        drone_level=identity.uniform(0.08, 0.25),
+        # Identity cues are kept quiet: enough to recognise a song (the leak), too quiet to
+        # mask the rhythm that the labels depend on.
+        drone_level=identity.uniform(0.02, 0.06),
         drone_wobble_hz=identity.uniform(0.1, 0.6),
-        tilt=identity.uniform(-0.5, 0.5),
+        tilt=identity.uniform(-0.2, 0.2),
         hat_pan=float(identity.choice([-1.0, 1.0]) * identity.uniform(0.25, 0.8)),
         pad_width=identity.uniform(0.2, 0.6),
         pad_delay_s=identity.uniform(0.0004, 0.002),

@@ -13,7 +13,7 @@ from plugins.sources import synth
 
 NAME = "synthetic"
 DESCRIPTION = "built-in synthetic songs (drums, bass, chords) with documented danceability/energy/tempo labels"
-RENDER_VERSION = "1"  # bump when synth.py renders different audio
+RENDER_VERSION = "2"  # bump when synth.py renders different audio
 TARGETS = {
     "danceability": Target("danceability", 0.0, 1.0),
     "energy": Target("energy", 0.0, 1.0),
