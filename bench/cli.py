@@ -1,4 +1,4 @@
-"""The `bench` command line: run, leaderboard, plugins, cache.
+"""The `bench` command line: run, validate, leaderboard, report, compare, plugins, check-plugin, cache.
 
 Errors print as one line saying what went wrong and where; `--verbose` adds the traceback.
 """
@@ -17,28 +17,25 @@ from bench import __version__
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 
 console = Console()
-DEFAULT_SPLITS = ["window", "song", "artist"]
 
 
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="build features, train every model on every split, print the leaderboard")
-    p.add_argument("--all", action="store_true", help="every registered model on the default splits (window, song, artist)")
+    p.add_argument("--all", action="store_true", help="every registered model on every split that applies (window, song, artist, ...)")
     p.add_argument("--model", action="append", metavar="NAME", help="a model name or glob (repeatable); default: all")
-    p.add_argument("--split", action="append", metavar="NAME", help=f"a split name or glob (repeatable); default: {', '.join(DEFAULT_SPLITS)}")
+    p.add_argument("--split", action="append", metavar="NAME", help="a split name or glob (repeatable); default: every split, the source's official one only if it has one")
     p.add_argument("--seeds", type=int, default=3, help="seeds per cell: weights, shuffling and the split itself (default 3)")
     p.add_argument("--folds", type=int, help="grouped k-fold cross-validation with K folds instead of one hold-out split")
     p.add_argument("--target", action="append", metavar="LABEL", help="label column(s) to predict (default: danceability)")
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="sizes of windows, features and models")
     p.add_argument("--epochs", type=int, help="override the profile's maximum epochs")
+    p.add_argument("--patience", type=int, help="override the profile's early-stopping patience (epochs)")
     p.add_argument("--batch-size", type=int, help="override the profile's batch size")
     p.add_argument("--optimizer", choices=["adam", "sgd"], help="override the profile's optimizer")
     p.add_argument("--loss", choices=["mae", "mse"], help="override the profile's loss")
     p.add_argument("--learning-rate", type=float, help="override the profile's learning rate")
     p.add_argument("--normalization", choices=["paper", "zscore", "none"], help="feature normalisation per window")
-    p.add_argument("--source", default="synthetic", help="data source plugin (default: synthetic)")
-    p.add_argument("--songs", type=int, help="synthetic: number of songs")
-    p.add_argument("--seconds", type=float, help="synthetic: seconds per song")
-    p.add_argument("--corpus-seed", type=int, help="synthetic: the corpus's own seed (default 0)")
+    _add_source(p)
     p.add_argument("--short", choices=["pad", "drop"], default="pad", help="clips shorter than a window: zero-pad (default) or drop")
     p.add_argument("--aggregate", choices=["mean", "median"], default="mean", help="window-to-song aggregation")
     p.add_argument("--jobs", type=int, default=0, help="trials (and feature workers) at a time (default: one per CPU)")
@@ -46,6 +43,29 @@ def _add_run(sub) -> None:
     p.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p.add_argument("--save-models", action="store_true", help="save each trial's trained model next to its record")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run: run only the trials it lacks")
+    _add_common(p)
+
+
+def _add_source(p) -> None:
+    p.add_argument("--source", default="synthetic", help="data source plugin: synthetic (default), folder, fma, or a plugin's")
+    p.add_argument("--songs", type=int, help="synthetic: number of songs")
+    p.add_argument("--seconds", type=float, help="synthetic: seconds per song")
+    p.add_argument("--corpus-seed", type=int, help="synthetic: the corpus's own seed (default 0)")
+    p.add_argument("--audio-dir", metavar="DIR", help="folder: the folder of clips")
+    p.add_argument("--labels", metavar="FILE.csv", help="folder: the label table (a file or id column, optional artist, one column per target)")
+    p.add_argument("--fma-metadata", metavar="DIR", help="fma: the fma_metadata folder (tracks.csv, echonest.csv)")
+    p.add_argument("--fma-audio", metavar="DIR", help="fma: the audio folder, e.g. fma_small (000/000002.mp3 ...)")
+    p.add_argument("--subset", choices=["small", "medium", "large"], help="fma: the subset (default: small; subsets nest)")
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="decode every file of a source, list every problem; exit 1 if a run would skip or drop any")
+    _add_source(p)
+    p.add_argument("--target", action="append", metavar="LABEL", help="label column(s) to check (default: every target of the source)")
+    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="the window length and rate to check against")
+    p.add_argument("--short", choices=["pad", "drop"], default="pad", help="clips shorter than a window: zero-pad (default) or drop")
+    p.add_argument("--checksums", choices=["write", "verify"], help="write an md5 index of the files, or verify them against it")
+    p.add_argument("--checksum-file", type=Path, metavar="FILE", help="the md5 index (default: checksums.md5 in the folder holding every file)")
     _add_common(p)
 
 
@@ -61,9 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"audio-feature-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    _add_validate(sub)
     p = sub.add_parser("leaderboard", help="render an earlier run's leaderboard from disk")
     p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
-    p.add_argument("--format", choices=["table", "markdown"], default="table")
+    p.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table",
+                   help="csv/json: one row per cell with every metric's mean and std, CI, paired diffs, costs")
+    _add_common(p)
+    p = sub.add_parser("report", help="write report.html (self-contained) and report.md into a run's folder")
+    p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
+    _add_common(p)
+    p = sub.add_parser("compare", help="two runs' matched cells side by side: the change and whether it beats seed noise")
+    p.add_argument("run_a", metavar="RUN_A", help="the reference run (id, unique prefix or folder)")
+    p.add_argument("run_b", metavar="RUN_B", help="the run to judge against it")
+    p.add_argument("--fail-if-worse", type=float, metavar="PCT",
+                   help="exit 1 when any cell's song R² dropped by more than PCT%% of |A's value| (a CI gate)")
+    _add_common(p)
+    p = sub.add_parser("check-plugin", help="validate a model plugin: build, shapes, output range, training, predict, save/load")
+    p.add_argument("name", metavar="NAME", help="the model's registered name")
+    _add_common(p)
+    p = sub.add_parser("predict", help="rate audio files with a model saved by `bench run --save-models`")
+    p.add_argument("run", metavar="RUN", help="run id, unique prefix or folder")
+    p.add_argument("trial", metavar="TRIAL", help="the trial id (its record's file name without .json)")
+    p.add_argument("files", nargs="+", type=Path, metavar="AUDIO_FILE")
     _add_common(p)
     p = sub.add_parser("plugins", help="list every plugin, what it provides, its origin and version")
     _add_common(p)
@@ -73,16 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _source_options(args) -> dict:
+    """The source flags given; paths made absolute so a resumed run still finds them."""
+    paths = {k: str(Path(getattr(args, k)).resolve()) for k in ("audio_dir", "labels", "fma_metadata", "fma_audio") if getattr(args, k)}
+    options = {"songs": args.songs, "seconds": args.seconds, "corpus_seed": args.corpus_seed, "subset": args.subset, **paths}
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _config(args):
     from bench.runner import RunConfig
 
-    overrides = {k: getattr(args, k) for k in ("epochs", "batch_size", "optimizer", "loss", "learning_rate", "normalization")}
-    source_options = {"songs": args.songs, "seconds": args.seconds, "corpus_seed": args.corpus_seed}
+    overrides = {k: getattr(args, k) for k in ("epochs", "patience", "batch_size", "optimizer", "loss", "learning_rate", "normalization")}
     return RunConfig(
         source=args.source,
-        source_options={k: v for k, v in source_options.items() if v is not None},
+        source_options=_source_options(args),
         models=[] if args.all and not args.model else (args.model or []),
-        splits=args.split or DEFAULT_SPLITS,
+        splits=args.split or [],
         seeds=args.seeds,
         folds=args.folds,
         targets=args.target or ["danceability"],
@@ -122,6 +167,11 @@ def show_leaderboard(store, fmt: str = "table") -> None:
     if fmt == "markdown":
         print("\n".join(render_markdown(b) for b in boards(store)))
         return
+    if fmt in ("csv", "json"):
+        from bench.export import export
+
+        sys.stdout.write(export(store, fmt))
+        return
     console.print()
     for board in boards(store):
         render_rich(board, console)
@@ -149,6 +199,18 @@ def cmd_plugins(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from bench.cache import default_cache_dir
+    from bench.profiles import get_profile
+    from bench.registry import load_registry
+    from bench.validate import validate
+
+    source = load_registry(args.plugin).get("source", args.source)
+    options = {**_source_options(args), "profile": get_profile(args.profile), "cache_dir": args.cache_dir or default_cache_dir(),
+               "targets": args.target or []}
+    return validate(source, options, args.short, args.checksums, args.checksum_file, console)
+
+
 def cmd_cache(args) -> int:
     from bench.cache import FeatureCache, default_cache_dir
 
@@ -166,7 +228,48 @@ def cmd_cache(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "leaderboard": cmd_leaderboard, "plugins": cmd_plugins, "cache": cmd_cache}
+def cmd_report(args) -> int:
+    from bench.report import write_report
+    from bench.results import find_run
+
+    paths = write_report(find_run(_results_dir(args), args.run))
+    console.print(f"Report: {paths['html']} (self-contained) and {paths['markdown']} (figures in {paths['figures']})")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from bench.compare import compare_runs
+    from bench.results import find_run
+
+    a, b = (find_run(_results_dir(args), run) for run in (args.run_a, args.run_b))
+    comparison = compare_runs(a, b, args.fail_if_worse, console)
+    return 1 if comparison.regressions else 0
+
+
+def cmd_check_plugin(args) -> int:
+    from bench.check_plugin import check_model, render
+    from bench.registry import load_registry
+
+    return 0 if render(args.name, check_model(load_registry(args.plugin), args.name), console) else 1
+
+
+def cmd_predict(args) -> int:
+    from bench.predict import rate
+    from bench.results import find_run
+
+    store = find_run(_results_dir(args), args.run)
+    record = store.read_record(args.trial) or {}
+    table = Table(title=f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})", title_justify="left")
+    for column in ("file", "song", "per window"):
+        table.add_column(column)
+    for rating in rate(store, args.trial, args.files):
+        table.add_row(rating.path, f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
+    console.print(table)
+    return 0
+
+
+COMMANDS = {"predict": cmd_predict, "run": cmd_run, "leaderboard": cmd_leaderboard, "plugins": cmd_plugins, "cache": cmd_cache,
+            "report": cmd_report, "compare": cmd_compare, "check-plugin": cmd_check_plugin, "validate": cmd_validate}
 
 
 def main(argv: list[str] | None = None) -> int:

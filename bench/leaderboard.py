@@ -155,14 +155,18 @@ def leak_board(cells: list[Cell], target: str, info: dict) -> Board | None:
     return board
 
 
-def boards(store: RunStore) -> list[Board]:
-    """Every board of a run, target by target."""
+def run_cells(store: RunStore) -> list[Cell]:
+    """The run's cells, summarized with the metrics of the plugins it ran with."""
     from bench.registry import load_registry
 
+    metrics = {name: spec.compute for name, spec in load_registry(store.info()["config"].get("plugins", [])).metrics.items()}
+    return summarize(store.records(), metrics, PRIMARY)
+
+
+def boards(store: RunStore, cells: list[Cell] | None = None) -> list[Board]:
+    """Every board of a run, target by target (from `cells` when already summarized)."""
     info = store.info()
-    records = store.records()
-    metrics = {name: spec.compute for name, spec in load_registry(info["config"].get("plugins", [])).metrics.items()}
-    cells = summarize(records, metrics, PRIMARY)
+    cells = run_cells(store) if cells is None else cells
     result = []
     for target in sorted({c.target for c in cells}):
         result += [score_board(cells, target, info), cost_board(cells, target, info)]
@@ -195,6 +199,21 @@ def render_markdown(board: Board) -> str:
     lines.append("")
     lines += [f"_{note}_" for note in board.notes]
     return "\n".join(lines) + "\n"
+
+
+def render_html(board: Board) -> str:
+    """The board as an HTML table (best values in <strong>, baseline rows of class "baseline")."""
+    from html import escape
+
+    head = "".join(f"<th>{escape(c)}</th>" for c in board.columns)
+    rows = []
+    for i, row in enumerate(board.rows):
+        cells = [f"<strong>{escape(v)}</strong>" if (i, j) in board.highlight else escape(v) for j, v in enumerate(row)]
+        css = ' class="baseline"' if i in board.baseline_rows else ""
+        rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    notes = "".join(f'<p class="note">{escape(note)}</p>' for note in board.notes)
+    return (f"<table><caption>{escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>{notes}\n")
 
 
 def run_summary(info: dict) -> str:

@@ -1,5 +1,5 @@
-"""Shared fixtures: a fresh plugin registry, a tiny rendered corpus, and an isolated
-results/cache folder for every test that runs the harness."""
+"""Shared fixtures: a fresh plugin registry, a tiny rendered corpus, an isolated
+results/cache folder for every test that runs the harness, and one finished tiny run."""
 
 from __future__ import annotations
 
@@ -47,3 +47,23 @@ def stereo_window():
     """One random stereo window at the quick profile's rate."""
     rng = np.random.default_rng(0)
     return (0.1 * rng.standard_normal((2, QUICK.window_samples))).astype(np.float32)
+
+
+TINY_RUN_ARGS = ["run", "--model", "mean", "--model", "dsp-ridge", "--model", "2dspec", "--split", "song", "--split", "window",
+                 "--seeds", "2", "--songs", "8", "--seconds", "12", "--epochs", "2", "--jobs", "2"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The folder of one finished tiny run (two baselines and 2dspec, song and window splits,
+    two seeds: records with learning curves), made once per session (~20 s). Read-only:
+    copy it (shutil.copytree) before writing into it."""
+    from bench.cli import main
+    from bench.results import find_run
+
+    root = tmp_path_factory.mktemp("tiny_run")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AFB_RESULTS_DIR", str(root / "results"))
+        patch.setenv("AFB_CACHE_DIR", str(root / "cache"))
+        assert main(TINY_RUN_ARGS) == 0
+    return find_run(root / "results", None).dir

@@ -1,0 +1,76 @@
+"""Rates new audio files with a model saved by `bench run --save-models`.
+
+Each file goes through the run's own decoding, windowing and feature transform, so a song
+gets exactly the value the run would have given it: one prediction per window, and the
+song's value aggregated the way the run aggregated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.audio import cut_windows, fit_short, load_stereo
+from bench.profiles import Profile
+from bench.registry import load_registry
+from bench.results import RunStore
+from bench.specs import Target
+from bench.trial import AGGREGATIONS
+
+
+@dataclass
+class Rating:
+    """A file's predicted value per window and for the whole song."""
+
+    path: str
+    windows: list[float]
+    song: float
+
+
+def load_trained(store: RunStore, trial_id: str):
+    """(record, model spec, trained model) of a trial saved with --save-models."""
+    record = store.read_record(trial_id)
+    if record is None:
+        known = ", ".join(sorted(p.stem for p in store.trials_dir.glob("*.json"))[:5])
+        raise FileNotFoundError(f"run {store.id} has no trial {trial_id!r}. Some of its trials: {known}")
+    if "model_path" not in record:
+        raise FileNotFoundError(f"trial {trial_id} saved no model: run it with `bench run --save-models`")
+    registry = load_registry(store.info()["config"].get("plugins", []))
+    spec = registry.get("model", record["model"])
+    path = store.dir / record["model_path"]
+    if spec.framework == "sklearn":
+        import joblib
+
+        return record, registry, joblib.load(path)
+    import keras
+
+    profile = Profile(**store.info()["profile"])
+    spec.build(registry.features[spec.feature].shape(profile), profile)  # registers the plugin's custom layers
+    return record, registry, keras.saving.load_model(path)
+
+
+def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
+    """Predictions of the trial's saved model for every file."""
+    info = store.info()
+    profile = Profile(**info["profile"])
+    record, registry, model = load_trained(store, trial_id)
+    spec = registry.get("model", record["model"])
+    feature = registry.get("feature", spec.feature)
+    target = Target(**info["targets"][record["target"]])
+    ratings = []
+    for path in files:
+        stereo, _ = load_stereo(path, profile.sample_rate)
+        if stereo.shape[1] < profile.window_samples:
+            stereo = fit_short(stereo, profile.window_samples, info["config"]["short_policy"])
+            if stereo is None:
+                raise ValueError(f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips")
+        x = np.stack([feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)])
+        if spec.framework == "sklearn":
+            scaled = model.predict(x.reshape(len(x), -1))
+        else:
+            scaled = model.predict(x, batch_size=profile.batch_size, verbose=0)
+        values = target.unscale(np.asarray(scaled, dtype=np.float64).reshape(-1))
+        ratings.append(Rating(str(path), values.tolist(), float(AGGREGATIONS[record["aggregate"]](values))))
+    return ratings

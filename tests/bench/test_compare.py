@@ -1,0 +1,100 @@
+"""`bench compare`: matched cells, the seed-noise rule, and the --fail-if-worse gate."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from bench.cli import main
+from bench.compare import compare_cells, got_worse, seed_noise, setting_differences
+from bench.registry import load_registry
+from bench.results import RunStore
+from bench.stats import Cell
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    monkeypatch.setattr("bench.cli.console", Console(width=250))
+
+
+def cell(model: str, r2: float | None, std: float = 0.1, runs: int = 3, split: str = "song") -> Cell:
+    """A summarized cell with only what compare reads; r2 None: every trial failed."""
+    scored = r2 is not None
+    return Cell(("danceability", model, "mel", split), [{}] * runs if scored else [], [] if scored else [{}],
+                mean={"song.r2": r2} if scored else {}, std={"song.r2": std} if scored else {})
+
+
+def test_seed_noise_is_twice_the_standard_error_of_the_difference():
+    assert seed_noise(0.1, 4, 0.2, 4) == pytest.approx(2 * math.sqrt(0.01 / 4 + 0.04 / 4))
+    assert math.isnan(seed_noise(0.1, 1, 0.2, 4))
+
+
+def test_a_change_inside_the_noise_is_not_called_worse():
+    (small,) = compare_cells([cell("cnn", 0.50)], [cell("cnn", 0.45)]).changes  # noise 2*sqrt(2*0.01/3) = 0.163
+    (large,) = compare_cells([cell("cnn", 0.50)], [cell("cnn", 0.20)]).changes
+    (better,) = compare_cells([cell("cnn", 0.20)], [cell("cnn", 0.50)]).changes
+    (one_seed,) = compare_cells([cell("cnn", 0.5, runs=1)], [cell("cnn", 0.2, runs=1)]).changes
+    assert (small.verdict, large.verdict, better.verdict) == ("within noise", "worse", "better")
+    assert one_seed.verdict == "noise unknown (1 run)" and large.delta == pytest.approx(-0.3)
+    assert large.percent == pytest.approx(-60.0)
+
+
+def test_the_gate_fails_drops_beyond_the_percentage_of_a_and_lost_scores():
+    a = [cell("cnn", 0.50), cell("ridge", -0.50), cell("mean", 0.0), cell("broken", 0.3), cell("gone", 0.4)]
+    b = [cell("cnn", 0.46), cell("ridge", -0.52), cell("mean", -0.001), cell("broken", None), cell("new", 0.1)]
+    comparison = compare_cells(a, b, fail_if_worse=5.0)
+    verdicts = {c.key[1]: c.failed_gate for c in comparison.changes}
+    # cnn: 8% worse; ridge: 4% of |-0.5|; mean: at A = 0 any drop fails; broken: no score left in B.
+    assert verdicts == {"cnn": True, "ridge": False, "mean": True, "broken": True}
+    assert [k[1] for k in comparison.only_a] == ["gone"] and [k[1] for k in comparison.only_b] == ["new"]
+    assert not compare_cells(a[:2], b[:2], fail_if_worse=10.0).regressions
+    assert not compare_cells(a, b).regressions  # no gate, no failures
+    assert got_worse(0.5, 0.4, 10) and not got_worse(0.5, 0.46, 10) and not got_worse(0.5, 0.9, 0)
+    with pytest.raises(ValueError, match="--fail-if-worse must be a percentage of at least 0"):
+        compare_cells(a, b, fail_if_worse=-1)
+
+
+def plant_regression(run: Path, model: str) -> None:
+    """Triple the song-level errors of `model` (plus a bias) and recompute its song metrics:
+    its R² drops whatever the errors were (9·SSE + 0.6·Σe + 0.03·n > SSE always)."""
+    metrics = {name: spec.compute for name, spec in load_registry().metrics.items()}
+    store = RunStore(run)
+    for record in store.records():
+        if record["model"] == model:
+            true, pred = np.array(record["songs"]["true"]), np.array(record["songs"]["pred"])
+            pred = true + 3 * (pred - true) + 0.1
+            record["songs"]["pred"] = pred.tolist()
+            record["metrics"]["song"] = {name: compute(true, pred) for name, compute in metrics.items()}
+            store.write_record(record)
+
+
+@pytest.mark.slow
+def test_compare_passes_an_identical_run_and_fails_a_planted_regression(tiny_run, tmp_path, capsys):
+    same = shutil.copytree(tiny_run, tmp_path / "same")
+    worse = shutil.copytree(tiny_run, tmp_path / "worse")
+    plant_regression(worse, "2dspec")
+
+    assert main(["compare", str(tiny_run), str(same), "--fail-if-worse", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "6 matched cells" in out and "OK: no cell's song R² got worse by more than 5%" in out
+    assert out.count("within noise") == 6 and "settings differ" not in out
+
+    assert main(["compare", str(tiny_run), str(worse), "--fail-if-worse", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: 2 cell(s) worse by more than 5% of A's song R²" in out
+    assert "danceability/2dspec/mel/song" in out and "danceability/2dspec/mel/window" in out
+
+    assert main(["compare", str(tiny_run), str(worse)]) == 0  # without the gate it only reports
+
+
+def test_differing_settings_are_named():
+    info = {"config": {"source": "synthetic", "seeds": 3}, "profile": {"name": "quick", "epochs": 12, "description": "x"},
+            "source": {"description": "synthetic: 8 songs"}, "backend": "tensorflow"}
+    other = {**info, "profile": {**info["profile"], "epochs": 5, "description": "y"}, "backend": "jax"}
+    assert setting_differences(info, other) == ["backend: tensorflow → jax", "profile.epochs: 12 → 5"]
+    assert setting_differences(info, info) == []

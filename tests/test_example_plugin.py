@@ -1,0 +1,105 @@
+"""The plugin author's kit works as documented: the example package in examples/bench-crnn
+installs like any third-party package, is listed and passes `bench check-plugin`; and every
+complete example in docs/plugins.md registers and does what the guide says."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from bench.check_plugin import check_model
+from bench.profiles import QUICK
+from bench.registry import load_registry
+
+ROOT = Path(__file__).parents[1]
+EXAMPLE = ROOT / "examples" / "bench-crnn"
+GUIDE = ROOT / "docs" / "plugins.md"
+
+
+@pytest.fixture(scope="module")
+def installed_example(tmp_path_factory) -> Path:
+    """examples/bench-crnn pip-installed into its own site folder (built from a copy, so the
+    build leaves nothing in the working tree)."""
+    root = tmp_path_factory.mktemp("example")
+    source = shutil.copytree(EXAMPLE, root / "bench-crnn", ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    site = root / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site), str(source)],
+        check=True,
+    )
+    return site
+
+
+def bench(site: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200",
+           "AFB_RESULTS_DIR": str(tmp_path / "results"), "AFB_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-m", "bench.cli", *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_the_installed_example_is_listed_and_passes_check_plugin(installed_example, tmp_path):
+    listing = bench(installed_example, tmp_path, "plugins")
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "model: crnn" in listing.stdout and "entry point of bench-crnn" in listing.stdout and "0.1.0" in listing.stdout
+
+    check = bench(installed_example, tmp_path, "check-plugin", "crnn")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "crnn: all 8 checks passed." in check.stdout
+
+
+def guide_files() -> dict[str, str]:
+    """file name -> text of every code block of the guide that starts with `# file: NAME`."""
+    blocks = re.findall(r"```(?:python|toml)\n# file: (\S+)\n(.*?)```", GUIDE.read_text(), flags=re.S)
+    return {name: text for name, text in blocks}
+
+
+@pytest.fixture
+def guide_package(tmp_path, monkeypatch) -> Path:
+    """The guide's bench_extras package written to disk and importable."""
+    for name, text in guide_files().items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "bench_extras" / "__init__.py").touch()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_the_guide_has_a_complete_example_of_each_kind():
+    files = guide_files()
+    assert set(files) == {"pyproject.toml", *(f"bench_extras/{m}.py" for m in ("models", "features", "sources", "metrics"))}
+    entry_points = tomllib.loads(files["pyproject.toml"])["project"]["entry-points"]["bench"]
+    assert sorted(entry_points.values()) == sorted(f"bench_extras.{m}" for m in ("features", "metrics", "models", "sources"))
+
+
+@pytest.mark.slow
+def test_the_guide_examples_register_and_work(guide_package, stereo_window):
+    modules = [f"bench_extras.{m}" for m in ("models", "features", "sources", "metrics")]
+    registry = load_registry(modules)
+    assert {"tcn", "chroma", "jsonl", "hit-rate"} <= set(registry.models) | set(registry.features) | set(registry.sources) | set(registry.metrics)
+
+    failed = [c for c in check_model(registry, "tcn") if not c.ok]
+    assert not failed, failed
+
+    chroma = registry.features["chroma"]
+    out = chroma.compute(stereo_window, QUICK)
+    assert out.shape == chroma.shape(QUICK) == (12, 188, 2) and out.dtype == np.float32
+
+    assert registry.metrics["hit-rate"].compute(np.array([0.5, 0.5]), np.array([0.55, 0.9])) == 0.5
+
+    clips = guide_package / "clips"
+    clips.mkdir()
+    soundfile.write(clips / "a.wav", np.zeros((800, 2), dtype=np.float32), 8000)
+    listing = guide_package / "clips.jsonl"
+    listing.write_text('{"file": "a.wav", "artist": "A", "danceability": 0.7}\n{"file": "missing.wav"}\nnot json\n')
+    catalog = registry.sources["jsonl"].load({"audio_dir": str(clips), "labels": str(listing)})
+    assert [(t.id, t.group, t.labels) for t in catalog.tracks] == [("a.wav", "A", {"danceability": 0.7})]
+    assert [p.where for p in catalog.problems] == ["clips.jsonl line 2", "clips.jsonl line 3"]
