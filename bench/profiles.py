@@ -96,10 +96,10 @@ PAPER = Profile(
 
 QUICK = Profile(
     name="quick",
-    description="every paper topology, shrunk (6 s windows, 8 kHz mel, 2 kHz waveform) for a laptop CPU",
+    description="every paper topology, shrunk (5 s windows, 8 kHz mel, 2 kHz waveform) for a laptop CPU",
     sample_rate=8000,
-    window_seconds=6.0,
-    hop_seconds=6.0,
+    window_seconds=5.0,
+    hop_seconds=5.0,
     wav_rate=2000,
     n_fft=512,
     mel_hop=256,
@@ -109,7 +109,7 @@ QUICK = Profile(
     dense_units=16,
     dropout=0.2,
     wav_kernel=100,
-    wav_stride=4,
+    wav_stride=8,
     wav_slices=100,
     spec_slices=38,
     epochs=12,
@@ -120,8 +120,10 @@ QUICK = Profile(
     patience=3,
     test_fraction=0.25,
     validation_fraction=0.15,
-    synthetic_songs=48,
-    synthetic_seconds=30.0,
+    # Many short songs: a CNN needs a few hundred distinct songs to hear rhythm rather than
+    # recognise songs (measured: 1dwav song R2 -0.02 with 192 songs, 0.34 with 288, 0.48 with 384).
+    synthetic_songs=288,
+    synthetic_seconds=10.0,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (QUICK, PAPER)}

@@ -11,7 +11,6 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 

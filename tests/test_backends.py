@@ -4,22 +4,17 @@ unchanged, and the backend is recorded and named in the leaderboard."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from subprocesses import run_bench
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax"])
 def test_end_to_end_on_another_backend(backend, tmp_path):
     pytest.importorskip(backend)
-    env = {**os.environ, "KERAS_BACKEND": backend, "COLUMNS": "250",
-           "AFB_RESULTS_DIR": str(tmp_path / "results"), "AFB_CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "bench.cli", "run", "--model", "2dspec", "--model", "1dwav", "--model", "mean",
-               "--split", "song", "--seeds", "1", "--songs", "8", "--seconds", "12", "--epochs", "1"]
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    run = run_bench(tmp_path, "run", "--model", "2dspec", "--model", "1dwav", "--model", "mean", "--split", "song",
+                    "--seeds", "1", "--songs", "8", "--seconds", "12", "--epochs", "1", KERAS_BACKEND=backend)
     assert run.returncode == 0, run.stdout + run.stderr
     [run_dir] = (tmp_path / "results").iterdir()
     assert json.loads((run_dir / "run.json").read_text())["backend"] == backend

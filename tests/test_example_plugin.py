@@ -4,17 +4,15 @@ complete example in docs/plugins.md registers and does what the guide says."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
+from subprocesses import pip_install_target, run_bench
 
 from bench.check_plugin import check_model
 from bench.profiles import QUICK
@@ -31,27 +29,16 @@ def installed_example(tmp_path_factory) -> Path:
     build leaves nothing in the working tree)."""
     root = tmp_path_factory.mktemp("example")
     source = shutil.copytree(EXAMPLE, root / "bench-crnn", ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache"))
-    site = root / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site), str(source)],
-        check=True,
-    )
-    return site
-
-
-def bench(site: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200",
-           "AFB_RESULTS_DIR": str(tmp_path / "results"), "AFB_CACHE_DIR": str(tmp_path / "cache")}
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], env=env, capture_output=True, text=True, timeout=600)
+    return pip_install_target(source, root / "site")
 
 
 @pytest.mark.slow
 def test_the_installed_example_is_listed_and_passes_check_plugin(installed_example, tmp_path):
-    listing = bench(installed_example, tmp_path, "plugins")
+    listing = run_bench(tmp_path, "plugins", site=installed_example)
     assert listing.returncode == 0, listing.stdout + listing.stderr
     assert "model: crnn" in listing.stdout and "entry point of bench-crnn" in listing.stdout and "0.1.0" in listing.stdout
 
-    check = bench(installed_example, tmp_path, "check-plugin", "crnn")
+    check = run_bench(tmp_path, "check-plugin", "crnn", site=installed_example)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "crnn: all 8 checks passed." in check.stdout
 

@@ -16,13 +16,14 @@ from rich.console import Console
 
 from bench.cli import main
 from bench.results import find_run
+from subprocesses import bench_env
 
 TINY = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--split", "song", "--seeds", "2"]
 
 
 def bench_process(tmp_path: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "AFB_RESULTS_DIR": str(tmp_path / "results"), "AFB_CACHE_DIR": str(tmp_path / "cache")}
-    return subprocess.Popen([sys.executable, "-m", "bench.cli", *args], env=env, start_new_session=True,
+    """`bench ARGS` started in its own session, so the test can kill it with everything it forked."""
+    return subprocess.Popen([sys.executable, "-m", "bench.cli", *args], env=bench_env(tmp_path), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

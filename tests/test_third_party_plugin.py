@@ -4,13 +4,11 @@ exactly as a third party would, and the harness lists it and runs a trial with i
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from subprocesses import pip_install_target, run_bench
 
 PYPROJECT = """
 [build-system]
@@ -53,29 +51,18 @@ def installed_plugin(tmp_path_factory) -> Path:
     (package / "bench_tiny_plugin").mkdir(parents=True)
     (package / "pyproject.toml").write_text(PYPROJECT)
     (package / "bench_tiny_plugin" / "__init__.py").write_text(textwrap.dedent(MODULE))
-    site = root / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site), str(package)],
-        check=True,
-    )
-    return site
-
-
-def bench(site: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200",
-           "AFB_RESULTS_DIR": str(tmp_path / "results"), "AFB_CACHE_DIR": str(tmp_path / "cache")}
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], env=env, capture_output=True, text=True, timeout=600)
+    return pip_install_target(package, root / "site")
 
 
 @pytest.mark.slow
 def test_installed_plugin_is_listed_and_runs(installed_plugin, tmp_path):
-    listing = bench(installed_plugin, tmp_path, "plugins")
+    listing = run_bench(tmp_path, "plugins", site=installed_plugin)
     assert listing.returncode == 0, listing.stderr
     assert "tiny" in listing.stdout and "tiny-linear" in listing.stdout
     assert "bench-tiny-plugin" in listing.stdout and "0.3.0" in listing.stdout
 
-    run = bench(installed_plugin, tmp_path, "run", "--model", "tiny-linear", "--split", "song", "--seeds", "1",
-                "--songs", "6", "--seconds", "12", "--epochs", "1")
+    run = run_bench(tmp_path, "run", "--model", "tiny-linear", "--split", "song", "--seeds", "1",
+                    "--songs", "6", "--seconds", "12", "--epochs", "1", site=installed_plugin)
     assert run.returncode == 0, run.stdout + run.stderr
     records = list((tmp_path / "results").glob("*/trials/*.json"))
     assert len(records) == 1

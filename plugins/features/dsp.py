@@ -15,7 +15,7 @@ from bench.audio import mid_side
 from bench.profiles import Profile
 
 NAME = "dsp"
-VERSION = "3"
+VERSION = "5"
 DESCRIPTION = "rhythm and loudness descriptors (tempo, onsets, beat strength, pulse clarity, RMS)"
 
 DESCRIPTORS = (
@@ -43,28 +43,31 @@ def shape(profile: Profile) -> tuple[int]:
 
 
 def _hop(profile: Profile) -> int:
-    # About 60 onset frames per second at any rate: fine enough for beats, cheap enough for CPUs.
-    return max(64, int(2 ** np.round(np.log2(profile.sample_rate / 60))))
+    # About 43 onset frames per second at any rate, as librosa's default (512 at 22050 Hz).
+    return max(64, int(2 ** np.round(np.log2(profile.sample_rate / 43))))
 
 
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     """(2, samples) stereo -> (len(DESCRIPTORS),) float32 descriptors."""
     sr, hop = profile.sample_rate, _hop(profile)
     mid, side = mid_side(window)
-    onset = librosa.onset.onset_strength(y=mid, sr=sr, hop_length=hop)
+    # One spectrogram and one tempogram serve every descriptor (librosa would recompute each).
+    spectrum = np.abs(librosa.stft(mid, n_fft=4 * hop, hop_length=hop))
+    mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=spectrum**2, sr=sr))
+    onset = librosa.onset.onset_strength(S=mel_db, sr=sr)
     onset_mean = float(onset.mean()) + 1e-8
-    tempo = float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=hop)[0])
+    win = min(384, len(onset))  # librosa's default 384 frames is longer than a quick window
+    tempogram = librosa.feature.tempogram(onset_envelope=onset, sr=sr, hop_length=hop, win_length=win)
+    tempo = float(librosa.feature.tempo(onset_envelope=onset, tg=tempogram, sr=sr, hop_length=hop)[0])
     _, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=hop, bpm=tempo)
     beat_strength = float(onset[beats].mean() / onset_mean) if len(beats) else 0.0
-    win = min(384, len(onset))  # librosa's default 384 frames is longer than a quick window
     pulse = librosa.beat.plp(onset_envelope=onset, sr=sr, hop_length=hop, win_length=win)
-    tempogram = librosa.feature.tempogram(onset_envelope=onset, sr=sr, hop_length=hop, win_length=win)
     profile_curve = tempogram[1:].mean(axis=1)  # lag 0 is always 1: leave it out
     p = profile_curve.clip(min=1e-8) / profile_curve.clip(min=1e-8).sum()
-    rms_db = librosa.amplitude_to_db(librosa.feature.rms(y=mid, hop_length=hop)[0] + 1e-8)
+    rms_db = librosa.amplitude_to_db(librosa.feature.rms(S=spectrum, frame_length=4 * hop)[0] + 1e-8)
     side_db = 10 * np.log10((np.mean(side**2) + 1e-10) / (np.mean(mid**2) + 1e-10))
-    centroid = librosa.feature.spectral_centroid(y=mid, sr=sr, hop_length=hop)[0]
-    flatness = librosa.feature.spectral_flatness(y=mid, hop_length=hop)[0]
+    centroid = librosa.feature.spectral_centroid(S=spectrum, sr=sr, n_fft=4 * hop)[0]
+    flatness = librosa.feature.spectral_flatness(S=spectrum)[0]
     values = [
         tempo,
         np.log2(max(tempo, 1.0)),

@@ -33,7 +33,7 @@ def load(path):
 def test_cold_build_then_warm_build_decodes_nothing(catalog, tmp_path, monkeypatch):
     cache = FeatureCache(tmp_path)
     cold = build_dataset(catalog, FEATURES, TINY_PROFILE, cache)
-    assert len(cold.tracks) == 8 and len(cold.window_track) == 16  # 12 s songs, 6 s windows
+    assert len(cold.tracks) == 8 and len(cold.window_track) == 8 * (12 // TINY_PROFILE.window_seconds)
     assert load(cold.features["mel"]).shape == (16, *mel.shape(TINY_PROFILE))
     assert cold.feature_seconds["mel"] > 0
 
@@ -67,7 +67,7 @@ def test_bad_and_short_files_are_reported_and_the_rest_kept(catalog, tmp_path):
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"not audio at all" * 10)
     short = tmp_path / "short.wav"
-    soundfile.write(short, np.zeros((8000, 2), np.float32), 8000)  # 1 s < one 6 s window
+    soundfile.write(short, np.zeros((8000, 2), np.float32), 8000)  # 1 s: shorter than one window
     extra = [Track("broken", "x", broken, {"danceability": 0.5}), Track("short", "x", short, {"danceability": 0.5}),
              Track("missing", "x", tmp_path / "nope.flac", {"danceability": 0.5})]
     padded = build_dataset(Catalog(catalog.tracks + extra, catalog.targets), FEATURES, TINY_PROFILE, FeatureCache(tmp_path / "c"))
