@@ -53,9 +53,9 @@ def load_trained(store: RunStore, trial_id: str):
 
 def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
     """Predictions of the trial's saved model for every file."""
+    record, registry, model = load_trained(store, trial_id)
     info = store.info()
     profile = Profile(**info["profile"])
-    record, registry, model = load_trained(store, trial_id)
     spec = registry.get("model", record["model"])
     feature = registry.get("feature", spec.feature)
     target = Target(**info["targets"][record["target"]])

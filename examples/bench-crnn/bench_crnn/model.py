@@ -4,7 +4,7 @@ the time steps, then Dense -> Dropout -> Dense(1, sigmoid).
 
 Only `keras.layers` with built-in serialization: it runs on TensorFlow, JAX and torch and
 round-trips through the `.keras` format without custom objects. At the quick profile the
-input is (24, 188, 2) and the model has about 13k parameters.
+input is (24, 157, 2) and the model has about 13k parameters.
 """
 
 from __future__ import annotations
