@@ -15,7 +15,16 @@ PACKAGES = ("audio-feature-bench", "keras", "tensorflow", "jax", "torch", "numpy
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MiB (ru_maxrss is KiB on Linux)."""
+    """This process's peak resident memory so far, in MiB. On Linux it is the kernel's VmHWM
+    for this process's own memory: ru_maxrss would also count the launching process's peak,
+    which it inherits across fork and exec."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

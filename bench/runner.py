@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bench.cache import FeatureCache, default_cache_dir
 from bench.dataset import build_dataset
 from bench.executors import make_executor
-from bench.measure import git_commit, keras_backend, machine, package_versions
+from bench.measure import git_commit, keras_backend, machine, package_versions, peak_rss_mb
 from bench.profiles import Profile, get_profile
 from bench.registry import PluginError, Registry, load_registry
 from bench.results import RunStore, default_results_dir, new_run_id, write_json
@@ -164,7 +164,7 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
                 progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
 
         executor.run(todo, on_record)
-    store.update_info(status="complete", finished=now(), wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
+    store.update_info(status="complete", finished=now(), runner_peak_rss_mb=round(peak_rss_mb(), 1), wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
                       trials=len(specs), failed_trials=failures)
     return store
 
