@@ -16,7 +16,8 @@ from rich.table import Table
 from bench import __version__
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 
-console = Console()
+# Piped output has no terminal to wrap it: render the wide tables at full width there.
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
 
 
 def _add_run(sub) -> None:

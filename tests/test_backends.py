@@ -10,7 +10,7 @@ from subprocesses import run_bench
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["jax"])
+@pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_end_to_end_on_another_backend(backend, tmp_path):
     pytest.importorskip(backend)
     run = run_bench(tmp_path, "run", "--model", "2dspec", "--model", "1dwav", "--model", "mean", "--split", "song",

@@ -52,7 +52,7 @@ def test_build_shapes_and_output_range(module, profile):
     assert not model.compiled
     assert model.input_shape == (None, *shape)
     assert model.output_shape == (None, 1)
-    predictions = np.asarray(model(random_batch(shape, 2), training=False))
+    predictions = keras.ops.convert_to_numpy(model(random_batch(shape, 2), training=False))
     assert predictions.shape == (2, 1)
     assert np.all((predictions >= 0) & (predictions <= 1))
 
