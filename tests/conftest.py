@@ -4,8 +4,13 @@ results/cache folder for every test that runs the harness, and one finished tiny
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Fixture modules (fixture builders, deliberately broken plugins) import by name in tests and
+# in the trial processes they start, which inherit sys.path.
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 import numpy as np
 import pytest

@@ -11,7 +11,6 @@ from rich.console import Console
 from bench.cli import main
 from bench.results import find_run
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TINY_ARGS = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--jobs", "2"]
 
 
@@ -19,11 +18,6 @@ TINY_ARGS = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--jobs", "2"]
 def wide_console(monkeypatch):
     """Leaderboards as a wide terminal shows them, without wrapping."""
     monkeypatch.setattr("bench.cli.console", Console(width=250))
-
-
-@pytest.fixture
-def fixtures_importable(monkeypatch):
-    monkeypatch.syspath_prepend(str(FIXTURES))
 
 
 def run_ids(results: Path) -> list[str]:
@@ -54,7 +48,7 @@ def test_run_all_writes_records_and_a_leaderboard(isolated, capsys):
 
 
 @pytest.mark.slow
-def test_failing_plugins_fail_only_their_own_trials(isolated, fixtures_importable, capsys):
+def test_failing_plugins_fail_only_their_own_trials(isolated, capsys):
     args = ["run", "--plugin", "broken_plugins", "--model", "broken-*", "--model", "mean", "--split", "song", "--seeds", "1"]
     assert main(args + TINY_ARGS) == 0
     records = {r["model"]: r for r in find_run(isolated / "results", None).records()}

@@ -3,7 +3,6 @@ that names its fault (models in tests/fixtures/broken_model_plugin.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -13,7 +12,6 @@ from bench.profiles import QUICK
 from bench.cli import main
 from bench.registry import load_registry
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 KERAS_CHECKS = ["feature", "build", "input shape", "output shape", "output range", "train step", "predict", "save and reload"]
 
 
@@ -24,9 +22,7 @@ def wide_console(monkeypatch):
 
 @pytest.fixture(scope="module")
 def broken_registry():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(FIXTURES))
-        yield load_registry(["broken_model_plugin"])
+    return load_registry(["broken_model_plugin"])
 
 
 @pytest.mark.slow
@@ -61,8 +57,7 @@ def test_a_broken_model_fails_the_check_naming_its_fault(broken_registry, model,
         assert all(c.ok is None for c in list(results.values())[KERAS_CHECKS.index(failed) + 1:])
 
 
-def test_the_command_exits_1_and_names_the_failed_check(monkeypatch, capsys):
-    monkeypatch.syspath_prepend(str(FIXTURES))
+def test_the_command_exits_1_and_names_the_failed_check(capsys):
     assert main(["check-plugin", "broken-two-outputs", "--plugin", "broken_model_plugin"]) == 1
     out = capsys.readouterr().out
     assert "broken-two-outputs: 1 of 8 checks failed: output shape" in out

@@ -3,8 +3,6 @@ and the `fma-official` split."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +14,7 @@ from bench.specs import WindowTable
 from plugins.sources import fma
 from plugins.splits import official_split
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures"))
-import music_fixtures as music  # noqa: E402  (builders shared by the real-music tests)
+import music_fixtures as music
 
 
 @pytest.fixture(scope="module")

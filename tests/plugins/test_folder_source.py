@@ -4,8 +4,6 @@ every other track stays in the run."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -16,8 +14,7 @@ from bench.labels import LabelError
 from bench.results import find_run
 from plugins.sources import folder
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures"))
-import music_fixtures as music  # noqa: E402  (builders shared by the real-music tests)
+import music_fixtures as music
 
 
 @pytest.fixture(scope="module")
