@@ -7,8 +7,6 @@ import os
 import platform
 import resource
 import subprocess
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 PACKAGES = ("audio-feature-bench", "keras", "tensorflow", "jax", "torch", "numpy", "librosa", "scikit-learn", "soundfile", "pluggy")
@@ -26,16 +24,6 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@contextmanager
-def stopwatch(into: dict, key: str):
-    """Adds the block's wall-clock seconds to into[key]."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        into[key] = into.get(key, 0.0) + time.perf_counter() - started
 
 
 def package_versions() -> dict[str, str]:

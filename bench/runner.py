@@ -102,9 +102,9 @@ def _validate(registry: Registry, config: RunConfig) -> None:
         raise ValueError(f"--folds must be at least 2. Received: {config.folds}")
 
 
-def start_run(config: RunConfig, registry: Registry, run_id: str | None = None) -> RunStore:
+def start_run(config: RunConfig, registry: Registry) -> RunStore:
     """A new run folder with its run.json."""
-    store = RunStore(Path(config.results_dir or default_results_dir()) / (run_id or new_run_id()))
+    store = RunStore(Path(config.results_dir or default_results_dir()) / new_run_id())
     store.dir.mkdir(parents=True, exist_ok=False)
     store.write_info({
         "run_id": store.id, "status": "running", "started": now(), "config": asdict(config),
