@@ -128,15 +128,15 @@ def _fit_keras(model_spec: ModelSpec, profile: Profile, reader, train, validatio
     model = training.compile_model(model_spec.build(reader.row_shape, profile), profile)
     timing["build_s"] = time.perf_counter() - started
     batch = profile.batch_size
-    train_batches = training.WindowBatches(reader, train, y[train], batch, seed=seed)
-    val_batches = None if validation is None else training.WindowBatches(reader, validation, y[validation], batch)
+    train_batches = training.windows(reader, train, y[train], batch, seed=seed)
+    val_batches = None if validation is None else training.windows(reader, validation, y[validation], batch)
     started = time.perf_counter()
     fitted = training.fit(model, profile, train_batches, val_batches)
     timing["train_s"] = time.perf_counter() - started
     timing["epoch_s"] = float(np.median(fitted["epoch_seconds"]))
     timing["first_epoch_s"] = fitted["epoch_seconds"][0]
     started = time.perf_counter()
-    predictions = training.predict(model, training.WindowBatches(reader, test, None, batch))
+    predictions = training.predict(model, training.windows(reader, test, None, batch), batch)
     timing["predict_s"] = time.perf_counter() - started
     extra = {"params": int(model.count_params()), "epochs": len(fitted["epoch_seconds"]),
              "best_epoch": fitted["best_epoch"], "history": fitted["history"], "backend": keras.backend.backend()}
