@@ -29,14 +29,20 @@ class Rating:
     song: float
 
 
-def load_trained(store: RunStore, trial_id: str):
-    """(record, model spec, trained model) of a trial saved with --save-models."""
+def saved_record(store: RunStore, trial_id: str) -> dict:
+    """The record of a trial whose model was saved, or FileNotFoundError saying what to do."""
     record = store.read_record(trial_id)
     if record is None:
         known = ", ".join(sorted(p.stem for p in store.trials_dir.glob("*.json"))[:5])
         raise FileNotFoundError(f"run {store.id} has no trial {trial_id!r}. Some of its trials: {known}")
     if "model_path" not in record:
         raise FileNotFoundError(f"trial {trial_id} saved no model: run it with `bench run --save-models`")
+    return record
+
+
+def load_trained(store: RunStore, trial_id: str):
+    """(record, registry, trained model) of a trial saved with --save-models."""
+    record = saved_record(store, trial_id)
     registry = load_registry(store.info()["config"].get("plugins", []))
     spec = registry.get("model", record["model"])
     path = store.dir / record["model_path"]
@@ -51,22 +57,28 @@ def load_trained(store: RunStore, trial_id: str):
     return record, registry, keras.saving.load_model(path)
 
 
+def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.ndarray:
+    """The feature of every window of one file, as the run computed them."""
+    stereo, _ = load_stereo(path, profile.sample_rate)
+    if stereo.shape[1] < profile.window_samples:
+        stereo = fit_short(stereo, profile.window_samples, short_policy)
+        if stereo is None:
+            raise ValueError(f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips")
+    return np.stack([feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)])
+
+
 def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
     """Predictions of the trial's saved model for every file."""
-    record, registry, model = load_trained(store, trial_id)
     info = store.info()
+    registry = load_registry(info["config"].get("plugins", []))
+    spec = registry.get("model", saved_record(store, trial_id)["model"])
     profile = Profile(**info["profile"])
-    spec = registry.get("model", record["model"])
-    feature = registry.get("feature", spec.feature)
+    # Features first: librosa's numba kernels must not compile after TensorFlow has loaded.
+    inputs = [_features(path, registry.get("feature", spec.feature), profile, info["config"]["short_policy"]) for path in files]
+    record, registry, model = load_trained(store, trial_id)
     target = Target(**info["targets"][record["target"]])
     ratings = []
-    for path in files:
-        stereo, _ = load_stereo(path, profile.sample_rate)
-        if stereo.shape[1] < profile.window_samples:
-            stereo = fit_short(stereo, profile.window_samples, info["config"]["short_policy"])
-            if stereo is None:
-                raise ValueError(f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips")
-        x = np.stack([feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)])
+    for path, x in zip(files, inputs):
         if spec.framework == "sklearn":
             scaled = model.predict(x.reshape(len(x), -1))
         else:

@@ -18,6 +18,20 @@ import pytest
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
+def _compile_librosa_kernels() -> None:
+    """Run every built-in feature once, before any test imports TensorFlow. librosa compiles
+    numba kernels on first use, and numba and TensorFlow both bundle LLVM: compiling after
+    TensorFlow has loaded has crashed the process (a segfault in librosa.beat.beat_track).
+    `bench run` never mixes the two (features are computed in the runner, which does not
+    import TensorFlow); the test process does, so it compiles first."""
+    window = (0.1 * np.random.default_rng(0).standard_normal((2, QUICK.window_samples))).astype(np.float32)
+    for feature in load_registry().features.values():
+        feature.compute(window, QUICK)
+
+
+_compile_librosa_kernels()
+
+
 # Small enough for CI, big enough for every split: 8 songs of 2 windows, 4 artists.
 TINY = {"songs": 8, "seconds": 12.0}
 TINY_PROFILE = QUICK.replace(epochs=2, patience=1)
