@@ -50,8 +50,17 @@ def _first_line(exc: BaseException) -> str:
 
 # First bytes of the containers people put music in; an MPEG audio frame starts with 11 set bits.
 MAGIC = {b"RIFF": "WAV", b"fLaC": "FLAC", b"OggS": "OGG", b"ID3": "MP3", b"FORM": "AIFF"}
-SUFFIXES = {".wav": "WAV", ".wave": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG", ".opus": "OGG",
-            ".mp3": "MP3", ".aif": "AIFF", ".aiff": "AIFF"}
+SUFFIXES = {
+    ".wav": "WAV",
+    ".wave": "WAV",
+    ".flac": "FLAC",
+    ".ogg": "OGG",
+    ".oga": "OGG",
+    ".opus": "OGG",
+    ".mp3": "MP3",
+    ".aif": "AIFF",
+    ".aiff": "AIFF",
+}
 
 
 def sniff(path: Path) -> str | None:

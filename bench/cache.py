@@ -24,7 +24,16 @@ from bench.profiles import Profile
 from bench.specs import FeatureSpec
 
 # Profile fields that change what a feature transform produces.
-FEATURE_FIELDS = ("sample_rate", "window_seconds", "hop_seconds", "wav_rate", "n_fft", "mel_hop", "n_mels", "normalization")
+FEATURE_FIELDS = (
+    "sample_rate",
+    "window_seconds",
+    "hop_seconds",
+    "wav_rate",
+    "n_fft",
+    "mel_hop",
+    "n_mels",
+    "normalization",
+)
 MAGIC = b"AFB1"
 
 

@@ -21,8 +21,10 @@ from bench.registry import Registry
 from bench.specs import ModelSpec
 
 BATCH = 4
-SERIALIZE_HINT = ("custom layers need @keras.saving.register_keras_serializable() and a get_config() that "
-                  "returns every constructor argument; keras.layers.Lambda does not reload")
+SERIALIZE_HINT = (
+    "custom layers need @keras.saving.register_keras_serializable() and a get_config() that "
+    "returns every constructor argument; keras.layers.Lambda does not reload"
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,10 @@ def _in_unit_range(values: np.ndarray, what: str) -> str:
         raise CheckFailed(f"{what} contain NaN or infinity")
     low, high = float(values.min()), float(values.max())
     if low < 0 or high > 1:
-        raise CheckFailed(f"{what} span {low:.3g}..{high:.3g}, outside 0..1: targets are scaled to 0..1, "
-                          "so the last layer must be a sigmoid")
+        raise CheckFailed(
+            f"{what} span {low:.3g}..{high:.3g}, outside 0..1: targets are scaled to 0..1, "
+            "so the last layer must be a sigmoid"
+        )
     return f"{what} within {low:.3f}..{high:.3f}"
 
 
@@ -135,12 +139,16 @@ def _keras_checks(spec: ModelSpec, shape: tuple[int, ...], profile: Profile, che
             try:
                 loaded = keras.saving.load_model(path)
             except Exception as exc:
-                raise CheckFailed(f"saved, but keras.saving.load_model failed ({type(exc).__name__}: "
-                                  f"{str(exc).splitlines()[0]}): {SERIALIZE_HINT}") from exc
+                raise CheckFailed(
+                    f"saved, but keras.saving.load_model failed ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0]}): {SERIALIZE_HINT}"
+                ) from exc
         again = np.asarray(loaded.predict(x, verbose=0))
         if again.shape != state["predictions"].shape or not np.allclose(again, state["predictions"], atol=1e-5):
-            raise CheckFailed(f"the reloaded model predicts differently (largest difference "
-                              f"{np.max(np.abs(again - state['predictions'])):.3g}): {SERIALIZE_HINT}")
+            raise CheckFailed(
+                f"the reloaded model predicts differently (largest difference "
+                f"{np.max(np.abs(again - state['predictions'])):.3g}): {SERIALIZE_HINT}"
+            )
         return "the .keras file reloads with identical predictions"
 
     checks.run("build", build, blocking=True)
@@ -165,7 +173,9 @@ def _sklearn_checks(spec: ModelSpec, shape: tuple[int, ...], profile: Profile, c
     def build() -> str:
         estimator = spec.build(shape, profile)
         if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
-            raise CheckFailed(f"build() returned {type(estimator).__name__}, which has no fit/predict (framework 'sklearn')")
+            raise CheckFailed(
+                f"build() returned {type(estimator).__name__}, which has no fit/predict (framework 'sklearn')"
+            )
         state["estimator"] = estimator
         return type(estimator).__name__
 
@@ -199,7 +209,9 @@ def check_model(registry: Registry, name: str, profile: Profile = QUICK) -> list
     def feature() -> str:
         if spec.feature not in registry.features:
             known = ", ".join(sorted(registry.features)) or "none"
-            raise CheckFailed(f"the model reads feature {spec.feature!r}, which no plugin registers (registered: {known})")
+            raise CheckFailed(
+                f"the model reads feature {spec.feature!r}, which no plugin registers (registered: {known})"
+            )
         state_shape.append(tuple(registry.features[spec.feature].shape(profile)))
         return f"{spec.feature!r} gives windows of shape {state_shape[0]} at profile {profile.name}"
 
@@ -211,7 +223,9 @@ def check_model(registry: Registry, name: str, profile: Profile = QUICK) -> list
     elif spec.framework == "sklearn":
         _sklearn_checks(spec, state_shape[0], profile, checks)
     else:
-        checks.results.append(Check("framework", False, f"framework must be 'keras' or 'sklearn'. Received: {spec.framework!r}"))
+        checks.results.append(
+            Check("framework", False, f"framework must be 'keras' or 'sklearn'. Received: {spec.framework!r}")
+        )
     return checks.results
 
 

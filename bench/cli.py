@@ -22,13 +22,30 @@ console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ e
 
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="build features, train every model on every split, print the leaderboard")
-    p.add_argument("--all", action="store_true", help="every registered model on every split that applies (window, song, artist, ...)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every registered model on every split that applies (window, song, artist, ...)",
+    )
     p.add_argument("--model", action="append", metavar="NAME", help="a model name or glob (repeatable); default: all")
-    p.add_argument("--split", action="append", metavar="NAME", help="a split name or glob (repeatable); default: every split, the source's official one only if it has one")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per cell: weights, shuffling and the split itself (default 3)")
-    p.add_argument("--folds", type=int, help="grouped k-fold cross-validation with K folds instead of one hold-out split")
-    p.add_argument("--target", action="append", metavar="LABEL", help="label column(s) to predict (default: danceability)")
-    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="sizes of windows, features and models")
+    p.add_argument(
+        "--split",
+        action="append",
+        metavar="NAME",
+        help="a split name or glob (repeatable); default: every split, the source's official one only if it has one",
+    )
+    p.add_argument(
+        "--seeds", type=int, default=3, help="seeds per cell: weights, shuffling and the split itself (default 3)"
+    )
+    p.add_argument(
+        "--folds", type=int, help="grouped k-fold cross-validation with K folds instead of one hold-out split"
+    )
+    p.add_argument(
+        "--target", action="append", metavar="LABEL", help="label column(s) to predict (default: danceability)"
+    )
+    p.add_argument(
+        "--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="sizes of windows, features and models"
+    )
     p.add_argument("--epochs", type=int, help="override the profile's maximum epochs")
     p.add_argument("--patience", type=int, help="override the profile's early-stopping patience (epochs)")
     p.add_argument("--batch-size", type=int, help="override the profile's batch size")
@@ -37,7 +54,12 @@ def _add_run(sub) -> None:
     p.add_argument("--learning-rate", type=float, help="override the profile's learning rate")
     p.add_argument("--normalization", choices=["paper", "zscore", "none"], help="feature normalisation per window")
     _add_source(p)
-    p.add_argument("--short", choices=["pad", "drop"], default="pad", help="clips shorter than a window: zero-pad (default) or drop")
+    p.add_argument(
+        "--short",
+        choices=["pad", "drop"],
+        default="pad",
+        help="clips shorter than a window: zero-pad (default) or drop",
+    )
     p.add_argument("--aggregate", choices=["mean", "median"], default="mean", help="window-to-song aggregation")
     p.add_argument("--jobs", type=int, default=0, help="trials (and feature workers) at a time (default: one per CPU)")
     p.add_argument("--executor", choices=["process", "inline", "ray"], default="process", help="where trials run")
@@ -48,56 +70,104 @@ def _add_run(sub) -> None:
 
 
 def _add_source(p) -> None:
-    p.add_argument("--source", default="synthetic", help="data source plugin: synthetic (default), folder, fma, or a plugin's")
+    p.add_argument(
+        "--source", default="synthetic", help="data source plugin: synthetic (default), folder, fma, or a plugin's"
+    )
     p.add_argument("--songs", type=int, help="synthetic: number of songs")
     p.add_argument("--seconds", type=float, help="synthetic: seconds per song")
     p.add_argument("--corpus-seed", type=int, help="synthetic: the corpus's own seed (default 0)")
     p.add_argument("--audio-dir", metavar="DIR", help="folder: the folder of clips")
-    p.add_argument("--labels", metavar="FILE.csv", help="folder: the label table (a file or id column, optional artist, one column per target)")
+    p.add_argument(
+        "--labels",
+        metavar="FILE.csv",
+        help="folder: the label table (a file or id column, optional artist, one column per target)",
+    )
     p.add_argument("--fma-metadata", metavar="DIR", help="fma: the fma_metadata folder (tracks.csv, echonest.csv)")
     p.add_argument("--fma-audio", metavar="DIR", help="fma: the audio folder, e.g. fma_small (000/000002.mp3 ...)")
-    p.add_argument("--subset", choices=["small", "medium", "large"], help="fma: the subset (default: small; subsets nest)")
+    p.add_argument(
+        "--subset", choices=["small", "medium", "large"], help="fma: the subset (default: small; subsets nest)"
+    )
 
 
 def _add_validate(sub) -> None:
-    p = sub.add_parser("validate", help="decode every file of a source, list every problem; exit 1 if a run would skip or drop any")
+    p = sub.add_parser(
+        "validate", help="decode every file of a source, list every problem; exit 1 if a run would skip or drop any"
+    )
     _add_source(p)
-    p.add_argument("--target", action="append", metavar="LABEL", help="label column(s) to check (default: every target of the source)")
-    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="the window length and rate to check against")
-    p.add_argument("--short", choices=["pad", "drop"], default="pad", help="clips shorter than a window: zero-pad (default) or drop")
-    p.add_argument("--checksums", choices=["write", "verify"], help="write an md5 index of the files, or verify them against it")
-    p.add_argument("--checksum-file", type=Path, metavar="FILE", help="the md5 index (default: checksums.md5 in the folder holding every file)")
+    p.add_argument(
+        "--target",
+        action="append",
+        metavar="LABEL",
+        help="label column(s) to check (default: every target of the source)",
+    )
+    p.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help="the window length and rate to check against",
+    )
+    p.add_argument(
+        "--short",
+        choices=["pad", "drop"],
+        default="pad",
+        help="clips shorter than a window: zero-pad (default) or drop",
+    )
+    p.add_argument(
+        "--checksums", choices=["write", "verify"], help="write an md5 index of the files, or verify them against it"
+    )
+    p.add_argument(
+        "--checksum-file",
+        type=Path,
+        metavar="FILE",
+        help="the md5 index (default: checksums.md5 in the folder holding every file)",
+    )
     _add_common(p)
 
 
 def _add_common(p) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import one more plugin module")
     p.add_argument("--results-dir", type=Path, help="where runs live (default: ./results or $AFB_RESULTS_DIR)")
-    p.add_argument("--cache-dir", type=Path, help="feature cache (default: ~/.cache/audio-feature-bench or $AFB_CACHE_DIR)")
+    p.add_argument(
+        "--cache-dir", type=Path, help="feature cache (default: ~/.cache/audio-feature-bench or $AFB_CACHE_DIR)"
+    )
     p.add_argument("--verbose", action="store_true", help="show tracebacks")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench", description="Benchmark CNNs that predict audio features from raw audio.")
+    parser = argparse.ArgumentParser(
+        prog="bench", description="Benchmark CNNs that predict audio features from raw audio."
+    )
     parser.add_argument("--version", action="version", version=f"audio-feature-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
     _add_validate(sub)
     p = sub.add_parser("leaderboard", help="render an earlier run's leaderboard from disk")
     p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
-    p.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table",
-                   help="csv/json: one row per cell with every metric's mean and std, CI, paired diffs, costs")
+    p.add_argument(
+        "--format",
+        choices=["table", "markdown", "csv", "json"],
+        default="table",
+        help="csv/json: one row per cell with every metric's mean and std, CI, paired diffs, costs",
+    )
     _add_common(p)
     p = sub.add_parser("report", help="write report.html (self-contained) and report.md into a run's folder")
     p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
     _add_common(p)
-    p = sub.add_parser("compare", help="two runs' matched cells side by side: the change and whether it beats seed noise")
+    p = sub.add_parser(
+        "compare", help="two runs' matched cells side by side: the change and whether it beats seed noise"
+    )
     p.add_argument("run_a", metavar="RUN_A", help="the reference run (id, unique prefix or folder)")
     p.add_argument("run_b", metavar="RUN_B", help="the run to judge against it")
-    p.add_argument("--fail-if-worse", type=float, metavar="PCT",
-                   help="exit 1 when any cell's song R² dropped by more than PCT%% of |A's value| (a CI gate)")
+    p.add_argument(
+        "--fail-if-worse",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when any cell's song R² dropped by more than PCT%% of |A's value| (a CI gate)",
+    )
     _add_common(p)
-    p = sub.add_parser("check-plugin", help="validate a model plugin: build, shapes, output range, training, predict, save/load")
+    p = sub.add_parser(
+        "check-plugin", help="validate a model plugin: build, shapes, output range, training, predict, save/load"
+    )
     p.add_argument("name", metavar="NAME", help="the model's registered name")
     _add_common(p)
     p = sub.add_parser("predict", help="rate audio files with a model saved by `bench run --save-models`")
@@ -115,15 +185,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _source_options(args) -> dict:
     """The source flags given; paths made absolute so a resumed run still finds them."""
-    paths = {k: str(Path(getattr(args, k)).resolve()) for k in ("audio_dir", "labels", "fma_metadata", "fma_audio") if getattr(args, k)}
-    options = {"songs": args.songs, "seconds": args.seconds, "corpus_seed": args.corpus_seed, "subset": args.subset, **paths}
+    paths = {
+        k: str(Path(getattr(args, k)).resolve())
+        for k in ("audio_dir", "labels", "fma_metadata", "fma_audio")
+        if getattr(args, k)
+    }
+    options = {
+        "songs": args.songs,
+        "seconds": args.seconds,
+        "corpus_seed": args.corpus_seed,
+        "subset": args.subset,
+        **paths,
+    }
     return {k: v for k, v in options.items() if v is not None}
 
 
 def _config(args):
     from bench.runner import RunConfig
 
-    overrides = {k: getattr(args, k) for k in ("epochs", "patience", "batch_size", "optimizer", "loss", "learning_rate", "normalization")}
+    overrides = {
+        k: getattr(args, k)
+        for k in ("epochs", "patience", "batch_size", "optimizer", "loss", "learning_rate", "normalization")
+    }
     return RunConfig(
         source=args.source,
         source_options=_source_options(args),
@@ -207,8 +290,12 @@ def cmd_validate(args) -> int:
     from bench.validate import validate
 
     source = load_registry(args.plugin).get("source", args.source)
-    options = {**_source_options(args), "profile": get_profile(args.profile), "cache_dir": args.cache_dir or default_cache_dir(),
-               "targets": args.target or []}
+    options = {
+        **_source_options(args),
+        "profile": get_profile(args.profile),
+        "cache_dir": args.cache_dir or default_cache_dir(),
+        "targets": args.target or [],
+    }
     return validate(source, options, args.short, args.checksums, args.checksum_file, console)
 
 
@@ -269,8 +356,17 @@ def cmd_predict(args) -> int:
     return 0
 
 
-COMMANDS = {"predict": cmd_predict, "run": cmd_run, "leaderboard": cmd_leaderboard, "plugins": cmd_plugins, "cache": cmd_cache,
-            "report": cmd_report, "compare": cmd_compare, "check-plugin": cmd_check_plugin, "validate": cmd_validate}
+COMMANDS = {
+    "predict": cmd_predict,
+    "run": cmd_run,
+    "leaderboard": cmd_leaderboard,
+    "plugins": cmd_plugins,
+    "cache": cmd_cache,
+    "report": cmd_report,
+    "compare": cmd_compare,
+    "check-plugin": cmd_check_plugin,
+    "validate": cmd_validate,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,11 +109,16 @@ def compare_cells(cells_a: list[Cell], cells_b: list[Cell], fail_if_worse: float
 
 def setting_differences(info_a: dict, info_b: dict) -> list[str]:
     """The settings that differ between two runs (profile fields, source, seeds, folds, backend)."""
+
     def facts(info: dict) -> dict:
         config = info["config"]
-        return {**{f"profile.{k}": v for k, v in info["profile"].items() if k != "description"},
-                "source": info.get("source", {}).get("description") or config["source"], "seeds": config["seeds"],
-                "folds": config.get("folds"), "backend": info.get("backend")}
+        return {
+            **{f"profile.{k}": v for k, v in info["profile"].items() if k != "description"},
+            "source": info.get("source", {}).get("description") or config["source"],
+            "seeds": config["seeds"],
+            "folds": config.get("folds"),
+            "backend": info.get("backend"),
+        }
 
     a, b = facts(info_a), facts(info_b)
     return [f"{k}: {a.get(k)} → {b.get(k)}" for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
@@ -136,15 +141,34 @@ def render(comparison: Comparison, title: str, console) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("target", "model", "feature", "split", "A song R²", "B song R²", "Δ", "Δ %", "noise (2 SE)", "verdict"):
+    for column in (
+        "target",
+        "model",
+        "feature",
+        "split",
+        "A song R²",
+        "B song R²",
+        "Δ",
+        "Δ %",
+        "noise (2 SE)",
+        "verdict",
+    ):
         table.add_column(column)
     for c in comparison.changes:
         style = {"better": "green", "worse": "red"}.get(c.verdict)
         verdict = f"[{style}]{c.verdict}[/]" if style else c.verdict
         if c.failed_gate:
             verdict += f" [bold red]✗ worse by more than {comparison.fail_if_worse:g}%[/]"
-        table.add_row(*c.key, _pm(c.a, c.a_std, c.a_runs), _pm(c.b, c.b_std, c.b_runs), _signed(c.delta),
-                      _signed(c.percent, 1), fmt(c.noise), verdict, style="dim" if c.baseline else None)
+        table.add_row(
+            *c.key,
+            _pm(c.a, c.a_std, c.a_runs),
+            _pm(c.b, c.b_std, c.b_runs),
+            _signed(c.delta),
+            _signed(c.percent, 1),
+            fmt(c.noise),
+            verdict,
+            style="dim" if c.baseline else None,
+        )
     console.print(table)
     for side, keys in (("A", comparison.only_a), ("B", comparison.only_b)):
         if keys:
@@ -154,8 +178,10 @@ def render(comparison: Comparison, title: str, console) -> None:
         return
     if comparison.regressions:
         names = ", ".join("/".join(c.key) for c in comparison.regressions)
-        console.print(f"[bold red]FAIL:[/] {len(comparison.regressions)} cell(s) worse by more than "
-                      f"{comparison.fail_if_worse:g}% of A's song R²: {names}")
+        console.print(
+            f"[bold red]FAIL:[/] {len(comparison.regressions)} cell(s) worse by more than "
+            f"{comparison.fail_if_worse:g}% of A's song R²: {names}"
+        )
     else:
         console.print(f"[green]OK:[/] no cell's song R² got worse by more than {comparison.fail_if_worse:g}%.")
 

@@ -122,13 +122,19 @@ def extract_track(
     return TrackResult(index, len(windows), seconds, problems)
 
 
-def _consolidate(cache: FeatureCache, feature: FeatureSpec, keys: list[str], shape: tuple, windows: int, out: Path) -> int:
+def _consolidate(
+    cache: FeatureCache, feature: FeatureSpec, keys: list[str], shape: tuple, windows: int, out: Path
+) -> int:
     """Append the per-track arrays into one .npy, one track at a time (plain writes, not a
     memory map, so the runner's resident memory does not grow with the dataset); returns
     the file's CRC-32."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.npy")
-    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": (windows, *shape)}
+    header = {
+        "descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+        "fortran_order": False,
+        "shape": (windows, *shape),
+    }
     with open(tmp, "wb") as handle:
         np.lib.format.write_array_header_2_0(handle, header)
         for key in keys:

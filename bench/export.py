@@ -30,13 +30,28 @@ def _number(value):
 def cell_row(cell: Cell) -> dict:
     """One cell as nested plain data."""
     return {
-        "target": cell.target, "model": cell.model, "feature": cell.feature, "split": cell.split,
-        "baseline": cell.baseline, "leaky": cell.leaky, "runs": cell.runs, "failed": len(cell.failed),
+        "target": cell.target,
+        "model": cell.model,
+        "feature": cell.feature,
+        "split": cell.split,
+        "baseline": cell.baseline,
+        "leaky": cell.leaky,
+        "runs": cell.runs,
+        "failed": len(cell.failed),
         "mean": {k: _number(v) for k, v in cell.mean.items()},
         "std": {k: _number(v) for k, v in cell.std.items()},
         "ci": {"metric": f"song.{PRIMARY}", "low": _number(cell.interval[0]), "high": _number(cell.interval[1])},
-        "paired": [{"baseline": p.baseline, "difference": _number(p.difference), "low": _number(p.low),
-                    "high": _number(p.high), "songs": p.songs, "verdict": p.verdict} for p in cell.paired],
+        "paired": [
+            {
+                "baseline": p.baseline,
+                "difference": _number(p.difference),
+                "low": _number(p.low),
+                "high": _number(p.high),
+                "songs": p.songs,
+                "verdict": p.verdict,
+            }
+            for p in cell.paired
+        ],
         "cost": {k: _number(v) for k, v in cell.cost.items()},
     }
 
@@ -67,9 +82,16 @@ def to_csv(rows: list[dict]) -> str:
 def to_json(store: RunStore, rows: list[dict], cells: list[Cell]) -> str:
     """The rows plus the run's context: id, source, seeds, profile, backend, versions."""
     info = store.info()
-    run = {k: info.get(k) for k in ("run_id", "status", "started", "finished", "backend", "versions", "git_commit", "source")}
-    run.update(context=context(info, cells), profile=info["profile"]["name"], seeds=info["config"]["seeds"],
-               folds=info["config"].get("folds"))
+    run = {
+        k: info.get(k)
+        for k in ("run_id", "status", "started", "finished", "backend", "versions", "git_commit", "source")
+    }
+    run.update(
+        context=context(info, cells),
+        profile=info["profile"]["name"],
+        seeds=info["config"]["seeds"],
+        folds=info["config"].get("folds"),
+    )
     return json.dumps({"run": run, "primary": f"song.{PRIMARY}", "cells": rows}, indent=1, allow_nan=False) + "\n"
 
 

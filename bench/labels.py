@@ -103,7 +103,9 @@ class Table:
                     continue
                 row = Row(reader.line_num, cells)
                 if len(cells) > len(self.columns):
-                    self.problems.append(Problem(self.where(row), f"{len(cells)} cells, the header has {len(self.columns)}", "dropped"))
+                    self.problems.append(
+                        Problem(self.where(row), f"{len(cells)} cells, the header has {len(self.columns)}", "dropped")
+                    )
                     continue
                 yield row
 
@@ -132,7 +134,9 @@ def requested_targets(options: dict, targets: dict[str, Target], table: Table) -
     wanted = set(options.get("targets") or targets)
     missing = sorted(wanted - set(targets))
     if missing:
-        raise LabelError(f"{table.path}: no label column {', '.join(map(repr, missing))}; it has: {', '.join(targets) or 'none'}")
+        raise LabelError(
+            f"{table.path}: no label column {', '.join(map(repr, missing))}; it has: {', '.join(targets) or 'none'}"
+        )
     return wanted
 
 
@@ -162,7 +166,9 @@ class RowRules:
         if not track_id:
             return self._drop(where, "no track id")
         if track_id in self.first_seen:
-            return self._drop(where, f"duplicate id {track_id!r} (first seen at {self.first_seen[track_id]}, which counts)")
+            return self._drop(
+                where, f"duplicate id {track_id!r} (first seen at {self.first_seen[track_id]}, which counts)"
+            )
         self.first_seen[track_id] = where
         labels, bad = {}, []
         for name, target in self.targets.items():

@@ -81,7 +81,8 @@ def context(info: dict, cells: list[Cell]) -> str:
     config, source = info["config"], info.get("source", {})
     seeds = f"{config['seeds']} seed{'s' if config['seeds'] != 1 else ''}"
     folds = f" × {config['folds']} folds" if config.get("folds") else ""
-    data = f"{source.get('description') or config['source']} ({source.get('tracks', '?')} songs, {source.get('windows', '?')} windows)"
+    counts = f"{source.get('tracks', '?')} songs, {source.get('windows', '?')} windows"
+    data = f"{source.get('description') or config['source']} ({counts})"
     return f"{data}; {seeds}{folds}; profile {info['profile']['name']}; backend {info.get('backend', '?')}"
 
 
@@ -94,21 +95,33 @@ def score_board(cells: list[Cell], target: str, info: dict) -> Board:
     for i, cell in enumerate(cells):
         failed = f" ({len(cell.failed)} failed)" if cell.failed else ""
         board.rows.append(
-            [cell.model, cell.feature, _split_label(cell), f"{cell.runs}{failed}", pm(cell, "song.r2"),
-             f"[{fmt(cell.interval[0])}, {fmt(cell.interval[1])}]"]
+            [
+                cell.model,
+                cell.feature,
+                _split_label(cell),
+                f"{cell.runs}{failed}",
+                pm(cell, "song.r2"),
+                f"[{fmt(cell.interval[0])}, {fmt(cell.interval[1])}]",
+            ]
             + [("baseline" if cell.model == b else _versus(cell, b)) for b in baselines]
             + [pm(cell, "song.mae"), pm(cell, "song.pearson"), pm(cell, "window.r2")]
         )
         if cell.baseline:
             board.baseline_rows.add(i)
     n = len(columns)
-    _highlight_best(board, cells, {4: ("song.r2", True), n - 3: ("song.mae", False), n - 2: ("song.pearson", True), n - 1: ("window.r2", True)})
+    _highlight_best(
+        board,
+        cells,
+        {4: ("song.r2", True), n - 3: ("song.mae", False), n - 2: ("song.pearson", True), n - 1: ("window.r2", True)},
+    )
     board.notes.append(
         "Mean ± std over seeds/folds; the 95% CI bootstraps songs pooled over seeds. Δ is the paired difference "
         "in song R² with a baseline on the same songs and seeds: ✓ means the whole interval is above zero."
     )
     if any(c.leaky for c in cells):
-        board.notes.append("Rows marked (leaky) put windows of one song in train and test: their scores are optimistic.")
+        board.notes.append(
+            "Rows marked (leaky) put windows of one song in train and test: their scores are optimistic."
+        )
     return board
 
 
@@ -119,9 +132,17 @@ def cost_board(cells: list[Cell], target: str, info: dict) -> Board:
     for i, cell in enumerate(cells):
         c = cell.cost
         board.rows.append(
-            [cell.model, cell.feature, _split_label(cell), fmt(c.get("train_s"), 2), fmt(c.get("epoch_s"), 2),
-             fmt(c.get("feature_s"), 2), fmt(c.get("predict_windows_per_s"), 0), fmt(c.get("peak_rss_mb"), 0),
-             fmt(c.get("params"), 0)]
+            [
+                cell.model,
+                cell.feature,
+                _split_label(cell),
+                fmt(c.get("train_s"), 2),
+                fmt(c.get("epoch_s"), 2),
+                fmt(c.get("feature_s"), 2),
+                fmt(c.get("predict_windows_per_s"), 0),
+                fmt(c.get("peak_rss_mb"), 0),
+                fmt(c.get("params"), 0),
+            ]
         )
         if cell.baseline:
             board.baseline_rows.add(i)
@@ -141,7 +162,9 @@ def leak_board(cells: list[Cell], target: str, info: dict) -> Board | None:
     board = Board(f"{target}: leak report (song-level R²) — {context(info, cells)}", columns)
     by = {(c.model, c.feature, c.split): c for c in cells}
     for model, feature in sorted({(c.model, c.feature) for c in cells}):
-        row = [model, feature] + [pm(by[(model, feature, s)], "song.r2") if (model, feature, s) in by else "–" for s in splits]
+        row = [model, feature] + [
+            pm(by[(model, feature, s)], "song.r2") if (model, feature, s) in by else "–" for s in splits
+        ]
         window = by.get((model, feature, "window"))
         for s in grouped:
             other = by.get((model, feature, s))
@@ -159,7 +182,9 @@ def run_cells(store: RunStore) -> list[Cell]:
     """The run's cells, summarized with the metrics of the plugins it ran with."""
     from bench.registry import load_registry
 
-    metrics = {name: spec.compute for name, spec in load_registry(store.info()["config"].get("plugins", [])).metrics.items()}
+    metrics = {
+        name: spec.compute for name, spec in load_registry(store.info()["config"].get("plugins", [])).metrics.items()
+    }
     return summarize(store.records(), metrics, PRIMARY)
 
 
@@ -212,13 +237,17 @@ def render_html(board: Board) -> str:
         css = ' class="baseline"' if i in board.baseline_rows else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     notes = "".join(f'<p class="note">{escape(note)}</p>' for note in board.notes)
-    return (f"<table><caption>{escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>{notes}\n")
+    return (
+        f"<table><caption>{escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{notes}\n"
+    )
 
 
 def run_summary(info: dict) -> str:
     """One line about the run: status, trials, failures, problems, wall time."""
     problems = info.get("problems", [])
-    return (f"Run {info['run_id']}: {info.get('status')}, {info.get('trials', '?')} trials, "
-            f"{info.get('failed_trials', 0)} failed, {len(problems)} input problem(s), "
-            f"{info.get('wall_s', float('nan')):.0f} s wall time")
+    return (
+        f"Run {info['run_id']}: {info.get('status')}, {info.get('trials', '?')} trials, "
+        f"{info.get('failed_trials', 0)} failed, {len(problems)} input problem(s), "
+        f"{info.get('wall_s', float('nan')):.0f} s wall time"
+    )

@@ -9,7 +9,18 @@ import resource
 import subprocess
 from pathlib import Path
 
-PACKAGES = ("audio-feature-bench", "keras", "tensorflow", "jax", "torch", "numpy", "librosa", "scikit-learn", "soundfile", "pluggy")
+PACKAGES = (
+    "audio-feature-bench",
+    "keras",
+    "tensorflow",
+    "jax",
+    "torch",
+    "numpy",
+    "librosa",
+    "scikit-learn",
+    "soundfile",
+    "pluggy",
+)
 
 
 def peak_rss_mb() -> float:

@@ -63,8 +63,12 @@ def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.nd
     if stereo.shape[1] < profile.window_samples:
         stereo = fit_short(stereo, profile.window_samples, short_policy)
         if stereo is None:
-            raise ValueError(f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips")
-    return np.stack([feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)])
+            raise ValueError(
+                f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips"
+            )
+    return np.stack(
+        [feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)]
+    )
 
 
 def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
@@ -74,7 +78,10 @@ def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
     spec = registry.get("model", saved_record(store, trial_id)["model"])
     profile = Profile(**info["profile"])
     # Features first: librosa's numba kernels must not compile after TensorFlow has loaded.
-    inputs = [_features(path, registry.get("feature", spec.feature), profile, info["config"]["short_policy"]) for path in files]
+    inputs = [
+        _features(path, registry.get("feature", spec.feature), profile, info["config"]["short_policy"])
+        for path in files
+    ]
     record, registry, model = load_trained(store, trial_id)
     target = Target(**info["targets"][record["target"]])
     ratings = []

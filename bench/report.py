@@ -102,15 +102,27 @@ def primary_plot(cells: list[Cell], target: str) -> Plot:
         cell = [by.get((m, f, split)) for m, f in models]
         means = [_finite(c.mean.get(f"song.{PRIMARY}")) if c else np.nan for c in cell]
         stds = [_finite(c.std.get(f"song.{PRIMARY}")) if c else np.nan for c in cell]
-        ax.bar(x + (k - (len(splits) - 1) / 2) * width, np.nan_to_num(means), width, yerr=np.nan_to_num(stds),
-               capsize=3, label=f"{split} (leaky)" if any(c and c.leaky for c in cell) else split, color=f"C{k}")
+        ax.bar(
+            x + (k - (len(splits) - 1) / 2) * width,
+            np.nan_to_num(means),
+            width,
+            yerr=np.nan_to_num(stds),
+            capsize=3,
+            label=f"{split} (leaky)" if any(c and c.leaky for c in cell) else split,
+            color=f"C{k}",
+        )
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(x, [f"{m}\n({f})" for m, f in models])
     ax.set_ylabel("song R² (mean ± std over seeds)")
     ax.set_title(f"{target}: song-level R² by model and split")
     ax.legend(title="split")
-    return Plot("primary", _slug(target, "primary"), f"{target}: mean song-level R² per model and split; "
-                "error bars are ± one standard deviation over seeds/folds; 0 is predicting the mean.", _png(figure))
+    return Plot(
+        "primary",
+        _slug(target, "primary"),
+        f"{target}: mean song-level R² per model and split; "
+        "error bars are ± one standard deviation over seeds/folds; 0 is predicting the mean.",
+        _png(figure),
+    )
 
 
 def scatter_plot(cells: list[Cell], target: str, model: str, feature: str) -> Plot:
@@ -136,13 +148,21 @@ def scatter_plot(cells: list[Cell], target: str, model: str, feature: str) -> Pl
     ax.set_xlabel(f"true {target}")
     ax.set_ylabel(f"predicted {target}")
     ax.set_title(f"{model} ({feature})")
-    return Plot("scatter", _slug(target, model, feature, "scatter"), f"{target}, {model} on {feature}: one point per "
-                "test song and seed (mean of its windows' predictions); the dotted line is perfect.", _png(figure))
+    return Plot(
+        "scatter",
+        _slug(target, model, feature, "scatter"),
+        f"{target}, {model} on {feature}: one point per "
+        "test song and seed (mean of its windows' predictions); the dotted line is perfect.",
+        _png(figure),
+    )
 
 
 def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss: str) -> Plot | None:
     """Training (solid) and validation (dashed) loss per epoch of every trial, a panel per split."""
-    panels = [(c.split, [r for r in c.records if r.get("history")]) for c in sorted(cells, key=lambda c: SPLIT_ORDER.get(c.split, 5))]
+    panels = [
+        (c.split, [r for r in c.records if r.get("history")])
+        for c in sorted(cells, key=lambda c: SPLIT_ORDER.get(c.split, 5))
+    ]
     panels = [(split, records) for split, records in panels if records]
     if not panels:
         return None
@@ -152,7 +172,10 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
     axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
     for ax, (split, records) in zip(axes, panels):
         for k, record in enumerate(sorted(records, key=lambda r: (r["seed"], r["fold"]))):
-            history, label = record["history"], f"seed {record['seed']}" + (f" fold {record['fold']}" if record.get("folds") else "")
+            history, label = (
+                record["history"],
+                f"seed {record['seed']}" + (f" fold {record['fold']}" if record.get("folds") else ""),
+            )
             epochs = np.arange(1, len(history["loss"]) + 1)
             ax.plot(epochs, history["loss"], color=f"C{k}", label=label)
             if "val_loss" in history:
@@ -165,9 +188,13 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize="small")
     axes[0].set_ylabel(f"loss ({loss})")
-    return Plot("learning", _slug(target, model, feature, "learning"), f"{target}, {model}: training loss (solid) and "
-                "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept.",
-                _png(figure))
+    return Plot(
+        "learning",
+        _slug(target, model, feature, "learning"),
+        f"{target}, {model}: training loss (solid) and "
+        "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept.",
+        _png(figure),
+    )
 
 
 def cost_plot(cells: list[Cell], target: str) -> Plot:
@@ -182,11 +209,17 @@ def cost_plot(cells: list[Cell], target: str) -> Plot:
     left.set_xlabel("training seconds per trial (log scale)")
     left.set_yticks(y, labels)
     left.invert_yaxis()
-    right.barh(y, [_finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells])
+    right.barh(
+        y, [_finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells]
+    )
     right.set_xlabel("peak memory per trial process (MiB)")
     figure.suptitle(f"{target}: cost per trial (mean over runs; grey = baseline)")
-    return Plot("costs", _slug(target, "costs"), f"{target}: mean training time and peak resident memory of a "
-                "trial's process.", _png(figure))
+    return Plot(
+        "costs",
+        _slug(target, "costs"),
+        f"{target}: mean training time and peak resident memory of a trial's process.",
+        _png(figure),
+    )
 
 
 def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
@@ -216,23 +249,30 @@ def _run_facts(info: dict, cells: list[Cell]) -> list[tuple[str, str]]:
         ("summary", run_summary(info)),
         ("context", context(info, cells)),
         ("started", f"{info.get('started', '?')} (finished {info.get('finished', '?')})"),
-        ("machine", f"{machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, {machine.get('memory_gib', '?')} GiB, "
-                    f"Python {machine.get('python', '?')}"),
+        (
+            "machine",
+            f"{machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, {machine.get('memory_gib', '?')} GiB, "
+            f"Python {machine.get('python', '?')}",
+        ),
         ("versions", versions or "?"),
         ("git commit", str(info.get("git_commit") or "?")),
     ]
 
 
 def _empty(section: str) -> str:
-    return {"learning": "No trial recorded a training history (scikit-learn models have none).",
-            "failures": "None: every trial finished."}.get(section, "Nothing to show.")
+    return {
+        "learning": "No trial recorded a training history (scikit-learn models have none).",
+        "failures": "None: every trial finished.",
+    }.get(section, "Nothing to show.")
 
 
 def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
     """The whole report as one HTML document with its images inline."""
     info = store.info()
     body = {
-        "run": "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, cells)) + "</dl>",
+        "run": "<dl>"
+        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, cells))
+        + "</dl>",
         "leaderboard": "".join(board_html(b) for b in run_boards),
         "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(cells)),
     }
@@ -240,12 +280,16 @@ def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], fig
         data = base64.b64encode(plot.png).decode("ascii")
         body[plot.section] = body.get(plot.section, "") + (
             f'<figure><img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(plot.caption)}</figcaption></figure>")
+            f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
+        )
     sections = "".join(
         f'<section id="{key}"><h2>{escape(title)}</h2>{body.get(key) or f"<p>{escape(_empty(key))}</p>"}</section>\n'
-        for key, title in SECTIONS.items())
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>bench report {escape(store.id)}</title>'
-            f"<style>{CSS}</style></head>\n<body><h1>bench report: run {escape(store.id)}</h1>\n{sections}</body></html>\n")
+        for key, title in SECTIONS.items()
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>bench report {escape(store.id)}</title>'
+        f"<style>{CSS}</style></head>\n<body><h1>bench report: run {escape(store.id)}</h1>\n{sections}</body></html>\n"
+    )
 
 
 def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
@@ -257,7 +301,9 @@ def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board],
         "failures": "\n".join(f"- `{i}`: {e}" for i, e in _failures(cells)),
     }
     for plot in figures:
-        body[plot.section] = body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{plot.name}.png)\n\n_{plot.caption}_\n\n"
+        body[plot.section] = (
+            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{plot.name}.png)\n\n_{plot.caption}_\n\n"
+        )
     parts = [f"# bench report: run {store.id}", ""]
     for key, title in SECTIONS.items():
         parts += [f"## {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]

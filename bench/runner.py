@@ -73,18 +73,36 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
     threads = max(1, (os.cpu_count() or 1) // config.job_count())
     return [
         TrialSpec(
-            run_dir=str(run_dir), source=config.source, feature=registry.models[model].feature, model=model,
-            split=split, seed=seed, target=target, profile=profile.to_dict(), fold=fold, folds=config.folds,
-            plugins=tuple(config.plugins), aggregate=config.aggregate, threads=threads, save_model=config.save_models,
+            run_dir=str(run_dir),
+            source=config.source,
+            feature=registry.models[model].feature,
+            model=model,
+            split=split,
+            seed=seed,
+            target=target,
+            profile=profile.to_dict(),
+            fold=fold,
+            folds=config.folds,
+            plugins=tuple(config.plugins),
+            aggregate=config.aggregate,
+            threads=threads,
+            save_model=config.save_models,
         )
-        for target, model, split, seed, fold in itertools.product(config.targets, models, splits, range(config.seeds), folds)
+        for target, model, split, seed, fold in itertools.product(
+            config.targets, models, splits, range(config.seeds), folds
+        )
     ]
 
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[status]}"), console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=console,
+        transient=False,
     )
 
 
@@ -106,12 +124,20 @@ def start_run(config: RunConfig, registry: Registry) -> RunStore:
     """A new run folder with its run.json."""
     store = RunStore(Path(config.results_dir or default_results_dir()) / new_run_id())
     store.dir.mkdir(parents=True, exist_ok=False)
-    store.write_info({
-        "run_id": store.id, "status": "running", "started": now(), "config": asdict(config),
-        "profile": config.resolved_profile().to_dict(), "backend": keras_backend(), "versions": package_versions(),
-        "git_commit": git_commit(Path(__file__).parent), "machine": machine(),
-        "plugins": [asdict(p) for p in registry.plugins],
-    })
+    store.write_info(
+        {
+            "run_id": store.id,
+            "status": "running",
+            "started": now(),
+            "config": asdict(config),
+            "profile": config.resolved_profile().to_dict(),
+            "backend": keras_backend(),
+            "versions": package_versions(),
+            "git_commit": git_commit(Path(__file__).parent),
+            "machine": machine(),
+            "plugins": [asdict(p) for p in registry.plugins],
+        }
+    )
     return store
 
 
@@ -124,24 +150,44 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
     source = registry.get("source", config.source)
     console.print(f"[bold]Loading source[/] {config.source} …")
-    catalog = source.load({**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets})
+    catalog = source.load(
+        {**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets}
+    )
     missing = [t for t in config.targets if t not in catalog.targets]
     if missing:
-        raise PluginError(f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}.")
-    features = [registry.get("feature", n) for n in sorted({registry.models[m].feature for m in registry.select("model", config.models)})]
+        raise PluginError(
+            f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
+        )
+    features = [
+        registry.get("feature", n)
+        for n in sorted({registry.models[m].feature for m in registry.select("model", config.models)})
+    ]
     with _progress(console) as progress:
         task = progress.add_task("Features", total=len(catalog.tracks), status=", ".join(f.name for f in features))
-        dataset = build_dataset(catalog, features, profile, cache, config.short_policy, config.job_count(),
-                                on_track_done=lambda: progress.advance(task))
+        dataset = build_dataset(
+            catalog,
+            features,
+            profile,
+            cache,
+            config.short_policy,
+            config.job_count(),
+            on_track_done=lambda: progress.advance(task),
+        )
     problems = catalog.problems + dataset.problems
     for problem in problems:
         console.print(f"[yellow]{problem.action}:[/] {problem.where}: {problem.what}")
     write_json(store.dir / "dataset.json", dataset.to_json())
     store.update_info(
-        source={"name": config.source, "description": catalog.description, "tracks": len(dataset.tracks),
-                "windows": len(dataset.window_track), "groups": len({t.group for t in dataset.tracks})},
+        source={
+            "name": config.source,
+            "description": catalog.description,
+            "tracks": len(dataset.tracks),
+            "windows": len(dataset.window_track),
+            "groups": len({t.group for t in dataset.tracks}),
+        },
         targets={n: asdict(catalog.targets[n]) for n in config.targets},
-        problems=[asdict(p) for p in problems], feature_seconds=dataset.feature_seconds,
+        problems=[asdict(p) for p in problems],
+        feature_seconds=dataset.feature_seconds,
     )
     if len(dataset.tracks) < 2:
         raise ValueError(f"only {len(dataset.tracks)} usable track(s) in source {config.source!r}: nothing to split")
@@ -150,8 +196,10 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
         splits = [n for n in splits if registry.splits[n].supports_folds]
     specs = plan(registry, config, store.dir, splits)
     todo = [s for s in specs if store.read_record(s.id) is None]
-    console.print(f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded), "
-                  f"{config.job_count()} at a time, executor {executor.name}, profile {profile.name}")
+    console.print(
+        f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded), "
+        f"{config.job_count()} at a time, executor {executor.name}, profile {profile.name}"
+    )
     failures = 0
     with _progress(console) as progress:
         task = progress.add_task("Trials", total=len(todo), status="")
@@ -164,8 +212,14 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
                 progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
 
         executor.run(todo, on_record)
-    store.update_info(status="complete", finished=now(), runner_peak_rss_mb=round(peak_rss_mb(), 1), wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
-                      trials=len(specs), failed_trials=failures)
+    store.update_info(
+        status="complete",
+        finished=now(),
+        runner_peak_rss_mb=round(peak_rss_mb(), 1),
+        wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
+        trials=len(specs),
+        failed_trials=failures,
+    )
     return store
 
 

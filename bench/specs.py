@@ -16,6 +16,7 @@ import numpy as np
 
 from bench.profiles import Profile
 
+
 # ---------------------------------------------------------------------------- data
 @dataclass(frozen=True)
 class Track:

@@ -67,7 +67,9 @@ class Paired:
         return "better" if self.low > 0 else "worse" if self.high < 0 else "tie"
 
 
-def paired_difference(model: list[dict], baseline: list[dict], metric: Metric, name: str, resamples: int = 2000) -> Paired | None:
+def paired_difference(
+    model: list[dict], baseline: list[dict], metric: Metric, name: str, resamples: int = 2000
+) -> Paired | None:
     """Bootstrap the metric difference over songs both were tested on, matched by seed/fold."""
     m_true, m_pred, m_keys = pooled_songs(model)
     _, b_pred, b_keys = pooled_songs(baseline)
@@ -131,7 +133,9 @@ COSTS = {
 }
 
 
-def summarize(records: list[dict], metrics: dict[str, Metric], primary: str = "r2", resamples: int = 2000) -> list[Cell]:
+def summarize(
+    records: list[dict], metrics: dict[str, Metric], primary: str = "r2", resamples: int = 2000
+) -> list[Cell]:
     """Cells of every (target, model, feature, split), with paired comparisons to each baseline."""
     grouped: dict[CellKey, list[dict]] = defaultdict(list)
     for record in records:
@@ -145,8 +149,12 @@ def summarize(records: list[dict], metrics: dict[str, Metric], primary: str = "r
             for level in ("song", "window"):
                 for name in ok[0]["metrics"][level]:
                     values = np.array([r["metrics"][level][name] for r in ok], dtype=float)
-                    cell.mean[f"{level}.{name}"] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
-                    cell.std[f"{level}.{name}"] = float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else float("nan")
+                    cell.mean[f"{level}.{name}"] = (
+                        float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+                    )
+                    cell.std[f"{level}.{name}"] = (
+                        float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else float("nan")
+                    )
             if primary in metrics:
                 cell.interval = metric_interval(ok, metrics[primary], resamples)
             for name, read in COSTS.items():
@@ -160,7 +168,9 @@ def summarize(records: list[dict], metrics: dict[str, Metric], primary: str = "r
         for other in cells:
             same_place = (other.target, other.split) == (cell.target, cell.split)
             if other.baseline and same_place and other.records:
-                paired = paired_difference(cell.records, by_key[other.key].records, metrics[primary], other.model, resamples)
+                paired = paired_difference(
+                    cell.records, by_key[other.key].records, metrics[primary], other.model, resamples
+                )
                 if paired:
                     cell.paired.append(paired)
     return cells

@@ -47,7 +47,14 @@ def in_memory_budget_mb() -> float:
 class WindowBatches(keras.utils.PyDataset):
     """Batches of (features, scaled labels) read from disk; reshuffled every epoch."""
 
-    def __init__(self, reader: FeatureReader, indices: np.ndarray, labels: np.ndarray | None, batch_size: int, seed: int | None = None):
+    def __init__(
+        self,
+        reader: FeatureReader,
+        indices: np.ndarray,
+        labels: np.ndarray | None,
+        batch_size: int,
+        seed: int | None = None,
+    ):
         super().__init__()
         self.reader, self.indices, self.labels, self.batch_size = reader, np.asarray(indices), labels, batch_size
         self.rng = np.random.default_rng(seed) if seed is not None else None
@@ -91,14 +98,18 @@ def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
             f"optimizer must be one of {list(optimizers)} and loss one of {list(losses)}. "
             f"Received: optimizer={profile.optimizer!r}, loss={profile.loss!r}"
         )
-    model.compile(optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate), loss=losses[profile.loss])
+    model.compile(
+        optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate), loss=losses[profile.loss]
+    )
     return model
 
 
 Windows = tuple | WindowBatches  # (x,) or (x, y) arrays, or batches streamed from disk
 
 
-def windows(reader: FeatureReader, rows: np.ndarray, labels: np.ndarray | None, batch_size: int, seed: int | None = None) -> Windows:
+def windows(
+    reader: FeatureReader, rows: np.ndarray, labels: np.ndarray | None, batch_size: int, seed: int | None = None
+) -> Windows:
     """The windows `rows` as arrays when they fit in the in-memory budget, else streamed."""
     if len(rows) * reader.row_bytes > in_memory_budget_mb() * 2**20:
         return WindowBatches(reader, rows, labels, batch_size, seed)
@@ -111,7 +122,11 @@ def fit(model: keras.Model, profile: Profile, train: Windows, validation: Window
     timer = EpochTimer()
     monitor = "val_loss" if validation is not None else "loss"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=profile.patience, restore_best_weights=True)
-    inputs = dict(x=train[0], y=train[1], batch_size=profile.batch_size, shuffle=True) if isinstance(train, tuple) else dict(x=train)
+    inputs = (
+        dict(x=train[0], y=train[1], batch_size=profile.batch_size, shuffle=True)
+        if isinstance(train, tuple)
+        else dict(x=train)
+    )
     history = model.fit(**inputs, validation_data=validation, epochs=profile.epochs, callbacks=[timer, stop], verbose=0)
     return {
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},

@@ -10,7 +10,7 @@ import json
 import time
 import traceback
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class TrialSpec:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def base_record(spec: TrialSpec) -> dict:
@@ -102,8 +102,14 @@ def song_level(dataset: Dataset, rows: np.ndarray, truth: np.ndarray, prediction
 def _sklearn_params(estimator) -> int:
     """Learned numbers of a fitted scikit-learn estimator (arrays ending in '_', all steps)."""
     steps = [step for _, step in getattr(estimator, "steps", [("", estimator)])]
-    return int(sum(np.size(v) for step in steps for k, v in vars(step).items() if k.endswith("_") and not k.startswith("_")
-                   and isinstance(v, (np.ndarray, float, np.floating))))
+    return int(
+        sum(
+            np.size(v)
+            for step in steps
+            for k, v in vars(step).items()
+            if k.endswith("_") and not k.startswith("_") and isinstance(v, (np.ndarray, float, np.floating))
+        )
+    )
 
 
 def _fit_sklearn(model: ModelSpec, profile: Profile, reader: FeatureReader, train, validation, test, y, timing):
@@ -138,8 +144,13 @@ def _fit_keras(model_spec: ModelSpec, profile: Profile, reader, train, validatio
     started = time.perf_counter()
     predictions = training.predict(model, training.windows(reader, test, None, batch), batch)
     timing["predict_s"] = time.perf_counter() - started
-    extra = {"params": int(model.count_params()), "epochs": len(fitted["epoch_seconds"]),
-             "best_epoch": fitted["best_epoch"], "history": fitted["history"], "backend": keras.backend.backend()}
+    extra = {
+        "params": int(model.count_params()),
+        "epochs": len(fitted["epoch_seconds"]),
+        "best_epoch": fitted["best_epoch"],
+        "history": fitted["history"],
+        "backend": keras.backend.backend(),
+    }
     return model, predictions, extra
 
 

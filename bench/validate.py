@@ -69,7 +69,13 @@ def inspect_track(track: Track, profile: Profile, short_policy: str) -> tuple[Fa
     problems = []
     if facts.seconds < profile.window_seconds:
         action = "padded" if short_policy == "pad" else "dropped"
-        problems.append(Problem(str(track.path), f"shorter than one window ({facts.seconds:.2f} s < {profile.window_seconds:g} s)", action))
+        problems.append(
+            Problem(
+                str(track.path),
+                f"shorter than one window ({facts.seconds:.2f} s < {profile.window_seconds:g} s)",
+                action,
+            )
+        )
     mismatch = extension_mismatch(track.path)
     if mismatch:
         problems.append(Problem(str(track.path), f"{mismatch}: it decodes, but the name misleads other tools", "kept"))
@@ -91,12 +97,17 @@ def odd_formats(tracks: list[Track], facts: dict[str, Facts], profile: Profile) 
         if own.rate != rate:
             notes.append(f"{own.rate} Hz, unlike most files ({rate} Hz)")
         if own.rate < profile.sample_rate:
-            notes.append(f"{own.rate} Hz is below the profile's {profile.sample_rate} Hz: upsampled, nothing above {own.rate // 2} Hz")
+            notes.append(
+                f"{own.rate} Hz is below the profile's {profile.sample_rate} Hz: "
+                f"upsampled, nothing above {own.rate // 2} Hz"
+            )
         if own.channels > 2:
             notes.append(f"{own.channels} channels: downmixed to stereo")
         elif own.channels != channels:
-            notes.append(f"{_channels(own.channels)}, unlike most files ({_channels(channels)})"
-                         + (": duplicated to both channels" if own.channels == 1 else ""))
+            notes.append(
+                f"{_channels(own.channels)}, unlike most files ({_channels(channels)})"
+                + (": duplicated to both channels" if own.channels == 1 else "")
+            )
         if notes:
             problems.append(Problem(str(track.path), "; ".join(notes), "kept"))
     return problems
@@ -187,7 +198,10 @@ def render(report: Report, targets: list[str], console: Console) -> None:
     tracks = report.catalog.tracks
     root = Path(os.path.commonpath([t.path.parent.absolute() for t in tracks])) if tracks else None
     if report.problems:
-        table = Table(title=f"{len(report.problems)} problem(s)" + (f" — files under {root}" if root else ""), title_justify="left")
+        table = Table(
+            title=f"{len(report.problems)} problem(s)" + (f" — files under {root}" if root else ""),
+            title_justify="left",
+        )
         for column in ("file or row", "problem", "action"):
             table.add_column(column)
         for p in report.problems:
@@ -195,35 +209,61 @@ def render(report: Report, targets: list[str], console: Console) -> None:
             table.add_row(_shown(p.where, root), p.what, f"[{colour}]{p.action}[/]")
         console.print(table)
     facts = list(report.facts.values())
-    console.print(f"[bold]{report.catalog.description}[/]: {len(tracks)} tracks listed, {len(facts)} decode, "
-                  f"{len(report.usable)} usable in a run")
+    console.print(
+        f"[bold]{report.catalog.description}[/]: {len(tracks)} tracks listed, {len(facts)} decode, "
+        f"{len(report.usable)} usable in a run"
+    )
     if facts:
         seconds = [f.seconds for f in facts]
-        console.print(f"Durations: {min(seconds):.1f} s .. {max(seconds):.1f} s, median {statistics.median(seconds):.1f} s, "
-                      f"{sum(seconds) / 60:.1f} min in all")
-        console.print("Sample rates: " + ", ".join(f"{r} Hz × {n}" for r, n in Counter(f.rate for f in facts).most_common()))
-        console.print("Channels: " + ", ".join(f"{_channels(c)} × {n}" for c, n in Counter(f.channels for f in facts).most_common()))
+        console.print(
+            f"Durations: {min(seconds):.1f} s .. {max(seconds):.1f} s, median {statistics.median(seconds):.1f} s, "
+            f"{sum(seconds) / 60:.1f} min in all"
+        )
+        console.print(
+            "Sample rates: " + ", ".join(f"{r} Hz × {n}" for r, n in Counter(f.rate for f in facts).most_common())
+        )
+        console.print(
+            "Channels: "
+            + ", ".join(f"{_channels(c)} × {n}" for c, n in Counter(f.channels for f in facts).most_common())
+        )
     labels = Table(title="Labels of the usable tracks", title_justify="left")
     names = targets or list(report.catalog.targets)
     for column in ("target", "range", "n", "min", "25%", "median", "75%", "max", "histogram"):
-        labels.add_column(column, justify="left" if column in ("target", "range", "histogram") else "right", no_wrap=True,
-                          min_width=max(map(len, names), default=0) if column == "target" else None)
+        labels.add_column(
+            column,
+            justify="left" if column in ("target", "range", "histogram") else "right",
+            no_wrap=True,
+            min_width=max(map(len, names), default=0) if column == "target" else None,
+        )
     for name in names:
         target = report.catalog.targets[name]
         values = [t.labels[name] for t in report.usable if name in t.labels]
         quartiles = np.percentile(values, [0, 25, 50, 75, 100]) if values else [float("nan")] * 5
-        labels.add_row(name, f"{target.low:g}..{target.high:g}", str(len(values)), *(f"{q:.3g}" for q in quartiles),
-                       histogram(values, target) if values else "")
+        labels.add_row(
+            name,
+            f"{target.low:g}..{target.high:g}",
+            str(len(values)),
+            *(f"{q:.3g}" for q in quartiles),
+            histogram(values, target) if values else "",
+        )
     console.print(labels)
 
 
-def validate(source: SourceSpec, options: dict[str, Any], short_policy: str, checksums: str | None,
-             checksum_file: Path | None, console: Console) -> int:
+def validate(
+    source: SourceSpec,
+    options: dict[str, Any],
+    short_policy: str,
+    checksums: str | None,
+    checksum_file: Path | None,
+    console: Console,
+) -> int:
     """Run the checks, print the report; the exit code (1 when anything would be skipped or dropped)."""
     catalog = source.load(options)
     missing = [t for t in options.get("targets") or [] if t not in catalog.targets]
     if missing:
-        raise ValueError(f"source {source.name!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}.")
+        raise ValueError(
+            f"source {source.name!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
+        )
     report = inspect(catalog, options["profile"], short_policy, console)
     if checksums:
         index = checksum_file or default_checksum_file(catalog.tracks)

@@ -52,7 +52,9 @@ def official_split(windows: WindowTable, seed: int, folds: int | None, test_frac
     """The dataset's own training/validation/test sets (FMA's is by artist): the same for every
     seed, so seeds vary only the weights; validation is the official validation set."""
     if folds:
-        raise ValueError("the official split has no folds: it is one fixed training/validation/test split (drop --folds)")
+        raise ValueError(
+            "the official split has no folds: it is one fixed training/validation/test split (drop --folds)"
+        )
     found = set(windows.official_split.tolist())
     if found - set(OFFICIAL_SETS):
         unknown = ", ".join(repr(s) for s in sorted(found - set(OFFICIAL_SETS)))
@@ -67,9 +69,19 @@ def official_split(windows: WindowTable, seed: int, folds: int | None, test_frac
 @hookimpl
 def bench_splits() -> list[SplitSpec]:
     return [
-        SplitSpec("window", "windows shuffled: one song's windows on both sides (leaks; the paper's setup)", window_split, leaky=True),
+        SplitSpec(
+            "window",
+            "windows shuffled: one song's windows on both sides (leaks; the paper's setup)",
+            window_split,
+            leaky=True,
+        ),
         SplitSpec("song", "grouped by song: no song on both sides", song_split),
         SplitSpec("artist", "grouped by artist: no artist on both sides", artist_split),
-        SplitSpec("fma-official", "the dataset's own artist-level training/validation/test split (FMA)", official_split,
-                  official=True, supports_folds=False),
+        SplitSpec(
+            "fma-official",
+            "the dataset's own artist-level training/validation/test split (FMA)",
+            official_split,
+            official=True,
+            supports_folds=False,
+        ),
     ]

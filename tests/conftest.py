@@ -18,6 +18,7 @@ import pytest
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
+
 def _compile_librosa_kernels() -> None:
     """Run every built-in feature once, before any test imports TensorFlow. librosa compiles
     numba kernels on first use, and numba and TensorFlow both bundle LLVM: compiling after
@@ -68,8 +69,10 @@ def stereo_window():
     return (0.1 * rng.standard_normal((2, QUICK.window_samples))).astype(np.float32)
 
 
-TINY_RUN_ARGS = ["run", "--model", "mean", "--model", "dsp-ridge", "--model", "2dspec", "--split", "song", "--split", "window",
-                 "--seeds", "2", "--songs", "8", "--seconds", "12", "--epochs", "2", "--jobs", "2"]
+TINY_RUN_ARGS = (
+    "run --model mean --model dsp-ridge --model 2dspec --split song --split window"
+    " --seeds 2 --songs 8 --seconds 12 --epochs 2 --jobs 2"
+).split()
 
 
 @pytest.fixture(scope="session")

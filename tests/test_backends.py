@@ -13,8 +13,27 @@ from subprocesses import run_bench
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_end_to_end_on_another_backend(backend, tmp_path):
     pytest.importorskip(backend)
-    run = run_bench(tmp_path, "run", "--model", "2dspec", "--model", "1dwav", "--model", "mean", "--split", "song",
-                    "--seeds", "1", "--songs", "8", "--seconds", "12", "--epochs", "1", KERAS_BACKEND=backend)
+    run = run_bench(
+        tmp_path,
+        "run",
+        "--model",
+        "2dspec",
+        "--model",
+        "1dwav",
+        "--model",
+        "mean",
+        "--split",
+        "song",
+        "--seeds",
+        "1",
+        "--songs",
+        "8",
+        "--seconds",
+        "12",
+        "--epochs",
+        "1",
+        KERAS_BACKEND=backend,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     [run_dir] = (tmp_path / "results").iterdir()
     assert json.loads((run_dir / "run.json").read_text())["backend"] == backend

@@ -49,7 +49,19 @@ def test_run_all_writes_records_and_a_leaderboard(isolated, capsys):
 
 @pytest.mark.slow
 def test_failing_plugins_fail_only_their_own_trials(isolated, capsys):
-    args = ["run", "--plugin", "broken_plugins", "--model", "broken-*", "--model", "mean", "--split", "song", "--seeds", "1"]
+    args = [
+        "run",
+        "--plugin",
+        "broken_plugins",
+        "--model",
+        "broken-*",
+        "--model",
+        "mean",
+        "--split",
+        "song",
+        "--seeds",
+        "1",
+    ]
     assert main(args + TINY_ARGS) == 0
     records = {r["model"]: r for r in find_run(isolated / "results", None).records()}
     assert records["mean"]["status"] == "ok"
@@ -81,8 +93,12 @@ def test_same_seed_same_metrics_and_resume_skips_finished_trials(isolated):
 
 
 def metric_values(records: list[dict]) -> list[float]:
-    return [v for r in sorted(records, key=lambda r: r["id"]) for level in ("window", "song")
-            for _, v in sorted(r["metrics"][level].items())]
+    return [
+        v
+        for r in sorted(records, key=lambda r: r["id"])
+        for level in ("window", "song")
+        for _, v in sorted(r["metrics"][level].items())
+    ]
 
 
 def test_run_without_a_selection_says_what_to_do(isolated):

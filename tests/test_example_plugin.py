@@ -28,7 +28,11 @@ def installed_example(tmp_path_factory) -> Path:
     """examples/bench-crnn pip-installed into its own site folder (built from a copy, so the
     build leaves nothing in the working tree)."""
     root = tmp_path_factory.mktemp("example")
-    source = shutil.copytree(EXAMPLE, root / "bench-crnn", ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    source = shutil.copytree(
+        EXAMPLE,
+        root / "bench-crnn",
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache"),
+    )
     return pip_install_target(source, root / "site")
 
 
@@ -36,7 +40,9 @@ def installed_example(tmp_path_factory) -> Path:
 def test_the_installed_example_is_listed_and_passes_check_plugin(installed_example, tmp_path):
     listing = run_bench(tmp_path, "plugins", site=installed_example)
     assert listing.returncode == 0, listing.stdout + listing.stderr
-    assert "model: crnn" in listing.stdout and "entry point of bench-crnn" in listing.stdout and "0.1.0" in listing.stdout
+    assert (
+        "model: crnn" in listing.stdout and "entry point of bench-crnn" in listing.stdout and "0.1.0" in listing.stdout
+    )
 
     check = run_bench(tmp_path, "check-plugin", "crnn", site=installed_example)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -62,23 +68,33 @@ def guide_package(tmp_path, monkeypatch) -> Path:
 
 def test_the_guide_has_a_complete_example_of_each_kind():
     files = guide_files()
-    assert set(files) == {"pyproject.toml", *(f"bench_extras/{m}.py" for m in ("models", "features", "sources", "metrics"))}
+    assert set(files) == {
+        "pyproject.toml",
+        *(f"bench_extras/{m}.py" for m in ("models", "features", "sources", "metrics")),
+    }
     entry_points = tomllib.loads(files["pyproject.toml"])["project"]["entry-points"]["bench"]
-    assert sorted(entry_points.values()) == sorted(f"bench_extras.{m}" for m in ("features", "metrics", "models", "sources"))
+    assert sorted(entry_points.values()) == sorted(
+        f"bench_extras.{m}" for m in ("features", "metrics", "models", "sources")
+    )
 
 
 @pytest.mark.slow
 def test_the_guide_examples_register_and_work(guide_package, stereo_window):
     modules = [f"bench_extras.{m}" for m in ("models", "features", "sources", "metrics")]
     registry = load_registry(modules)
-    assert {"tcn", "chroma", "jsonl", "hit-rate"} <= set(registry.models) | set(registry.features) | set(registry.sources) | set(registry.metrics)
+    assert {"tcn", "chroma", "jsonl", "hit-rate"} <= set(registry.models) | set(registry.features) | set(
+        registry.sources
+    ) | set(registry.metrics)
 
     failed = [c for c in check_model(registry, "tcn") if not c.ok]
     assert not failed, failed
 
     chroma = registry.features["chroma"]
     out = chroma.compute(stereo_window, QUICK)
-    assert out.shape == chroma.shape(QUICK) == (12, 1 + QUICK.window_samples // QUICK.mel_hop, 2) and out.dtype == np.float32
+    assert (
+        out.shape == chroma.shape(QUICK) == (12, 1 + QUICK.window_samples // QUICK.mel_hop, 2)
+        and out.dtype == np.float32
+    )
 
     assert registry.metrics["hit-rate"].compute(np.array([0.5, 0.5]), np.array([0.55, 0.9])) == 0.5
 

@@ -13,18 +13,23 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from subprocesses import bench_env
 
 from bench.cli import main
 from bench.results import find_run
-from subprocesses import bench_env
 
 TINY = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--split", "song", "--seeds", "2"]
 
 
 def bench_process(tmp_path: Path, *args: str) -> subprocess.Popen:
     """`bench ARGS` started in its own session, so the test can kill it with everything it forked."""
-    return subprocess.Popen([sys.executable, "-m", "bench.cli", *args], env=bench_env(tmp_path), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.cli", *args],
+        env=bench_env(tmp_path),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_for_records(trials: Path, count: int, process: subprocess.Popen, timeout: float = 300) -> None:

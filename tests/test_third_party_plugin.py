@@ -61,8 +61,23 @@ def test_installed_plugin_is_listed_and_runs(installed_plugin, tmp_path):
     assert "tiny" in listing.stdout and "tiny-linear" in listing.stdout
     assert "bench-tiny-plugin" in listing.stdout and "0.3.0" in listing.stdout
 
-    run = run_bench(tmp_path, "run", "--model", "tiny-linear", "--split", "song", "--seeds", "1",
-                    "--songs", "6", "--seconds", "12", "--epochs", "1", site=installed_plugin)
+    run = run_bench(
+        tmp_path,
+        "run",
+        "--model",
+        "tiny-linear",
+        "--split",
+        "song",
+        "--seeds",
+        "1",
+        "--songs",
+        "6",
+        "--seconds",
+        "12",
+        "--epochs",
+        "1",
+        site=installed_plugin,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     records = list((tmp_path / "results").glob("*/trials/*.json"))
     assert len(records) == 1

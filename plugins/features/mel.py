@@ -21,7 +21,11 @@ def shape(profile: Profile) -> tuple[int, int, int]:
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     """(2, samples) stereo -> (n_mels, frames, 2) normalised log-mel of mid and side."""
     power = librosa.feature.melspectrogram(
-        y=mid_side(window), sr=profile.sample_rate, n_fft=profile.n_fft, hop_length=profile.mel_hop, n_mels=profile.n_mels
+        y=mid_side(window),
+        sr=profile.sample_rate,
+        n_fft=profile.n_fft,
+        hop_length=profile.mel_hop,
+        n_mels=profile.n_mels,
     )
     # A fixed reference (not the window's max) keeps loudness comparable across windows.
     db = librosa.power_to_db(power, ref=1.0, amin=1e-10, top_db=None)

@@ -30,9 +30,20 @@ def _lazy_build(module_name: str):
 
 @hookimpl
 def bench_models() -> list[ModelSpec]:
-    cnns = [ModelSpec(name, description, feature, _lazy_build(module)) for module, (name, feature, description) in CNNS.items()]
+    cnns = [
+        ModelSpec(name, description, feature, _lazy_build(module))
+        for module, (name, feature, description) in CNNS.items()
+    ]
     return cnns + [
-        ModelSpec("mean", "baseline: predicts the training mean", "dsp", baselines.build_mean, "sklearn", baseline=True),
-        ModelSpec("dsp-ridge", "baseline: ridge regression on DSP rhythm/loudness descriptors", "dsp",
-                  baselines.build_dsp_ridge, "sklearn", baseline=True),
+        ModelSpec(
+            "mean", "baseline: predicts the training mean", "dsp", baselines.build_mean, "sklearn", baseline=True
+        ),
+        ModelSpec(
+            "dsp-ridge",
+            "baseline: ridge regression on DSP rhythm/loudness descriptors",
+            "dsp",
+            baselines.build_dsp_ridge,
+            "sklearn",
+            baseline=True,
+        ),
     ]

@@ -20,8 +20,7 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
     n_samples, _ = check_stereo_input(input_shape, rank=2, model=NAME)
     if n_samples < profile.wav_kernel:
         raise ValueError(
-            f"Model {NAME} needs at least wav_kernel={profile.wav_kernel} samples. "
-            f"Received: input_shape={input_shape}"
+            f"Model {NAME} needs at least wav_kernel={profile.wav_kernel} samples. Received: input_shape={input_shape}"
         )
 
     inputs = keras.Input(shape=input_shape, name="wav")
@@ -31,9 +30,7 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
 
     # Head
     for i in (1, 2):
-        x = layers.Dense(
-            profile.dense_units, activation="relu", kernel_initializer="he_normal", name=f"fc{i}"
-        )(x)
+        x = layers.Dense(profile.dense_units, activation="relu", kernel_initializer="he_normal", name=f"fc{i}")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="predictions")(x)
     return keras.Model(inputs, outputs, name="cnn_1dwav")
 

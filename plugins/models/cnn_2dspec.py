@@ -47,9 +47,7 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
 
     # Head
     for i in range(1, 4):
-        x = layers.Dense(
-            profile.dense_units, activation="relu", kernel_initializer="he_normal", name=f"fc{i}"
-        )(x)
+        x = layers.Dense(profile.dense_units, activation="relu", kernel_initializer="he_normal", name=f"fc{i}")(x)
         x = layers.Dropout(profile.dropout, name=f"fc{i}_dropout")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="predictions")(x)
     return keras.Model(inputs, outputs, name="cnn_2dspec")

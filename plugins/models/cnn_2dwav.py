@@ -39,9 +39,7 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
 
     # Head
     for i in (1, 2):
-        x = layers.Dense(
-            profile.dense_units, activation="relu", kernel_initializer="he_normal", name=f"fc{i}"
-        )(x)
+        x = layers.Dense(profile.dense_units, activation="relu", kernel_initializer="he_normal", name=f"fc{i}")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="predictions")(x)
     return keras.Model(inputs, outputs, name="cnn_2dwav")
 

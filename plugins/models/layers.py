@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-
 # Keras's default 0.99 needs ~500 steps before the moving statistics used at inference forget
 # their initial values; a quick-profile trial takes ~150 steps, so inference would run on
 # stale statistics. 0.9 converges in ~40 steps and costs nothing at paper scale.
@@ -35,13 +34,11 @@ def check_stereo_input(input_shape: Sequence[int], rank: int, model: str) -> tup
         )
     if any(dim is None or dim < 1 for dim in shape):
         raise ValueError(
-            f"Model {model} needs every input dimension known and positive. "
-            f"Received: input_shape={input_shape}"
+            f"Model {model} needs every input dimension known and positive. Received: input_shape={input_shape}"
         )
     if shape[-1] != 2:
         raise ValueError(
-            f"Model {model} expects 2 channels (mid, side) on the last axis. "
-            f"Received: input_shape={input_shape}"
+            f"Model {model} expects 2 channels (mid, side) on the last axis. Received: input_shape={input_shape}"
         )
     return shape
 

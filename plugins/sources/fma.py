@@ -25,7 +25,9 @@ from bench.specs import Catalog, Problem, Track
 from plugins.sources.folder import required_path
 
 NAME = "fma"
-DESCRIPTION = "Free Music Archive clips with Echo Nest labels (--fma-metadata DIR --fma-audio DIR --subset small|medium|large)"
+DESCRIPTION = (
+    "Free Music Archive clips with Echo Nest labels (--fma-metadata DIR --fma-audio DIR --subset small|medium|large)"
+)
 SUBSETS = ("small", "medium", "large")  # nested: each includes the ones before it
 DEFAULT_SUBSET = "small"
 FEATURES = ("acousticness", "danceability", "energy", "instrumentalness", "liveness", "speechiness", "tempo", "valence")
@@ -42,7 +44,9 @@ def _track_number(text: str) -> str:
     return str(int(text)) if text.isdigit() else ""
 
 
-def echonest_labels(path: Path, options: dict[str, Any], members: dict) -> tuple[dict[str, dict[str, float]], RowRules, Table]:
+def echonest_labels(
+    path: Path, options: dict[str, Any], members: dict
+) -> tuple[dict[str, dict[str, float]], RowRules, Table]:
     """Labels by track id from echonest.csv for the tracks in `members`, after the label rules."""
     table = Table(path, header_rows=4)
     id_col = table.require("track_id")
@@ -83,10 +87,15 @@ def load(options: dict[str, Any]) -> Catalog:
         raise ValueError(f"--subset must be one of {', '.join(SUBSETS)}. Received: {subset!r}")
     members, problems = subset_members(metadata / "tracks.csv", subset)
     labels, rules, echonest = echonest_labels(metadata / "echonest.csv", options, members)
-    tracks = [Track(track_id, group, audio_path(audio_dir, int(track_id)), labels[track_id], official_split=split)
-              for track_id, (group, split) in members.items() if track_id in labels]
+    tracks = [
+        Track(track_id, group, audio_path(audio_dir, int(track_id)), labels[track_id], official_split=split)
+        for track_id, (group, split) in members.items()
+        if track_id in labels
+    ]
     if tracks and not any(t.path.is_file() for t in tracks):
-        raise ValueError(f"--fma-audio {audio_dir}: none of the {len(tracks)} tracks is there (the first would be "
-                         f"{tracks[0].path}); is it the fma_{subset} folder?")
+        raise ValueError(
+            f"--fma-audio {audio_dir}: none of the {len(tracks)} tracks is there (the first would be "
+            f"{tracks[0].path}); is it the fma_{subset} folder?"
+        )
     description = f"fma: {subset} subset, {len(tracks)} tracks with Echo Nest features"
     return Catalog(tracks, dict(rules.targets), problems + echonest.problems + rules.problems, description)

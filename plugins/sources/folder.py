@@ -51,7 +51,9 @@ def _clips_by_id(audio_dir: Path) -> dict[str, list[Path]]:
     return clips
 
 
-def _target_columns(table: Table, rows: list[Row], special: set[int]) -> tuple[dict[str, Target], dict[str, int], list[Problem]]:
+def _target_columns(
+    table: Table, rows: list[Row], special: set[int]
+) -> tuple[dict[str, Target], dict[str, int], list[Problem]]:
     """Targets (with their ranges) and their columns; other columns reported as ignored (rule 7)."""
     targets, columns, problems = {}, {}, []
     for index, name in enumerate(column[0] for column in table.columns):
@@ -76,7 +78,10 @@ def load(options: dict[str, Any]) -> Catalog:
         raise LabelError(f"{table.path}: column {twice[0]!r} appears {counts[twice[0]]} times")
     file_col, id_col = table.find(FILE), table.find(ID)
     if file_col is None and id_col is None:
-        raise LabelError(f"{table.path}: needs a {FILE!r} or an {ID!r} column; its columns are {', '.join(c[0] for c in table.columns)}")
+        raise LabelError(
+            f"{table.path}: needs a {FILE!r} or an {ID!r} column; "
+            f"its columns are {', '.join(c[0] for c in table.columns)}"
+        )
     group_col = next((i for i in map(table.find, GROUPS) if i is not None), None)
     rows = list(table.rows())
     targets, columns, problems = _target_columns(table, rows, {file_col, id_col, group_col})
@@ -95,7 +100,11 @@ def load(options: dict[str, Any]) -> Catalog:
         candidates = [audio_dir / file] if file else clips.get(track_id, [])
         if len(candidates) != 1:
             found = ", ".join(p.name for p in candidates) or "none"
-            problems.append(Problem(where, f"id {track_id!r} needs exactly one file {audio_dir}/{track_id}.*, found {found}", "dropped"))
+            problems.append(
+                Problem(
+                    where, f"id {track_id!r} needs exactly one file {audio_dir}/{track_id}.*, found {found}", "dropped"
+                )
+            )
             continue
         tracks.append(Track(track_id, row.cell(group_col) or track_id, candidates[0], labels))
     problems += table.problems + rules.problems

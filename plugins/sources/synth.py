@@ -312,9 +312,7 @@ def _drums(plan: _SongPlan, rng: np.random.Generator, out: np.ndarray, sr: int) 
         _place(out, _panned(gain * hit, pan), np.round(times * sr).astype(np.int64), velocities)
 
 
-def _drum_onsets(
-    plan: _SongPlan, pattern: tuple[int, ...], rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def _drum_onsets(plan: _SongPlan, pattern: tuple[int, ...], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Onset times and velocities of one drum: the bar pattern with hits dropped and added,
     jittered, minus the breakdowns."""
     step_s = plan.bar_seconds / _STEPS_PER_BAR
@@ -363,7 +361,7 @@ def _pad(plan: _SongPlan, out: np.ndarray, sr: int) -> None:
     fades = np.clip(t / fade, 0.0, 1.0) * np.clip((len(t) - t) / fade, 0.0, 1.0)
     envelope = 0.12 * (0.75 + position * (1.0 - position)) * fades  # 0.75 at bar lines, 1.0 mid-bar
     harmonics = np.arange(1, max(1, min(12, int(0.45 * sr / _hz(_PAD_MIDI + 11 + 7)))) + 1)
-    weights = harmonics ** -p.pad_rolloff * (harmonics % 2 == 1 if p.pad_odd_only else 1.0)
+    weights = harmonics**-p.pad_rolloff * (harmonics % 2 == 1 if p.pad_odd_only else 1.0)
     table = _wavetable(harmonics, weights)
     delay = max(1, int(round(plan.pad_delay_s * sr)))
     bar_starts = np.round(np.arange(int(np.ceil(out.shape[1] / bar))) * bar).astype(np.int64)
@@ -417,9 +415,7 @@ def _kick(p: _Palette, sr: int) -> np.ndarray:
     return np.sin(2 * np.pi * np.cumsum(hz) / sr) * np.exp(-t / p.kick_decay_s)
 
 
-def _tone_hit(
-    hz: float, length_s: float, decay_s: float, sr: int, weights: np.ndarray | None = None
-) -> np.ndarray:
+def _tone_hit(hz: float, length_s: float, decay_s: float, sr: int, weights: np.ndarray | None = None) -> np.ndarray:
     """An exponentially decaying tone; `weights` are the amplitudes of harmonics 1, 2, ...
     (those at or above 0.45 x the rate are left out, against aliasing)."""
     t = np.arange(int(length_s * sr)) / sr
@@ -428,9 +424,7 @@ def _tone_hit(
     return tone * np.exp(-t / decay_s)
 
 
-def _noise_hit(
-    rng: np.random.Generator, sr: int, length_s: float, decay_s: float, sos: np.ndarray
-) -> np.ndarray:
+def _noise_hit(rng: np.random.Generator, sr: int, length_s: float, decay_s: float, sos: np.ndarray) -> np.ndarray:
     """A filtered white-noise burst with an exponential decay, normalised to unit peak."""
     t = np.arange(int(length_s * sr)) / sr
     burst = signal.sosfilt(sos, rng.standard_normal(len(t))) * np.exp(-t / decay_s)

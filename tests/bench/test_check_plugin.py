@@ -3,16 +3,24 @@ that names its fault (models in tests/fixtures/broken_model_plugin.py)."""
 
 from __future__ import annotations
 
-
 import pytest
 from rich.console import Console
 
 from bench.check_plugin import check_model
-from bench.profiles import QUICK
 from bench.cli import main
+from bench.profiles import QUICK
 from bench.registry import load_registry
 
-KERAS_CHECKS = ["feature", "build", "input shape", "output shape", "output range", "train step", "predict", "save and reload"]
+KERAS_CHECKS = [
+    "feature",
+    "build",
+    "input shape",
+    "output shape",
+    "output range",
+    "train step",
+    "predict",
+    "save and reload",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +48,23 @@ def test_a_scikit_learn_baseline_is_checked_its_own_way(registry):
     assert all(c.ok for c in results)
 
 
-@pytest.mark.parametrize("model, failed, message", [
-    ("broken-linear-output", "output range", "outside 0..1: targets are scaled to 0..1, so the last layer must be a sigmoid"),
-    ("broken-two-outputs", "output shape", "the model outputs (None, 2), but the harness needs (None, 1)"),
-    ("broken-fixed-input", "input shape", "the model expects input (None, 16, 16, 2), but feature 'mel' gives (None, 24, "),
-    ("broken-unregistered-layer", "save and reload", "keras.saving.load_model failed"),
-])
+@pytest.mark.parametrize(
+    "model, failed, message",
+    [
+        (
+            "broken-linear-output",
+            "output range",
+            "outside 0..1: targets are scaled to 0..1, so the last layer must be a sigmoid",
+        ),
+        ("broken-two-outputs", "output shape", "the model outputs (None, 2), but the harness needs (None, 1)"),
+        (
+            "broken-fixed-input",
+            "input shape",
+            "the model expects input (None, 16, 16, 2), but feature 'mel' gives (None, 24, ",
+        ),
+        ("broken-unregistered-layer", "save and reload", "keras.saving.load_model failed"),
+    ],
+)
 def test_a_broken_model_fails_the_check_naming_its_fault(broken_registry, model, failed, message):
     results = {c.name: c for c in check_model(broken_registry, model)}
     assert list(results) == KERAS_CHECKS
@@ -54,7 +73,7 @@ def test_a_broken_model_fails_the_check_naming_its_fault(broken_registry, model,
     if failed == "save and reload":
         assert "register_keras_serializable" in results[failed].message
     if failed in ("input shape", "output shape"):  # nothing after a broken contract is tried
-        assert all(c.ok is None for c in list(results.values())[KERAS_CHECKS.index(failed) + 1:])
+        assert all(c.ok is None for c in list(results.values())[KERAS_CHECKS.index(failed) + 1 :])
 
 
 def test_the_command_exits_1_and_names_the_failed_check(capsys):

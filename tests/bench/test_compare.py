@@ -25,8 +25,13 @@ def wide_console(monkeypatch):
 def cell(model: str, r2: float | None, std: float = 0.1, runs: int = 3, split: str = "song") -> Cell:
     """A summarized cell with only what compare reads; r2 None: every trial failed."""
     scored = r2 is not None
-    return Cell(("danceability", model, "mel", split), [{}] * runs if scored else [], [] if scored else [{}],
-                mean={"song.r2": r2} if scored else {}, std={"song.r2": std} if scored else {})
+    return Cell(
+        ("danceability", model, "mel", split),
+        [{}] * runs if scored else [],
+        [] if scored else [{}],
+        mean={"song.r2": r2} if scored else {},
+        std={"song.r2": std} if scored else {},
+    )
 
 
 def test_seed_noise_is_twice_the_standard_error_of_the_difference():
@@ -93,8 +98,12 @@ def test_compare_passes_an_identical_run_and_fails_a_planted_regression(tiny_run
 
 
 def test_differing_settings_are_named():
-    info = {"config": {"source": "synthetic", "seeds": 3}, "profile": {"name": "quick", "epochs": 12, "description": "x"},
-            "source": {"description": "synthetic: 8 songs"}, "backend": "tensorflow"}
+    info = {
+        "config": {"source": "synthetic", "seeds": 3},
+        "profile": {"name": "quick", "epochs": 12, "description": "x"},
+        "source": {"description": "synthetic: 8 songs"},
+        "backend": "tensorflow",
+    }
     other = {**info, "profile": {**info["profile"], "epochs": 5, "description": "y"}, "backend": "jax"}
     assert setting_differences(info, other) == ["backend: tensorflow → jax", "profile.epochs: 12 → 5"]
     assert setting_differences(info, info) == []

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TINY_PROFILE
 
 import bench.dataset
 from bench.cache import FeatureCache
 from bench.dataset import build_dataset
 from bench.registry import load_registry
 from bench.specs import Catalog, Target, Track
-from conftest import TINY_PROFILE
 from plugins.features import mel
 
 FEATURES = [load_registry().features[name] for name in ("mel", "dsp")]
@@ -22,7 +22,9 @@ def catalog(tiny_corpus):
 
     folder, labels = tiny_corpus
     rows = list(csv.DictReader(open(labels)))
-    tracks = [Track(r["track_id"], r["artist"], folder / r["file"], {"danceability": float(r["danceability"])}) for r in rows]
+    tracks = [
+        Track(r["track_id"], r["artist"], folder / r["file"], {"danceability": float(r["danceability"])}) for r in rows
+    ]
     return Catalog(tracks, {"danceability": Target("danceability")})
 
 
@@ -68,16 +70,26 @@ def test_bad_and_short_files_are_reported_and_the_rest_kept(catalog, tmp_path):
     broken.write_bytes(b"not audio at all" * 10)
     short = tmp_path / "short.wav"
     soundfile.write(short, np.zeros((8000, 2), np.float32), 8000)  # 1 s: shorter than one window
-    extra = [Track("broken", "x", broken, {"danceability": 0.5}), Track("short", "x", short, {"danceability": 0.5}),
-             Track("missing", "x", tmp_path / "nope.flac", {"danceability": 0.5})]
-    padded = build_dataset(Catalog(catalog.tracks + extra, catalog.targets), FEATURES, TINY_PROFILE, FeatureCache(tmp_path / "c"))
+    extra = [
+        Track("broken", "x", broken, {"danceability": 0.5}),
+        Track("short", "x", short, {"danceability": 0.5}),
+        Track("missing", "x", tmp_path / "nope.flac", {"danceability": 0.5}),
+    ]
+    padded = build_dataset(
+        Catalog(catalog.tracks + extra, catalog.targets), FEATURES, TINY_PROFILE, FeatureCache(tmp_path / "c")
+    )
     problems = {p.where.rsplit("/", 1)[-1]: p for p in padded.problems}
     assert "cannot decode" in problems["broken.wav"].what and problems["broken.wav"].action == "skipped"
     assert "shorter than one window" in problems["short.wav"].what and problems["short.wav"].action == "padded"
     assert problems["nope.flac"].action == "skipped"
     assert len(padded.tracks) == 9  # the 8 good songs and the padded short clip
-    dropped = build_dataset(Catalog(catalog.tracks + extra, catalog.targets), FEATURES, TINY_PROFILE,
-                            FeatureCache(tmp_path / "d"), short_policy="drop")
+    dropped = build_dataset(
+        Catalog(catalog.tracks + extra, catalog.targets),
+        FEATURES,
+        TINY_PROFILE,
+        FeatureCache(tmp_path / "d"),
+        short_policy="drop",
+    )
     assert len(dropped.tracks) == 8
 
 

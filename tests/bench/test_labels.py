@@ -50,15 +50,24 @@ def test_an_unusable_table_stops_the_run_naming_the_file(tmp_path):
 def test_overlong_rows_are_dropped(tmp_path):
     table = Table(write(tmp_path, "id,danceability\na,0.5\nb,0.5,extra\n"))
     assert [r.cells[0] for r in table.rows()] == ["a"]
-    assert [(p.where, p.what, p.action) for p in table.problems] == [("table.csv line 3", "3 cells, the header has 2", "dropped")]
+    assert [(p.where, p.what, p.action) for p in table.problems] == [
+        ("table.csv line 3", "3 cells, the header has 2", "dropped")
+    ]
 
 
 def test_row_rules():
     targets = {"danceability": Target("danceability"), "energy": Target("energy")}
     rules = RowRules(targets, requested={"danceability"})
-    assert rules.check("t line 2", "a", {"danceability": "0.5", "energy": "0.7"}) == {"danceability": 0.5, "energy": 0.7}
-    assert rules.check("t line 3", "b", {"danceability": "0.4", "energy": "loud"}) == {"danceability": 0.4}  # not requested
-    for line, cells in enumerate([{"danceability": ""}, {"danceability": "x"}, {"danceability": "nan"}, {"danceability": "1.2"}], 4):
+    assert rules.check("t line 2", "a", {"danceability": "0.5", "energy": "0.7"}) == {
+        "danceability": 0.5,
+        "energy": 0.7,
+    }
+    assert rules.check("t line 3", "b", {"danceability": "0.4", "energy": "loud"}) == {
+        "danceability": 0.4
+    }  # not requested
+    for line, cells in enumerate(
+        [{"danceability": ""}, {"danceability": "x"}, {"danceability": "nan"}, {"danceability": "1.2"}], 4
+    ):
         assert rules.check(f"t line {line}", f"id{line}", cells) is None
     assert rules.check("t line 8", "a", {"danceability": "0.1"}) is None
     assert rules.check("t line 9", "", {"danceability": "0.1"}) is None

@@ -17,8 +17,22 @@ from bench.results import find_run
 @pytest.mark.parametrize("model", ["2dspec", "dsp-ridge"])
 def test_saved_model_gives_the_song_value_of_its_record(isolated, monkeypatch, capsys, model):
     monkeypatch.setattr("bench.cli.console", Console(width=250))
-    args = ["run", "--model", model, "--split", "song", "--seeds", "1", "--songs", "8", "--seconds", "12",
-            "--epochs", "2", "--save-models"]
+    args = [
+        "run",
+        "--model",
+        model,
+        "--split",
+        "song",
+        "--seeds",
+        "1",
+        "--songs",
+        "8",
+        "--seconds",
+        "12",
+        "--epochs",
+        "2",
+        "--save-models",
+    ]
     assert main(args) == 0
     store = find_run(isolated / "results", None)
     record = store.records()[0]

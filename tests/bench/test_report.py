@@ -32,8 +32,14 @@ def run(tiny_run, tmp_path) -> Path:
 
 
 def test_a_board_renders_to_escaped_html_with_best_values_and_baselines_marked():
-    board = Board("scores <of> A & B", ["model", "song R²"], [["mean", "0.100"], ["<cnn>", "0.500"]],
-                  highlight={(1, 1)}, baseline_rows={0}, notes=["n < 3 seeds"])
+    board = Board(
+        "scores <of> A & B",
+        ["model", "song R²"],
+        [["mean", "0.100"], ["<cnn>", "0.500"]],
+        highlight={(1, 1)},
+        baseline_rows={0},
+        notes=["n < 3 seeds"],
+    )
     html = render_html(board)
     assert "<caption>scores &lt;of&gt; A &amp; B</caption>" in html
     assert '<tr class="baseline"><td>mean</td>' in html
@@ -57,7 +63,11 @@ def test_report_has_every_section_and_every_figure_embedded(run, capsys):
         png = base64.b64decode(data)
         assert png.startswith(PNG) and len(png) > 5_000, name
         section = name.rsplit("-", 1)[1]  # every figure's name ends with its section
-        assert html.index(f'<section id="{section}">') < html.index(f'alt="{name}"') < html.index("</section>", html.index(f'<section id="{section}">'))
+        assert (
+            html.index(f'<section id="{section}">')
+            < html.index(f'alt="{name}"')
+            < html.index("</section>", html.index(f'<section id="{section}">'))
+        )
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing to fetch: it works offline
 
     # The leaderboard section is the same boards `bench leaderboard` shows.

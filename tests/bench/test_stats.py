@@ -24,11 +24,21 @@ def test_bootstrap_of_a_constant_has_zero_width():
 
 def record(model, seed, true, pred, baseline=False, split="song"):
     return {
-        "id": f"{model}-{seed}", "status": "ok", "target": "t", "model": model, "feature": "f", "split": split,
-        "seed": seed, "fold": 0, "baseline": baseline, "leaky": False,
+        "id": f"{model}-{seed}",
+        "status": "ok",
+        "target": "t",
+        "model": model,
+        "feature": "f",
+        "split": split,
+        "seed": seed,
+        "fold": 0,
+        "baseline": baseline,
+        "leaky": False,
         "metrics": {"song": {"r2": r2(true, pred), "mae": mae(true, pred)}, "window": {"r2": r2(true, pred)}},
         "songs": {"track": [f"s{i}" for i in range(len(true))], "true": list(true), "pred": list(pred)},
-        "timing": {"train_s": 1.0}, "peak_rss_mb": 100.0, "params": 10,
+        "timing": {"train_s": 1.0},
+        "peak_rss_mb": 100.0,
+        "params": 10,
     }
 
 

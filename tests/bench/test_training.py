@@ -47,8 +47,12 @@ def test_both_paths_train_and_predict(reader, monkeypatch, budget_mb):
     rows = np.arange(64)
     labels = (reader.read(rows)[:, :, 0].mean(axis=1) > 0).astype(float)  # learnable
     model = tiny_model()
-    fitted = training.fit(model, PROFILE, training.windows(reader, rows[:48], labels[:48], 16, seed=0),
-                          training.windows(reader, rows[48:], labels[48:], 16))
+    fitted = training.fit(
+        model,
+        PROFILE,
+        training.windows(reader, rows[:48], labels[:48], 16, seed=0),
+        training.windows(reader, rows[48:], labels[48:], 16),
+    )
     assert len(fitted["epoch_seconds"]) == 3 and fitted["history"]["loss"][-1] < fitted["history"]["loss"][0]
     predictions = training.predict(model, training.windows(reader, rows[48:], None, 16), 16)
     assert predictions.shape == (16,) and ((predictions >= 0) & (predictions <= 1)).all()

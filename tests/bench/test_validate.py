@@ -36,9 +36,15 @@ def test_the_bad_folder_fails_listing_every_problem(folders, capsys):
     out = capsys.readouterr().out
     for where, message in music.EXPECTED.items():
         assert message in out, (where, message)
-    for note in ("FLAC content in a file named .wav", "mono, unlike most files (stereo): duplicated to both channels",
-                 "6 channels: downmixed to stereo", "16000 Hz, unlike most files (22050 Hz)",
-                 "12 tracks listed, 8 decode, 8 usable in a run", "Sample rates: 22050 Hz × 4", "✗ 8 problem(s)"):
+    for note in (
+        "FLAC content in a file named .wav",
+        "mono, unlike most files (stereo): duplicated to both channels",
+        "6 channels: downmixed to stereo",
+        "16000 Hz, unlike most files (22050 Hz)",
+        "12 tracks listed, 8 decode, 8 usable in a run",
+        "Sample rates: 22050 Hz × 4",
+        "✗ 8 problem(s)",
+    ):
         assert note in out, note
     assert "energy" not in out  # only the requested target's labels are checked and summarised
 
@@ -73,4 +79,6 @@ def test_a_clean_folder_passes_and_its_checksums_catch_a_change(folders, tmp_pat
 
 def test_verify_without_an_index_is_one_clear_error(folders, capsys):
     assert main(validate(*folders[1], "--checksums", "verify", "--checksum-file", "/nonexistent/sums.md5")) == 1
-    assert "no checksum index at /nonexistent/sums.md5: write one first with --checksums write" in capsys.readouterr().out
+    assert (
+        "no checksum index at /nonexistent/sums.md5: write one first with --checksums write" in capsys.readouterr().out
+    )

@@ -46,7 +46,9 @@ def median_time(function, repeats: int) -> float:
 
 
 def catalog_of(cache_dir: Path, songs: int, seconds: float):
-    return REGISTRY.sources["synthetic"].load({"profile": QUICK, "cache_dir": cache_dir, "songs": songs, "seconds": seconds})
+    return REGISTRY.sources["synthetic"].load(
+        {"profile": QUICK, "cache_dir": cache_dir, "songs": songs, "seconds": seconds}
+    )
 
 
 def fit_overhead(workdir: Path, repeats: int, epochs: int = 5) -> dict:
@@ -77,8 +79,15 @@ def fit_overhead(workdir: Path, repeats: int, epochs: int = 5) -> dict:
 
     plain(), harness(), streamed()  # warm every path (tracing, page cache)
     plain_s, harness_s, streamed_s = (median_time(f, repeats) for f in (plain, harness, streamed))
-    return {"windows": len(rows), "epochs": epochs, "plain_fit_s": plain_s, "harness_fit_s": harness_s,
-            "ratio": harness_s / plain_s, "streamed_fit_s": streamed_s, "streamed_ratio": streamed_s / plain_s}
+    return {
+        "windows": len(rows),
+        "epochs": epochs,
+        "plain_fit_s": plain_s,
+        "harness_fit_s": harness_s,
+        "ratio": harness_s / plain_s,
+        "streamed_fit_s": streamed_s,
+        "streamed_ratio": streamed_s / plain_s,
+    }
 
 
 def cache_speedup(workdir: Path, repeats: int) -> dict:
@@ -98,9 +107,32 @@ def cache_speedup(workdir: Path, repeats: int) -> dict:
 def run_peak_memory(workdir: Path, songs: int, budget_mb: str) -> dict:
     """Peak RSS of `bench run` (runner) and of its 2dspec trial, for a corpus of `songs`."""
     results = workdir / f"results{songs}-{budget_mb}"
-    env = {**os.environ, "AFB_RESULTS_DIR": str(results), "AFB_CACHE_DIR": str(workdir / "cache"), "AFB_IN_MEMORY_MB": budget_mb}
-    command = [sys.executable, "-m", "bench.cli", "run", "--model", "2dspec", "--split", "song", "--seeds", "1",
-               "--epochs", "2", "--songs", str(songs), "--seconds", "30", "--jobs", "1"]
+    env = {
+        **os.environ,
+        "AFB_RESULTS_DIR": str(results),
+        "AFB_CACHE_DIR": str(workdir / "cache"),
+        "AFB_IN_MEMORY_MB": budget_mb,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "bench.cli",
+        "run",
+        "--model",
+        "2dspec",
+        "--split",
+        "song",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--songs",
+        str(songs),
+        "--seconds",
+        "30",
+        "--jobs",
+        "1",
+    ]
     subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     run_dir = next(results.iterdir())
     record = json.loads(next((run_dir / "trials").glob("*.json")).read_text())
@@ -114,7 +146,9 @@ def mel_speed(repeats: int) -> dict:
     for profile in (QUICK, PAPER):
         window = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)
         REGISTRY.features["mel"].compute(window, profile)
-        seconds = median_time(lambda: REGISTRY.features["mel"].compute(window, profile), max(5, repeats))
+        seconds = median_time(
+            lambda window=window, profile=profile: REGISTRY.features["mel"].compute(window, profile), max(5, repeats)
+        )
         speeds[profile.name] = profile.window_seconds / seconds
     return speeds
 
@@ -125,20 +159,20 @@ def markdown(results: dict) -> str:
     s_one, s_four = results["memory_streamed"]
     return f"""# Performance
 
-Measured with `python tests/benchmarks/harness.py --repeats {results['repeats']}` on {results['machine']}
-({results['date']}); each timing is the median of {results['repeats']} runs. Micro-benchmarks of every
+Measured with `python tests/benchmarks/harness.py --repeats {results["repeats"]}` on {results["machine"]}
+({results["date"]}); each timing is the median of {results["repeats"]} runs. Micro-benchmarks of every
 transform and model: `pytest tests/benchmarks --benchmark-enable`.
 
 | what | measured | target |
 | --- | --- | --- |
-| training through the harness vs plain `Model.fit` on in-memory arrays (2dspec, {fit['windows']} windows, {fit['epochs']} epochs) | {fit['harness_fit_s']:.2f} s vs {fit['plain_fit_s']:.2f} s = **{fit['ratio']:.2f}x** | ≤ 1.05x |
-| the same, streaming from disk forced (`PyDataset`) | {fit['streamed_fit_s']:.2f} s vs {fit['plain_fit_s']:.2f} s = {fit['streamed_ratio']:.2f}x | |
-| feature stage, cold cache vs warm ({cache['songs']} songs; decode + wav + mel + dsp) | {cache['cold_s']:.2f} s vs {cache['warm_s']:.3f} s = **{cache['speedup']:.0f}x faster** | ≥ 20x |
-| peak memory of the 2dspec trial, {four['songs']} vs {one['songs']} songs | {four['trial_peak_mb']:.0f} MiB vs {one['trial_peak_mb']:.0f} MiB = **{four['trial_peak_mb'] / one['trial_peak_mb']:.2f}x** | ≤ 1.25x |
-| peak memory of the 2dspec trial, streaming forced, {s_four['songs']} vs {s_one['songs']} songs | {s_four['trial_peak_mb']:.0f} MiB vs {s_one['trial_peak_mb']:.0f} MiB = **{s_four['trial_peak_mb'] / s_one['trial_peak_mb']:.2f}x** | ≤ 1.25x |
-| peak memory of the runner process, {four['songs']} vs {one['songs']} songs | {four['runner_peak_mb']:.0f} MiB vs {one['runner_peak_mb']:.0f} MiB = **{four['runner_peak_mb'] / one['runner_peak_mb']:.2f}x** | ≤ 1.25x |
-| mel extraction, one core (quick: 8 kHz, n_fft 512) | **{mel['quick']:.0f}x** real time | ≥ 300x |
-| mel extraction, one core (paper: 22050 Hz, n_fft 2048) | **{mel['paper']:.0f}x** real time | ≥ 300x |
+| training through the harness vs plain `Model.fit` on in-memory arrays (2dspec, {fit["windows"]} windows, {fit["epochs"]} epochs) | {fit["harness_fit_s"]:.2f} s vs {fit["plain_fit_s"]:.2f} s = **{fit["ratio"]:.2f}x** | ≤ 1.05x |
+| the same, streaming from disk forced (`PyDataset`) | {fit["streamed_fit_s"]:.2f} s vs {fit["plain_fit_s"]:.2f} s = {fit["streamed_ratio"]:.2f}x | |
+| feature stage, cold cache vs warm ({cache["songs"]} songs; decode + wav + mel + dsp) | {cache["cold_s"]:.2f} s vs {cache["warm_s"]:.3f} s = **{cache["speedup"]:.0f}x faster** | ≥ 20x |
+| peak memory of the 2dspec trial, {four["songs"]} vs {one["songs"]} songs | {four["trial_peak_mb"]:.0f} MiB vs {one["trial_peak_mb"]:.0f} MiB = **{four["trial_peak_mb"] / one["trial_peak_mb"]:.2f}x** | ≤ 1.25x |
+| peak memory of the 2dspec trial, streaming forced, {s_four["songs"]} vs {s_one["songs"]} songs | {s_four["trial_peak_mb"]:.0f} MiB vs {s_one["trial_peak_mb"]:.0f} MiB = **{s_four["trial_peak_mb"] / s_one["trial_peak_mb"]:.2f}x** | ≤ 1.25x |
+| peak memory of the runner process, {four["songs"]} vs {one["songs"]} songs | {four["runner_peak_mb"]:.0f} MiB vs {one["runner_peak_mb"]:.0f} MiB = **{four["runner_peak_mb"] / one["runner_peak_mb"]:.2f}x** | ≤ 1.25x |
+| mel extraction, one core (quick: 8 kHz, n_fft 512) | **{mel["quick"]:.0f}x** real time | ≥ 300x |
+| mel extraction, one core (paper: 22050 Hz, n_fft 2048) | **{mel["paper"]:.0f}x** real time | ≥ 300x |
 
 Notes:
 

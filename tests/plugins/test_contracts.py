@@ -3,13 +3,13 @@ its spec. A new plugin is tested the moment it is registered."""
 
 from __future__ import annotations
 
+import music_fixtures as music
 import numpy as np
 import pytest
 
 from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.specs import Catalog, Fold, WindowTable
-import music_fixtures as music
 
 REGISTRY = load_registry()
 
@@ -103,7 +103,12 @@ SOURCE_DATA = {
 def test_source_lists_tracks_without_decoding(name, tmp_path, monkeypatch):
     if name not in SOURCE_DATA:
         pytest.skip(f"no test data for source {name!r}")
-    options = {"profile": QUICK, "cache_dir": tmp_path / "cache", "targets": ["danceability"], **SOURCE_DATA[name](tmp_path)}
+    options = {
+        "profile": QUICK,
+        "cache_dir": tmp_path / "cache",
+        "targets": ["danceability"],
+        **SOURCE_DATA[name](tmp_path),
+    }
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("a source must not decode audio while listing tracks")

@@ -3,7 +3,7 @@ and the `fma-official` split."""
 
 from __future__ import annotations
 
-
+import music_fixtures as music
 import numpy as np
 import pytest
 from rich.console import Console
@@ -13,8 +13,6 @@ from bench.results import find_run
 from bench.specs import WindowTable
 from plugins.sources import fma
 from plugins.splits import official_split
-
-import music_fixtures as music
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +87,33 @@ def test_official_split_uses_the_datasets_sets_for_every_seed():
 def test_run_with_the_official_split(tree, isolated, monkeypatch, capsys):
     monkeypatch.setattr("bench.cli.console", Console(width=250))
     metadata, audio = tree
-    args = ["run", "--source", "fma", "--fma-metadata", str(metadata), "--fma-audio", str(audio), "--subset", "small",
-            "--model", "mean", "--model", "dsp-ridge", "--split", "fma-official", "--seeds", "1", "--jobs", "2"]
+    args = [
+        "run",
+        "--source",
+        "fma",
+        "--fma-metadata",
+        str(metadata),
+        "--fma-audio",
+        str(audio),
+        "--subset",
+        "small",
+        "--model",
+        "mean",
+        "--model",
+        "dsp-ridge",
+        "--split",
+        "fma-official",
+        "--seeds",
+        "1",
+        "--jobs",
+        "2",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     records = find_run(isolated / "results", None).records()
     assert {r["model"] for r in records} == {"mean", "dsp-ridge"} and all(r["status"] == "ok" for r in records)
-    assert all(r["split"] == "fma-official" and r["n_test_windows"] == 3 and r["n_validation_windows"] == 2 for r in records)
+    assert all(
+        r["split"] == "fma-official" and r["n_test_windows"] == 3 and r["n_validation_windows"] == 2 for r in records
+    )
     assert "fma: small subset, 11 tracks with Echo Nest features" in out and "fma-official" in out
     assert "echonest.csv line 18: danceability is missing" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import music_fixtures as music
 import pytest
 from rich.console import Console
 
@@ -13,8 +14,6 @@ from bench.cli import main
 from bench.labels import LabelError
 from bench.results import find_run
 from plugins.sources import folder
-
-import music_fixtures as music
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,10 @@ def test_label_problems_are_reported_and_every_other_row_kept(bad):
             assert message in problems[where][0]
     assert problems["labels.csv"][1] == "ignored" and problems["labels.csv line 14"][1] == "dropped"
     mono = next(t for t in catalog.tracks if t.id == "e")
-    assert mono.group == "art3" and mono.labels == {"danceability": 0.5, "tempo": 104.0}  # bad energy: left out, row kept
+    assert mono.group == "art3" and mono.labels == {
+        "danceability": 0.5,
+        "tempo": 104.0,
+    }  # bad energy: left out, row kept
     assert set(catalog.targets) == {"danceability", "energy", "tempo"} and catalog.targets["tempo"].high == 250.0
     assert catalog.description == f"folder: {audio} (12 clips listed in labels.csv)"
 
@@ -46,7 +48,9 @@ def test_without_a_target_every_label_is_checked(bad):
     audio, labels = bad
     catalog = folder.load({"audio_dir": audio, "labels": labels})
     assert "e" not in [t.id for t in catalog.tracks]
-    assert ("labels.csv line 6", "energy is not a finite number ('n/a')") in [(p.where, p.what) for p in catalog.problems]
+    assert ("labels.csv line 6", "energy is not a finite number ('n/a')") in [
+        (p.where, p.what) for p in catalog.problems
+    ]
 
 
 def test_an_id_column_alone_finds_each_clip_by_its_name(tmp_path):
@@ -88,7 +92,9 @@ def test_a_table_without_file_or_id_stops_the_run(tmp_path):
         folder.load({"audio_dir": tmp_path, "labels": labels})
 
 
-@pytest.mark.parametrize("name", ["wav44.wav", "flac22.flac", "ogg16.ogg", "song.mp3", "mono.wav", "six.wav", "flac_named.wav"])
+@pytest.mark.parametrize(
+    "name", ["wav44.wav", "flac22.flac", "ogg16.ogg", "song.mp3", "mono.wav", "six.wav", "flac_named.wav"]
+)
 def test_every_format_rate_and_channel_count_decodes_to_stereo_at_the_profile_rate(bad, name):
     stereo, _ = load_stereo(bad[0] / name, 8000)
     assert stereo.shape[0] == 2 and abs(stereo.shape[1] - 7 * 8000) <= 8000 * 0.1  # MP3 adds codec padding
@@ -104,8 +110,29 @@ def test_bad_files_raise_their_message(bad, name):
 @pytest.mark.slow
 def test_run_on_the_bad_folder_keeps_every_good_track(bad, isolated, capsys):
     audio, labels = bad
-    args = ["run", "--source", "folder", "--audio-dir", str(audio), "--labels", str(labels), "--model", "mean",
-            "--model", "dsp-ridge", "--model", "2dspec", "--epochs", "1", "--split", "song", "--seeds", "1", "--jobs", "2"]
+    args = [
+        "run",
+        "--source",
+        "folder",
+        "--audio-dir",
+        str(audio),
+        "--labels",
+        str(labels),
+        "--model",
+        "mean",
+        "--model",
+        "dsp-ridge",
+        "--model",
+        "2dspec",
+        "--epochs",
+        "1",
+        "--split",
+        "song",
+        "--seeds",
+        "1",
+        "--jobs",
+        "2",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     store = find_run(isolated / "results", None)
@@ -116,7 +143,9 @@ def test_run_on_the_bad_folder_keeps_every_good_track(bad, isolated, capsys):
         place = where if where.startswith("labels.csv") else str(audio / where)
         assert any(w == place and message in what for w, what, _ in problems), (where, message)
         assert message in out
-    assert {a for w, _, a in problems if w.endswith(("empty.wav", "corrupt.flac", "text.mp3", "missing.wav"))} == {"skipped"}
+    assert {a for w, _, a in problems if w.endswith(("empty.wav", "corrupt.flac", "text.mp3", "missing.wav"))} == {
+        "skipped"
+    }
     dataset = json.loads((store.dir / "dataset.json").read_text())
     assert sorted(t["id"] for t in dataset["tracks"]) == sorted(music.GOOD)
     assert {r["model"]: r["status"] for r in store.records()} == {"mean": "ok", "dsp-ridge": "ok", "2dspec": "ok"}

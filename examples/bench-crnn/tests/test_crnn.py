@@ -8,6 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import bench_crnn  # noqa: E402
+
 from bench.profiles import PAPER, QUICK  # noqa: E402
 from bench.training import compile_model  # noqa: E402
 
