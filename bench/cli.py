@@ -69,23 +69,16 @@ def _add_run(sub) -> None:
     _add_common(p)
 
 
+# The commands that read a source: their parsers carry each source plugin's own flags
+# (bench.options), so only they load the plugin registry before parsing.
+SOURCE_COMMANDS = ("run", "validate")
+
+
 def _add_source(p) -> None:
     p.add_argument(
-        "--source", default="synthetic", help="data source plugin: synthetic (default), folder, fma, or a plugin's"
-    )
-    p.add_argument("--songs", type=int, help="synthetic: number of songs")
-    p.add_argument("--seconds", type=float, help="synthetic: seconds per song")
-    p.add_argument("--corpus-seed", type=int, help="synthetic: the corpus's own seed (default 0)")
-    p.add_argument("--audio-dir", metavar="DIR", help="folder: the folder of clips")
-    p.add_argument(
-        "--labels",
-        metavar="FILE.csv",
-        help="folder: the label table (a file or id column, optional artist, one column per target)",
-    )
-    p.add_argument("--fma-metadata", metavar="DIR", help="fma: the fma_metadata folder (tracks.csv, echonest.csv)")
-    p.add_argument("--fma-audio", metavar="DIR", help="fma: the audio folder, e.g. fma_small (000/000002.mp3 ...)")
-    p.add_argument(
-        "--subset", choices=["small", "medium", "large"], help="fma: the subset (default: small; subsets nest)"
+        "--source",
+        default="synthetic",
+        help="data source plugin (default: synthetic); each source's own flags are listed below",
     )
 
 
@@ -133,7 +126,8 @@ def _add_common(p) -> None:
     p.add_argument("--verbose", action="store_true", help="show tracebacks")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(registry=None) -> argparse.ArgumentParser:
+    """The full parser; with a registry, the commands that read a source get every source's flags."""
     parser = argparse.ArgumentParser(
         prog="bench", description="Benchmark CNNs that predict audio features from raw audio."
     )
@@ -180,24 +174,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="show or clear the feature cache")
     p.add_argument("action", choices=["info", "clear"])
     _add_common(p)
+    if registry is not None:
+        from bench.options import add_source_groups
+
+        for command in SOURCE_COMMANDS:
+            add_source_groups(sub.choices[command], registry)
     return parser
 
 
 def _source_options(args) -> dict:
-    """The source flags given; paths made absolute so a resumed run still finds them."""
-    paths = {
-        k: str(Path(getattr(args, k)).resolve())
-        for k in ("audio_dir", "labels", "fma_metadata", "fma_audio")
-        if getattr(args, k)
-    }
-    options = {
-        "songs": args.songs,
-        "seconds": args.seconds,
-        "corpus_seed": args.corpus_seed,
-        "subset": args.subset,
-        **paths,
-    }
-    return {k: v for k, v in options.items() if v is not None}
+    """The chosen source's own flags (bench.options); a flag of another source is an error."""
+    from bench.options import source_options
+    from bench.registry import load_registry
+
+    return source_options(args, load_registry(args.plugin), args.source)
 
 
 def _config(args):
@@ -369,9 +359,27 @@ COMMANDS = {
 }
 
 
+def _registry_for(argv: list[str]):
+    """The plugin registry (with --plugin modules) when the command reads a source, else None:
+    loading it imports every plugin, which only those commands need before parsing."""
+    from bench.options import preparse
+
+    command, plugins = preparse(argv)
+    if command not in SOURCE_COMMANDS:
+        return None
+    from bench.registry import load_registry
+
+    return load_registry(plugins)
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser(_registry_for(sys.argv[1:] if argv is None else argv))
+    except Exception as exc:  # a plugin that cannot load, or two plugins' flags that clash
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

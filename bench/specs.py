@@ -7,6 +7,7 @@ in `bench.hookspecs`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,15 +65,58 @@ class Catalog:
 
 
 # ---------------------------------------------------------------------------- specs
+OPTION_TYPES = (str, int, float, bool, Path)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """A command-line flag a plugin declares: `--NAME` on the command line, NAME with dashes
+    turned into underscores as the key of the options its plugin receives (`audio-dir` ->
+    `audio_dir`). `type` is str, int, float, bool (a switch) or Path (resolved to an absolute
+    path and passed as a string, so a resumed run finds it from any folder). `default` is what
+    the plugin receives when the flag is not given; None leaves the key out."""
+
+    name: str
+    help: str
+    type: type = str
+    default: Any = None
+    choices: tuple | None = None
+    metavar: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", self.name):
+            raise ValueError(
+                f"option {self.name!r}: a name is lower-case words joined by dashes, without the leading --"
+                " (for example 'audio-dir')"
+            )
+        if self.type not in OPTION_TYPES:
+            names = ", ".join(t.__name__ for t in OPTION_TYPES)
+            raise ValueError(f"option {self.name!r}: type must be one of {names}. Received: {self.type!r}")
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name}"
+
+    @property
+    def key(self) -> str:
+        return self.name.replace("-", "_")
+
+    def meaning(self) -> tuple:
+        """What two declarations of one flag must agree on to share it (the help may differ)."""
+        return (self.type, self.default, tuple(self.choices or ()))
+
+
 @dataclass(frozen=True)
 class SourceSpec:
-    """A data source. `load(options)` returns a Catalog; options are the CLI's source flags
-    (for example `songs`, `seconds`, `audio_dir`, `labels`, `cache_dir`, `seed`, `profile`) and
-    `targets`, the label columns the run predicts (a source may apply rules per target)."""
+    """A data source. `load(options)` returns a Catalog; options hold the values of the flags
+    the source declares in `options` (keyed `audio_dir` for `--audio-dir`; absent when not
+    given and without a default), plus `profile`, `cache_dir` and `targets`, the label columns
+    the run predicts (a source may apply rules per target)."""
 
     name: str
     description: str
     load: Callable[[dict[str, Any]], Catalog]
+    options: tuple[OptionSpec, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,4 +9,6 @@ from plugins.sources import fma, folder, synthetic
 
 @hookimpl
 def bench_sources() -> list[SourceSpec]:
-    return [SourceSpec(module.NAME, module.DESCRIPTION, module.load) for module in (synthetic, folder, fma)]
+    return [
+        SourceSpec(module.NAME, module.DESCRIPTION, module.load, module.OPTIONS) for module in (synthetic, folder, fma)
+    ]

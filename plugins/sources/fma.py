@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.labels import RowRules, Table, requested_targets, target_for
-from bench.specs import Catalog, Problem, Track
+from bench.specs import Catalog, OptionSpec, Problem, Track
 from plugins.sources.folder import required_path
 
 NAME = "fma"
@@ -30,6 +30,11 @@ DESCRIPTION = (
 )
 SUBSETS = ("small", "medium", "large")  # nested: each includes the ones before it
 DEFAULT_SUBSET = "small"
+OPTIONS = (
+    OptionSpec("fma-metadata", "the fma_metadata folder (tracks.csv, echonest.csv)", Path, metavar="DIR"),
+    OptionSpec("fma-audio", "the audio folder, e.g. fma_small (000/000002.mp3 ...)", Path, metavar="DIR"),
+    OptionSpec("subset", "the subset; subsets nest, medium includes small", default=DEFAULT_SUBSET, choices=SUBSETS),
+)
 FEATURES = ("acousticness", "danceability", "energy", "instrumentalness", "liveness", "speechiness", "tempo", "valence")
 
 

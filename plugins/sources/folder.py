@@ -24,12 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.labels import KNOWN_RANGES, LabelError, Row, RowRules, Table, number, requested_targets, target_for
-from bench.specs import Catalog, Problem, Target, Track
+from bench.specs import Catalog, OptionSpec, Problem, Target, Track
 
 NAME = "folder"
 DESCRIPTION = "your own clips in a folder plus a CSV of labels (--audio-dir DIR --labels FILE.csv)"
 FILE, ID, GROUPS = "file", "id", ("artist", "group")
 NOT_AUDIO = {".csv", ".md5", ".txt", ".json", ".md"}  # never taken for a clip when matching ids
+OPTIONS = (
+    OptionSpec("audio-dir", "the folder of clips", Path, metavar="DIR"),
+    OptionSpec(
+        "labels",
+        "the label table (a file or id column, optional artist, one column per target)",
+        Path,
+        metavar="FILE.csv",
+    ),
+)
 
 
 def required_path(options: dict[str, Any], key: str, flag: str, directory: bool) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cache import digest
-from bench.specs import Catalog, Target, Track
+from bench.specs import Catalog, OptionSpec, Target, Track
 from plugins.sources import synth
 
 NAME = "synthetic"
@@ -19,6 +19,11 @@ TARGETS = {
     "energy": Target("energy", 0.0, 1.0),
     "tempo": Target("tempo", 60.0, 200.0),
 }
+OPTIONS = (
+    OptionSpec("songs", "number of songs (default: the profile's, 288 for quick)", int, metavar="N"),
+    OptionSpec("seconds", "seconds per song (default: the profile's, 10 for quick)", float, metavar="S"),
+    OptionSpec("corpus-seed", "the corpus's own seed", int, default=0, metavar="N"),
+)
 
 
 def corpus_folder(cache_dir: Path, songs: int, seconds: float, seed: int) -> Path:
