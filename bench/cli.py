@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import __version__
-from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 
 # Piped output has no terminal to wrap it: render the wide tables at full width there.
 console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
@@ -52,6 +52,7 @@ def _add_run(sub) -> None:
     p.add_argument("--optimizer", choices=["adam", "sgd"], help="override the profile's optimizer")
     p.add_argument("--loss", choices=["mae", "mse"], help="override the profile's loss")
     p.add_argument("--learning-rate", type=float, help="override the profile's learning rate")
+    _add_window(p)
     p.add_argument("--normalization", choices=["paper", "zscore", "none"], help="feature normalisation per window")
     _add_source(p)
     p.add_argument(
@@ -72,6 +73,21 @@ def _add_run(sub) -> None:
 # The commands that read a source: their parsers carry each source plugin's own flags
 # (bench.options), so only they load the plugin registry before parsing.
 SOURCE_COMMANDS = ("run", "validate")
+
+
+def _add_window(p) -> None:
+    p.add_argument(
+        "--window-seconds",
+        type=float,
+        metavar="S",
+        help="override the profile's window length in seconds (quick: 5, paper: 30); models are built for it",
+    )
+    p.add_argument(
+        "--hop-seconds",
+        type=float,
+        metavar="S",
+        help="seconds from one window's start to the next (default: the window length, no overlap)",
+    )
 
 
 def _add_source(p) -> None:
@@ -99,6 +115,7 @@ def _add_validate(sub) -> None:
         choices=sorted(PROFILES),
         help="the window length and rate to check against",
     )
+    _add_window(p)
     p.add_argument(
         "--short",
         choices=["pad", "drop"],
@@ -194,10 +211,13 @@ def _config(args):
     from bench.runner import RunConfig
 
     overrides = {
-        k: getattr(args, k)
-        for k in ("epochs", "patience", "batch_size", "optimizer", "loss", "learning_rate", "normalization")
+        **{
+            k: getattr(args, k)
+            for k in ("epochs", "patience", "batch_size", "optimizer", "loss", "learning_rate", "normalization")
+        },
+        **window_overrides(args.window_seconds, args.hop_seconds),
     }
-    return RunConfig(
+    config = RunConfig(
         source=args.source,
         source_options=_source_options(args),
         models=[] if args.all and not args.model else (args.model or []),
@@ -217,6 +237,8 @@ def _config(args):
         cache_dir=str(args.cache_dir or ""),
         results_dir=str(args.results_dir or ""),
     )
+    config.resolved_profile()  # a bad override (--hop-seconds 0) stops here, before a run folder exists
+    return config
 
 
 def _results_dir(args) -> Path:
@@ -282,7 +304,7 @@ def cmd_validate(args) -> int:
     source = load_registry(args.plugin).get("source", args.source)
     options = {
         **_source_options(args),
-        "profile": get_profile(args.profile),
+        "profile": get_profile(args.profile).replace(**window_overrides(args.window_seconds, args.hop_seconds)),
         "cache_dir": args.cache_dir or default_cache_dir(),
         "targets": args.target or [],
     }

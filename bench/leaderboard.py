@@ -77,13 +77,15 @@ def _highlight_best(board: Board, cells: list[Cell], columns: dict[int, tuple[st
 
 
 def context(info: dict, cells: list[Cell]) -> str:
-    """The facts every number needs: source, seeds, folds, profile, backend."""
+    """The facts every number needs: source, seeds, folds, profile (with its window), backend."""
     config, source = info["config"], info.get("source", {})
     seeds = f"{config['seeds']} seed{'s' if config['seeds'] != 1 else ''}"
     folds = f" × {config['folds']} folds" if config.get("folds") else ""
     counts = f"{source.get('tracks', '?')} songs, {source.get('windows', '?')} windows"
     data = f"{source.get('description') or config['source']} ({counts})"
-    return f"{data}; {seeds}{folds}; profile {info['profile']['name']}; backend {info.get('backend', '?')}"
+    profile = info["profile"]
+    window = f"window {profile['window_seconds']:g} s, hop {profile['hop_seconds']:g} s"
+    return f"{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.get('backend', '?')}"
 
 
 def score_board(cells: list[Cell], target: str, info: dict) -> Board:

@@ -48,6 +48,13 @@ class Profile:
     synthetic_songs: int
     synthetic_seconds: float
 
+    def __post_init__(self) -> None:
+        for name in ("window_seconds", "hop_seconds"):
+            value = getattr(self, name)
+            if not value > 0:
+                flag = "--" + name.replace("_", "-")
+                raise ValueError(f"{flag} must be more than 0 (profile {self.name}). Received: {value:g}")
+
     @property
     def window_samples(self) -> int:
         return int(round(self.window_seconds * self.sample_rate))
@@ -128,6 +135,14 @@ QUICK = Profile(
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (QUICK, PAPER)}
 DEFAULT_PROFILE = QUICK.name
+
+
+def window_overrides(window_seconds: float | None, hop_seconds: float | None) -> dict[str, float]:
+    """Profile changes for `--window-seconds` and `--hop-seconds`. A window given alone keeps the
+    profiles' layout of back-to-back windows: the hop follows it."""
+    hop = hop_seconds if hop_seconds is not None else window_seconds
+    changes = {"window_seconds": window_seconds, "hop_seconds": hop}
+    return {name: value for name, value in changes.items() if value is not None}
 
 
 def get_profile(name: str) -> Profile:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cache import digest
-from bench.specs import Catalog, OptionSpec, Target, Track
+from bench.specs import Catalog, OptionSpec, Problem, Target, Track
 from plugins.sources import synth
 
 NAME = "synthetic"
@@ -36,6 +36,11 @@ def load(options: dict[str, Any]) -> Catalog:
     profile = options["profile"]
     songs = int(options.get("songs") or profile.synthetic_songs)
     seconds = float(options.get("seconds") or profile.synthetic_seconds)
+    problems = []
+    if seconds < profile.window_seconds:  # a song shorter than the window would be all padding
+        what = f"songs of {seconds:g} s are shorter than the {profile.window_seconds:g} s window: rendered songs of"
+        problems.append(Problem(NAME, f"{what} {profile.window_seconds:g} s instead", "lengthened"))
+        seconds = profile.window_seconds
     seed = int(options.get("corpus_seed") or 0)
     folder = corpus_folder(options["cache_dir"], songs, seconds, seed)
     labels = folder / "labels.csv"
@@ -47,4 +52,5 @@ def load(options: dict[str, Any]) -> Catalog:
         Track(row["track_id"], row["artist"], folder / row["file"], {name: float(row[name]) for name in TARGETS})
         for row in rows
     ]
-    return Catalog(tracks, dict(TARGETS), description=f"synthetic: {songs} songs x {seconds:g} s, corpus seed {seed}")
+    description = f"synthetic: {songs} songs x {seconds:g} s, corpus seed {seed}"
+    return Catalog(tracks, dict(TARGETS), problems, description)
