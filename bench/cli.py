@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import __version__
+from bench.normalization import MODES as NORMALIZATION_MODES
 from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 
 # Piped output has no terminal to wrap it: render the wide tables at full width there.
@@ -53,7 +54,11 @@ def _add_run(sub) -> None:
     p.add_argument("--loss", choices=["mae", "mse"], help="override the profile's loss")
     p.add_argument("--learning-rate", type=float, help="override the profile's learning rate")
     _add_window(p)
-    p.add_argument("--normalization", choices=["paper", "zscore", "none"], help="feature normalisation per window")
+    p.add_argument(
+        "--normalization",
+        choices=NORMALIZATION_MODES,
+        help="feature normalisation of the networks' inputs: per window (paper, zscore), none, or train-fitted",
+    )
     _add_source(p)
     p.add_argument(
         "--short",

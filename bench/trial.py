@@ -16,6 +16,7 @@ import numpy as np
 
 from bench.dataset import Dataset
 from bench.measure import keras_backend, peak_rss_mb
+from bench.normalization import normalizing_reader
 from bench.profiles import Profile
 from bench.reader import FeatureReader
 from bench.registry import Registry, load_registry
@@ -175,6 +176,8 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
         raise ValueError(f"split {spec.split!r} left {len(train)} training and {len(test)} test windows")
     y = target.scale(np.nan_to_num(truth))
     reader = FeatureReader(dataset.features[spec.feature])
+    # The networks read normalised features; scikit-learn models scale their own.
+    reader = normalizing_reader(reader, "none" if model_spec.framework == "sklearn" else profile.normalization, train)
     timing = {"feature_s": dataset.feature_seconds.get(spec.feature, 0.0)}
     if model_spec.framework == "sklearn":
         model, scaled, extra = _fit_sklearn(model_spec, profile, reader, train, validation, test, y, timing)
@@ -189,6 +192,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     }
     if spec.save_model:
         extra["model_path"] = save_model(model, model_spec, store, spec.id)
+        extra["normalization"] = reader.normalizer.to_json()  # bench predict normalises new audio alike
     return {
         **base_record(spec),
         "status": "ok",

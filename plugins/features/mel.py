@@ -7,10 +7,9 @@ import numpy as np
 
 from bench.audio import mid_side
 from bench.profiles import Profile
-from plugins.features.normalize import normalize
 
 NAME = "mel"
-VERSION = "1"
+VERSION = "2"  # 2: unnormalised; the trial normalises (bench.normalization)
 DESCRIPTION = "mid/side log-mel spectrogram (n_mels x frames x 2)"
 
 
@@ -19,7 +18,7 @@ def shape(profile: Profile) -> tuple[int, int, int]:
 
 
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
-    """(2, samples) stereo -> (n_mels, frames, 2) normalised log-mel of mid and side."""
+    """(2, samples) stereo -> (n_mels, frames, 2) log-mel of mid and side, unnormalised (the trial normalises)."""
     power = librosa.feature.melspectrogram(
         y=mid_side(window),
         sr=profile.sample_rate,
@@ -30,4 +29,4 @@ def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     # A fixed reference (not the window's max) keeps loudness comparable across windows.
     db = librosa.power_to_db(power, ref=1.0, amin=1e-10, top_db=None)
     db = np.maximum(db, -100.0)
-    return normalize(np.moveaxis(db, 0, -1), profile.normalization)
+    return np.moveaxis(db, 0, -1).astype(np.float32)

@@ -7,10 +7,9 @@ import numpy as np
 
 from bench.audio import mid_side
 from bench.profiles import Profile
-from plugins.features.normalize import normalize
 
 NAME = "wav"
-VERSION = "1"
+VERSION = "2"  # 2: unnormalised; the trial normalises (bench.normalization)
 DESCRIPTION = "mid/side waveform (2 channels) at the profile's wav_rate"
 
 
@@ -19,9 +18,9 @@ def shape(profile: Profile) -> tuple[int, int]:
 
 
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
-    """(2, samples) stereo at profile.sample_rate -> (samples', 2) normalised mid/side."""
+    """(2, samples) stereo at profile.sample_rate -> (samples', 2) mid/side, unnormalised (the trial normalises)."""
     ms = mid_side(window)
     if profile.wav_rate != profile.sample_rate:
         ms = librosa.resample(ms, orig_sr=profile.sample_rate, target_sr=profile.wav_rate, res_type="soxr_hq", axis=-1)
     ms = librosa.util.fix_length(ms, size=shape(profile)[0], axis=-1)
-    return normalize(ms.T, profile.normalization)
+    return np.ascontiguousarray(ms.T, dtype=np.float32)
