@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.audio import cut_windows, fit_short, load_stereo
+from bench.normalization import Normalizer
 from bench.profiles import Profile
 from bench.registry import load_registry
 from bench.results import RunStore
@@ -83,9 +84,14 @@ def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
         for path in files
     ]
     record, registry, model = load_trained(store, trial_id)
+    # As the trial normalised; a model saved before records said how read its profile's mode.
+    normalize = Normalizer.from_json(
+        record.get("normalization") or {"mode": "none" if spec.framework == "sklearn" else profile.normalization}
+    )
     target = Target(**info["targets"][record["target"]])
     ratings = []
     for path, x in zip(files, inputs):
+        x = normalize(x)
         if spec.framework == "sklearn":
             scaled = model.predict(x.reshape(len(x), -1))
         else:

@@ -103,6 +103,6 @@ def test_the_guide_examples_register_and_work(guide_package, stereo_window):
     soundfile.write(clips / "a.wav", np.zeros((800, 2), dtype=np.float32), 8000)
     listing = guide_package / "clips.jsonl"
     listing.write_text('{"file": "a.wav", "artist": "A", "danceability": 0.7}\n{"file": "missing.wav"}\nnot json\n')
-    catalog = registry.sources["jsonl"].load({"audio_dir": str(clips), "labels": str(listing)})
+    catalog = registry.sources["jsonl"].load({"audio_dir": str(clips), "jsonl": str(listing)})
     assert [(t.id, t.group, t.labels) for t in catalog.tracks] == [("a.wav", "A", {"danceability": 0.7})]
     assert [p.where for p in catalog.problems] == ["clips.jsonl line 2", "clips.jsonl line 3"]
