@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.cli import _registry_for, main
+from bench.cli import SOURCE_COMMANDS, _registry_for, build_parser, main
 from bench.options import add_source_groups, declared, preparse, source_options
 from bench.registry import PluginError, PluginInfo, Registry
 from bench.results import find_run
@@ -137,6 +137,14 @@ def test_option_declarations_are_checked(name, kind, message):
 def test_preparse_finds_the_command_and_plugins():
     assert preparse(["run", "--model", "mean", "--plugin", "a", "--plugin=b", "-h"]) == ("run", ["a", "b"])
     assert preparse(["--version"]) == (None, [])
+
+
+def test_every_command_that_reads_a_source_gets_the_source_flags():
+    import argparse
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    readers = {name for name, parser in commands.items() if parser.get_default("source")}
+    assert readers == set(SOURCE_COMMANDS), "a command with --source belongs in bench.cli.SOURCE_COMMANDS"
 
 
 def test_only_commands_that_read_a_source_load_the_registry():
