@@ -1,0 +1,66 @@
+"""The fast paths of the built-in features give librosa's own numbers (they change speed, not values)."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pytest
+import threadpoolctl
+
+from bench.profiles import PAPER, QUICK
+from plugins.features import dsp, mel
+from plugins.features.threads import one_blas_thread
+
+
+def clicks(seconds: float, sr: int, bpm: float = 120.0) -> np.ndarray:
+    """Noise with a click on every beat: a clear pulse for PLP to find."""
+    rng = np.random.default_rng(0)
+    audio = 0.02 * rng.standard_normal(int(seconds * sr)).astype(np.float32)
+    audio[:: int(sr * 60 / bpm)] += 1.0
+    return audio
+
+
+@pytest.mark.parametrize("profile", [QUICK, PAPER], ids=["quick", "paper"])
+def test_plp_matches_librosa(profile):
+    sr, hop = profile.sample_rate, dsp._hop(profile)
+    onset = librosa.onset.onset_strength(y=clicks(profile.window_seconds, sr), sr=sr, hop_length=hop)
+    win = min(384, len(onset))
+    expected = librosa.beat.plp(onset_envelope=onset, sr=sr, hop_length=hop, win_length=win)
+    np.testing.assert_allclose(dsp._plp(onset, sr, hop, win), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("profile", [QUICK, PAPER], ids=["quick", "paper"])
+def test_mel_power_matches_librosa(profile):
+    signals = np.stack([clicks(3, profile.sample_rate), clicks(3, profile.sample_rate, bpm=90)])
+    args = dict(sr=profile.sample_rate, n_fft=profile.n_fft, hop_length=profile.mel_hop, n_mels=profile.n_mels)
+    expected = librosa.power_to_db(librosa.feature.melspectrogram(y=signals, **args), ref=1.0, amin=1e-10, top_db=None)
+    ours = librosa.power_to_db(
+        mel.power_mel(signals, profile.sample_rate, profile.n_fft, profile.mel_hop, profile.n_mels),
+        ref=1.0,
+        amin=1e-10,
+        top_db=None,
+    )
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, atol=1e-3)
+
+
+def test_dsp_descriptors_match_librosa_spectral_features():
+    window = np.stack([clicks(QUICK.window_seconds, QUICK.sample_rate)] * 2)
+    values = dict(zip(dsp.DESCRIPTORS, dsp.compute(window, QUICK)))
+    hop = dsp._hop(QUICK)
+    spectrum = np.abs(librosa.stft(window[0], n_fft=4 * hop, hop_length=hop))
+    centroid = librosa.feature.spectral_centroid(S=spectrum, sr=QUICK.sample_rate, n_fft=4 * hop).mean()
+    flatness = librosa.feature.spectral_flatness(S=spectrum).mean()
+    assert values["centroid_hz_mean"] == pytest.approx(centroid, rel=1e-4)
+    assert values["flatness_mean"] == pytest.approx(flatness, rel=1e-4)
+    assert values["tempo_bpm"] == pytest.approx(120, rel=0.05)
+
+
+def test_one_blas_thread_limits_blas_inside_the_call_only():
+    def blas_threads():
+        return [info["num_threads"] for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
+
+    before = blas_threads()
+    inside = one_blas_thread(blas_threads)()
+    assert inside and set(inside) == {1}
+    assert blas_threads() == before
