@@ -85,6 +85,16 @@ def test_values_are_typed_defaulted_and_paths_absolute(registry, tmp_path, monke
     assert source_options(parse(registry, []), registry, "fma") == {"subset": "small"}
 
 
+def test_switches_and_choices():
+    registry = registry_of(
+        a=(OptionSpec("fast", "go fast", bool), OptionSpec("mode", "m", default="x", choices=("x", "y")))
+    )
+    assert source_options(parse(registry, ["--fast"]), registry, "a") == {"fast": True, "mode": "x"}
+    assert source_options(parse(registry, ["--mode", "y"]), registry, "a") == {"mode": "y"}
+    with pytest.raises(SystemExit):
+        parse(registry, ["--mode", "z"])
+
+
 def test_a_flag_of_another_source_is_refused(isolated, capsys):
     assert main(["run", "--model", "mean", "--source", "folder", "--songs", "3"]) == 1
     assert "--songs is an option of source synthetic; this run uses source folder" in capsys.readouterr().out
