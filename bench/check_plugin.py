@@ -1,14 +1,18 @@
-"""`bench check-plugin NAME`: validate a model plugin the way a trial would use it.
+"""`bench check-plugin NAME`: validate a model or feature plugin the way a run would use it.
 
-The model is built for the quick profile at the input shape of its own feature, then fed
-random windows: input and output shapes, outputs within the sigmoid's 0..1, one training
-step with the harness's compile settings, predict, and a save/reload round trip that must
-give the same predictions. Each check reports pass or fail with a message that says what is
-wrong; checks that need an earlier one to pass are skipped when it failed.
+A feature is computed on real windows of the synthetic corpus: its declared shape, float32,
+finite values, and outputs that differ between songs. A model gets its feature's checks, then
+is built for the profile (`--profile`, default quick) at its feature's shape and put through
+its framework's checks (`bench.frameworks`): for keras, input and output shapes,
+outputs within the sigmoid's 0..1 on random windows, one training step with the harness's
+compile settings, predict, and a save/reload round trip that must give the same predictions.
+Each check reports pass or fail with a message that says what is wrong; checks that need an
+earlier one to pass are skipped when it failed.
 """
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,15 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.audio import cut_windows, load_stereo
+from bench.frameworks import ModelContractError
 from bench.profiles import QUICK, Profile
-from bench.registry import Registry
-from bench.specs import ModelSpec
-
-BATCH = 4
-SERIALIZE_HINT = (
-    "custom layers need @keras.saving.register_keras_serializable() and a get_config() that "
-    "returns every constructor argument; keras.layers.Lambda does not reload"
-)
+from bench.registry import PluginError, Registry
 
 
 @dataclass(frozen=True)
@@ -34,10 +33,6 @@ class Check:
     name: str
     ok: bool | None
     message: str
-
-
-class CheckFailed(Exception):
-    """A check found the model wrong; the message says how."""
 
 
 class _Checks:
@@ -53,7 +48,7 @@ class _Checks:
             return
         try:
             self.results.append(Check(name, True, step()))
-        except CheckFailed as exc:
+        except ModelContractError as exc:
             self.results.append(Check(name, False, str(exc)))
         except Exception as exc:  # the plugin's own error is the finding
             self.results.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
@@ -61,147 +56,113 @@ class _Checks:
             self.blocked = name
 
 
-def _in_unit_range(values: np.ndarray, what: str) -> str:
-    if not np.isfinite(values).all():
-        raise CheckFailed(f"{what} contain NaN or infinity")
-    low, high = float(values.min()), float(values.max())
-    if low < 0 or high > 1:
-        raise CheckFailed(
-            f"{what} span {low:.3g}..{high:.3g}, outside 0..1: targets are scaled to 0..1, "
-            "so the last layer must be a sigmoid"
-        )
-    return f"{what} within {low:.3f}..{high:.3f}"
+CHECK_SONGS = 3  # synthetic songs, one window each, that a feature is computed on
 
 
-def _keras_checks(spec: ModelSpec, shape: tuple[int, ...], profile: Profile, checks: _Checks) -> None:
-    import keras
+def synthetic_windows(profile: Profile, songs: int = CHECK_SONGS) -> np.ndarray:
+    """The first window of each of `songs` songs of the synthetic corpus, decoded the way a run
+    decodes audio: real music-like input, (songs, 2, profile.window_samples) float32."""
+    return _rendered_windows(profile.sample_rate, profile.window_seconds, songs).copy()
 
-    from bench.training import compile_model
 
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, *shape)).astype(np.float32)
-    y = rng.uniform(0, 1, (BATCH, 1)).astype(np.float32)
+@functools.lru_cache(maxsize=2)
+def _rendered_windows(sample_rate: int, window_seconds: float, songs: int) -> np.ndarray:
+    from plugins.sources.synth import render_corpus
+
+    window = int(round(window_seconds * sample_rate))
+    with tempfile.TemporaryDirectory() as folder:
+        render_corpus(Path(folder), songs, window_seconds + 1, seed=0, sample_rate=sample_rate)
+        clips = [load_stereo(path, sample_rate)[0] for path in sorted(Path(folder).glob("audio/*"))]
+    return np.stack([cut_windows(clip, window, window)[0] for clip in clips])
+
+
+def _shape_hint(got: tuple[int, ...], declared: tuple[int, ...]) -> str:
+    if len(got) == len(declared) and sorted(got) == sorted(declared):
+        return ": the same values in another order (the harness wants channels last, as declared)"
+    if len(got) == len(declared):
+        axes = [f"axis {i}: {g} instead of {d}" for i, (g, d) in enumerate(zip(got, declared)) if g != d]
+        return f" ({'; '.join(axes)}): make shape(profile) compute exactly what compute returns"
+    return ""
+
+
+def _feature_steps(registry: Registry, name: str, profile: Profile) -> list:
+    """`bench check-plugin` steps for feature `name`, computed on real synthetic windows."""
+    spec = registry.get("feature", name)
+    who = registry.describe("feature", name)
     state: dict = {}
 
-    def build() -> str:
-        model = spec.build(shape, profile)
-        if not isinstance(model, keras.Model):
-            raise CheckFailed(f"build() returned {type(model).__name__}, not a keras.Model (framework 'keras')")
-        state["model"] = model
-        return f"{model.name}: {model.count_params():,} parameters"
+    def compute() -> str:
+        declared = tuple(spec.shape(profile))
+        windows = synthetic_windows(profile)
+        state["declared"], state["outputs"] = declared, [np.asarray(spec.compute(w, profile)) for w in windows]
+        return f"{who}: computed on {len(windows)} windows of synthetic songs at profile {profile.name}"
 
-    def input_shape() -> str:
-        model = state["model"]
-        if len(model.inputs) != 1:
-            raise CheckFailed(f"the model has {len(model.inputs)} inputs; the harness feeds exactly one")
-        got = tuple(model.input_shape)
-        if got != (None, *shape):
-            raise CheckFailed(f"the model expects input {got}, but feature {spec.feature!r} gives {(None, *shape)}")
-        return f"{got}"
+    def shape() -> str:
+        declared = state["declared"]
+        for i, out in enumerate(state["outputs"]):
+            if out.shape != declared:
+                raise ModelContractError(
+                    f"{who}: compute gave shape {out.shape} on window {i}, but shape(profile) declares {declared}"
+                    + _shape_hint(out.shape, declared)
+                )
+        return f"{declared} on every window, as declared"
 
-    def output_shape() -> str:
-        model = state["model"]
-        got = tuple(model.output_shape) if len(model.outputs) == 1 else f"{len(model.outputs)} outputs"
-        if got != (None, 1):
-            raise CheckFailed(f"the model outputs {got}, but the harness needs (None, 1): one value per window")
-        return f"{got}"
-
-    def output_range() -> str:
-        return _in_unit_range(state["model"].predict(x, verbose=0), f"outputs on {BATCH} random windows")
-
-    def train_step() -> str:
-        model = compile_model(state["model"], profile)
-        if not model.trainable_weights:
-            raise CheckFailed("the model has no trainable weights")
-        before = [keras.ops.convert_to_numpy(w).copy() for w in model.trainable_weights]
-        loss = float(np.asarray(model.train_on_batch(x, y)).reshape(-1)[0])
-        if not np.isfinite(loss):
-            raise CheckFailed(f"train_on_batch gave loss {loss}")
-        after = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
-        if all(np.array_equal(b, a) for b, a in zip(before, after)):
-            raise CheckFailed("one training step changed no weight: is the graph disconnected from the loss?")
-        return f"one train_on_batch ({profile.optimizer}, {profile.loss}): loss {loss:.4f}"
-
-    def predict() -> str:
-        predictions = np.asarray(state["model"].predict(x, batch_size=2, verbose=0))
-        if predictions.shape != (BATCH, 1):
-            raise CheckFailed(f"predict on {BATCH} windows gave shape {predictions.shape}, expected {(BATCH, 1)}")
-        if not np.isfinite(predictions).all():
-            raise CheckFailed(f"predict on {BATCH} windows gave NaN or infinity")
-        state["predictions"] = predictions
-        return f"{BATCH} windows in batches of 2 -> shape {predictions.shape}, all finite"
-
-    def save_and_reload() -> str:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{spec.name}.keras"
-            state["model"].save(path)
-            try:
-                loaded = keras.saving.load_model(path)
-            except Exception as exc:
-                raise CheckFailed(
-                    f"saved, but keras.saving.load_model failed ({type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0]}): {SERIALIZE_HINT}"
-                ) from exc
-        again = np.asarray(loaded.predict(x, verbose=0))
-        if again.shape != state["predictions"].shape or not np.allclose(again, state["predictions"], atol=1e-5):
-            raise CheckFailed(
-                f"the reloaded model predicts differently (largest difference "
-                f"{np.max(np.abs(again - state['predictions'])):.3g}): {SERIALIZE_HINT}"
+    def dtype() -> str:
+        wrong = sorted({str(out.dtype) for out in state["outputs"] if out.dtype != np.float32})
+        if wrong:
+            raise ModelContractError(
+                f"{who}: compute returned {', '.join(wrong)}; return float32 (.astype(np.float32))"
             )
-        return "the .keras file reloads with identical predictions"
+        return "float32"
 
-    checks.run("build", build, blocking=True)
-    checks.run("input shape", input_shape, blocking=True)
-    checks.run("output shape", output_shape, blocking=True)
-    checks.run("output range", output_range)
-    checks.run("train step", train_step, blocking=True)
-    checks.run("predict", predict, blocking=True)
-    checks.run("save and reload", save_and_reload)
-
-
-def _sklearn_checks(spec: ModelSpec, shape: tuple[int, ...], profile: Profile, checks: _Checks) -> None:
-    import io
-
-    import joblib
-
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((4 * BATCH, int(np.prod(shape))))
-    y = rng.uniform(0, 1, 4 * BATCH)
-    state: dict = {}
-
-    def build() -> str:
-        estimator = spec.build(shape, profile)
-        if not (hasattr(estimator, "fit") and hasattr(estimator, "predict")):
-            raise CheckFailed(
-                f"build() returned {type(estimator).__name__}, which has no fit/predict (framework 'sklearn')"
+    def finite() -> str:
+        bad = [i for i, out in enumerate(state["outputs"]) if not np.isfinite(out).all()]
+        if bad:
+            raise ModelContractError(
+                f"{who}: NaN or infinity in windows {bad} of {len(state['outputs'])}: guard divisions and logs "
+                "(e.g. np.log(x + 1e-6)) so every value is finite"
             )
-        state["estimator"] = estimator
-        return type(estimator).__name__
+        return "every value finite"
 
-    def fit_and_predict() -> str:
-        predictions = np.asarray(state["estimator"].fit(x, y).predict(x), dtype=float)
-        if predictions.shape != (len(x),) or not np.isfinite(predictions).all():
-            raise CheckFailed(f"predict gave shape {predictions.shape} (expected {(len(x),)}) or non-finite values")
-        state["predictions"] = predictions
-        return f"fit on {len(x)} flattened windows of {x.shape[1]} values, predict {predictions.shape}"
+    def varies() -> str:
+        outputs = state["outputs"]
+        if all(np.array_equal(outputs[0], out) for out in outputs[1:]):
+            raise ModelContractError(
+                f"{who}: the same output on {len(outputs)} windows of different songs: the feature is constant, "
+                "so no model can learn from it"
+            )
+        return f"outputs differ between the {len(outputs)} songs"
 
-    def save_and_reload() -> str:
-        buffer = io.BytesIO()
-        joblib.dump(state["estimator"], buffer)
-        buffer.seek(0)
-        again = np.asarray(joblib.load(buffer).predict(x), dtype=float)
-        if not np.allclose(again, state["predictions"]):
-            raise CheckFailed("the reloaded estimator predicts differently")
-        return "joblib round trip gives identical predictions"
+    return [
+        ("feature compute", compute, True),
+        ("feature shape", shape, False),
+        ("feature dtype", dtype, False),
+        ("feature finite", finite, False),
+        ("feature varies", varies, False),
+    ]
 
-    checks.run("build", build, blocking=True)
-    checks.run("fit and predict", fit_and_predict, blocking=True)
-    checks.run("save and reload", save_and_reload)
+
+def check_feature(registry: Registry, name: str, profile: Profile = QUICK) -> list[Check]:
+    """Every check of feature `name` (a PluginError when no plugin registers it)."""
+    checks = _Checks()
+    for step_name, step, blocking in _feature_steps(registry, name, profile):
+        checks.run(step_name, step, blocking)
+    return checks.results
+
+
+def check_plugin(registry: Registry, name: str, profile: Profile = QUICK) -> tuple[str, list[Check]]:
+    """(kind, checks) of the model or feature `name`."""
+    if name in registry.features and name not in registry.models:
+        return "feature", check_feature(registry, name, profile)
+    if name not in registry.models:
+        models, features = (", ".join(sorted(registry.of_kind(k))) or "none" for k in ("model", "feature"))
+        raise PluginError(f"Unknown model or feature {name!r}. Registered models: {models}. Features: {features}.")
+    return "model", check_model(registry, name, profile)
 
 
 def check_model(registry: Registry, name: str, profile: Profile = QUICK) -> list[Check]:
-    """Every check of model `name` (a PluginError when no plugin registers it)."""
+    """Every check of model `name`: its feature's, then its framework's (a PluginError when no
+    plugin registers it)."""
     spec = registry.get("model", name)
     checks = _Checks()
     state_shape: list[tuple[int, ...]] = []
@@ -209,7 +170,7 @@ def check_model(registry: Registry, name: str, profile: Profile = QUICK) -> list
     def feature() -> str:
         if spec.feature not in registry.features:
             known = ", ".join(sorted(registry.features)) or "none"
-            raise CheckFailed(
+            raise ModelContractError(
                 f"the model reads feature {spec.feature!r}, which no plugin registers (registered: {known})"
             )
         state_shape.append(tuple(registry.features[spec.feature].shape(profile)))
@@ -218,22 +179,18 @@ def check_model(registry: Registry, name: str, profile: Profile = QUICK) -> list
     checks.run("feature", feature, blocking=True)
     if not state_shape:
         return checks.results
-    if spec.framework == "keras":
-        _keras_checks(spec, state_shape[0], profile, checks)
-    elif spec.framework == "sklearn":
-        _sklearn_checks(spec, state_shape[0], profile, checks)
-    else:
-        checks.results.append(
-            Check("framework", False, f"framework must be 'keras' or 'sklearn'. Received: {spec.framework!r}")
-        )
+    for step_name, step, blocking in _feature_steps(registry, spec.feature, profile):
+        checks.run(step_name, step, blocking)
+    for step_name, step, blocking in registry.framework(name).checks(spec, state_shape[0], profile):
+        checks.run(step_name, step, blocking)
     return checks.results
 
 
-def render(name: str, results: list[Check], console) -> bool:
+def render(name: str, results: list[Check], console, kind: str = "model") -> bool:
     """Print the checks as a table and a one-line verdict; True when none failed."""
     from rich.table import Table
 
-    table = Table(title=f"check-plugin: model {name!r}", title_justify="left", header_style="bold")
+    table = Table(title=f"check-plugin: {kind} {name!r}", title_justify="left", header_style="bold")
     for column in ("check", "result", "detail"):
         table.add_column(column, overflow="fold")
     marks = {True: "[green]pass[/]", False: "[bold red]FAIL[/]", None: "[dim]skipped[/]"}

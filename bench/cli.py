@@ -182,9 +182,14 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     )
     _add_common(p)
     p = sub.add_parser(
-        "check-plugin", help="validate a model plugin: build, shapes, output range, training, predict, save/load"
+        "check-plugin",
+        help="validate a model or feature plugin: the feature on real windows, then build, shapes, output range, "
+        "training, predict, save/load",
     )
-    p.add_argument("name", metavar="NAME", help="the model's registered name")
+    p.add_argument("name", metavar="NAME", help="a model's or feature's registered name")
+    p.add_argument(
+        "--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="the sizes to check at (default quick)"
+    )
     _add_common(p)
     p = sub.add_parser("predict", help="rate audio files with a model saved by `bench run --save-models`")
     p.add_argument("run", metavar="RUN", help="run id, unique prefix or folder")
@@ -296,6 +301,10 @@ def cmd_plugins(args) -> int:
     for info in registry.plugins:
         provides = "\n".join(f"{kind}: {', '.join(names)}" for kind, names in info.provides.items())
         table.add_row(info.name, provides, info.origin, info.version)
+    for broken in registry.broken:
+        table.add_row(
+            broken.entry_point.split(" = ")[0], f"[red]broken:[/] {broken.error}", broken.distribution, broken.version
+        )
     console.print(table)
     return 0
 
@@ -352,10 +361,12 @@ def cmd_compare(args) -> int:
 
 
 def cmd_check_plugin(args) -> int:
-    from bench.check_plugin import check_model, render
+    from bench.check_plugin import check_plugin, render
+    from bench.profiles import get_profile
     from bench.registry import load_registry
 
-    return 0 if render(args.name, check_model(load_registry(args.plugin), args.name), console) else 1
+    kind, results = check_plugin(load_registry(args.plugin), args.name, get_profile(args.profile))
+    return 0 if render(args.name, results, console, kind) else 1
 
 
 def cmd_predict(args) -> int:

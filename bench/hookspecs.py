@@ -1,4 +1,4 @@
-"""The five hooks a plugin may implement, one per kind of plugin.
+"""The six hooks a plugin may implement, one per kind of plugin.
 
 Each hook is called once, when the plugin manager collects the registry at start-up, takes
 no arguments and returns a list of spec records (see `bench.specs`). A plugin module
@@ -19,9 +19,14 @@ and registers itself in its `pyproject.toml`:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pluggy
 
 from bench.specs import FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
+
+if TYPE_CHECKING:  # bench.frameworks imports hookimpl from here
+    from bench.frameworks import FrameworkSpec
 
 PROJECT = "bench"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -75,4 +80,16 @@ def bench_splits() -> list[SplitSpec]:
     Called once at start-up. Returns SplitSpec records; `make(windows, seed, folds,
     test_fraction)` is called once per (split, seed) and returns the folds.
     Example: `return [SplitSpec("song", "no song on both sides", song_split)]`.
+    """
+
+
+@hookspec
+def bench_frameworks() -> list[FrameworkSpec]:
+    """Model frameworks this plugin adds (keras and sklearn are built in).
+
+    Called once at start-up. Returns `bench.frameworks.FrameworkSpec` records; each names a
+    `bench.frameworks.Framework` subclass that builds, trains, predicts with, saves, loads,
+    counts and checks the models whose ModelSpec has `framework=` that name. A model naming a
+    framework nobody registered is refused when the registry is collected.
+    Example: `return [FrameworkSpec("lightgbm", "gradient-boosted trees", LightGBMFramework)]`.
     """

@@ -46,16 +46,10 @@ def load_trained(store: RunStore, trial_id: str):
     record = saved_record(store, trial_id)
     registry = load_registry(store.info()["config"].get("plugins", []))
     spec = registry.get("model", record["model"])
-    path = store.dir / record["model_path"]
-    if spec.framework == "sklearn":
-        import joblib
-
-        return record, registry, joblib.load(path)
-    import keras
-
     profile = Profile(**store.info()["profile"])
-    spec.build(registry.features[spec.feature].shape(profile), profile)  # registers the plugin's custom layers
-    return record, registry, keras.saving.load_model(path)
+    shape = tuple(registry.get("feature", spec.feature).shape(profile))
+    model = registry.framework(spec.name).load(store.dir / record["model_path"], spec, shape, profile)
+    return record, registry, model
 
 
 def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.ndarray:
@@ -84,18 +78,14 @@ def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
         for path in files
     ]
     record, registry, model = load_trained(store, trial_id)
+    adapter = registry.framework(spec.name)
     # As the trial normalised; a model saved before records said how read its profile's mode.
     normalize = Normalizer.from_json(
-        record.get("normalization") or {"mode": "none" if spec.framework == "sklearn" else profile.normalization}
+        record.get("normalization") or {"mode": profile.normalization if adapter.normalized_input else "none"}
     )
     target = Target(**info["targets"][record["target"]])
     ratings = []
     for path, x in zip(files, inputs):
-        x = normalize(x)
-        if spec.framework == "sklearn":
-            scaled = model.predict(x.reshape(len(x), -1))
-        else:
-            scaled = model.predict(x, batch_size=profile.batch_size, verbose=0)
-        values = target.unscale(np.asarray(scaled, dtype=np.float64).reshape(-1))
+        values = target.unscale(adapter.predict_array(model, normalize(x), profile))
         ratings.append(Rating(str(path), values.tolist(), float(AGGREGATIONS[record["aggregate"]](values))))
     return ratings

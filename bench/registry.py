@@ -1,19 +1,28 @@
 """Loads plugins once and collects their specs into one registry, refusing duplicate names.
 
-Built-ins and third-party plugins come through the same door: the `bench` entry-point group.
-`--plugin MODULE` adds one importable module for a single run.
+Built-ins and third-party plugins come through the same door: the `bench` entry-point group
+(the core's own frameworks, keras and sklearn, are registered from `bench.frameworks`).
+`--plugin` adds one module for a single run: an importable name, a module in the current
+folder, or a `.py` file. An entry point that fails to import is a warning, not an error: it is
+listed as broken, and only a command that asks for something it would have provided fails,
+saying which entry point could not load.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import importlib
+import importlib.metadata
+import importlib.util
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pluggy
 
-from bench import hookspecs
+from bench import frameworks, hookspecs
+from bench.frameworks import Framework, FrameworkSpec
 from bench.specs import FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
 
 # hook name -> (kind shown to people, record type the hook must return)
@@ -23,7 +32,9 @@ KINDS = {
     "bench_models": ("model", ModelSpec),
     "bench_metrics": ("metric", MetricSpec),
     "bench_splits": ("split", SplitSpec),
+    "bench_frameworks": ("framework", FrameworkSpec),
 }
+CORE_PLUGIN = "frameworks"  # bench.frameworks: the built-in keras and sklearn adapters
 
 
 class PluginError(Exception):
@@ -40,6 +51,22 @@ class PluginInfo:
     provides: dict[str, tuple[str, ...]]  # kind -> names
 
 
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """An entry point of the `bench` group that failed to import."""
+
+    entry_point: str  # "name = module:attr"
+    distribution: str
+    version: str
+    error: str
+
+    def describe(self) -> str:
+        return (
+            f"entry point {self.entry_point!r} of package {self.distribution} {self.version} "
+            f"could not be loaded ({self.error})"
+        )
+
+
 @dataclass
 class Registry:
     """Every spec of every loaded plugin, by kind and name."""
@@ -49,18 +76,35 @@ class Registry:
     models: dict[str, ModelSpec] = field(default_factory=dict)
     metrics: dict[str, MetricSpec] = field(default_factory=dict)
     splits: dict[str, SplitSpec] = field(default_factory=dict)
+    frameworks: dict[str, FrameworkSpec] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
+    providers: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
+    broken: list[BrokenPlugin] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> dict:
         return getattr(self, kind + "s")
 
     def get(self, kind: str, name: str):
-        """The spec, or a PluginError listing what is available."""
+        """The spec, or a PluginError listing what is available (and any entry point that
+        failed to load, which might have provided it)."""
         specs = self.of_kind(kind)
         if name not in specs:
             known = ", ".join(sorted(specs)) or "none"
-            raise PluginError(f"Unknown {kind} {name!r}. Registered {kind}s: {known}.")
+            message = f"Unknown {kind} {name!r}. Registered {kind}s: {known}."
+            if self.broken:
+                message += " An entry point failed to load and may have provided it: " + "; ".join(
+                    b.describe() for b in self.broken
+                )
+            raise PluginError(message)
         return specs[name]
+
+    def describe(self, kind: str, name: str) -> str:
+        """`model 'x' (plugin 'p')`: how messages name a spec and who provides it."""
+        return f"{kind} {name!r} (plugin {self.providers.get((kind, name), '?')!r})"
+
+    def framework(self, model: str) -> Framework:
+        """The adapter that drives model `model` (its framework was validated at registration)."""
+        return self.frameworks[self.get("model", model).framework].adapter()
 
     def select(self, kind: str, patterns: list[str] | None) -> list[str]:
         """Names of `kind` matching any glob pattern (all when patterns is empty)."""
@@ -74,65 +118,168 @@ class Registry:
         return chosen
 
 
-def make_plugin_manager(extra_modules: list[str] | tuple[str, ...] = ()) -> pluggy.PluginManager:
-    """A plugin manager with every `bench` entry point and the extra modules registered."""
+def _import_extra(module_name: str):
+    """A `--plugin` module: an importable name, a module in the current folder (`m` for
+    ./m.py), or a path to a `.py` file (`./m.py`, `path/to/m.py`)."""
+    path = Path(module_name)
+    if module_name.endswith(".py") or "/" in module_name or path.is_file():
+        return _import_file(module_name, path)
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = module_name.split(".")[0]
+        local = Path.cwd() / top
+        if exc.name != top or not (local.with_suffix(".py").is_file() or (local / "__init__.py").is_file()):
+            raise PluginError(
+                f"--plugin {module_name}: cannot import it ({exc}). Give an importable module name, "
+                "a module in the current folder, or a path to a .py file."
+            ) from exc
+    sys.path.insert(0, str(Path.cwd()))  # console scripts do not put the current folder on the path
+    return importlib.import_module(module_name)
+
+
+def _import_file(module_name: str, path: Path):
+    if not path.is_file():
+        raise PluginError(f"--plugin {module_name}: no such file")
+    name = path.stem
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
+            return loaded
+        raise PluginError(
+            f"--plugin {module_name}: a module named {name!r} is already imported from elsewhere; rename the file"
+        )
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # so its functions pickle by reference into trial processes
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise PluginError(f"--plugin {module_name}: importing it failed ({type(exc).__name__}: {exc})") from exc
+    return module
+
+
+@dataclass
+class Loaded:
+    """A plugin manager with every plugin registered, where each came from, what failed."""
+
+    pm: pluggy.PluginManager
+    origins: dict[str, tuple[str, str]]  # plugin name -> (origin, version)
+    broken: list[BrokenPlugin]
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(broken: BrokenPlugin) -> None:
+    """One line on stderr per broken entry point and process."""
+    if broken.entry_point not in _warned:
+        _warned.add(broken.entry_point)
+        print(f"warning: {broken.describe()}; ignoring it.", file=sys.stderr)
+
+
+def _load_entry_points(pm: pluggy.PluginManager, origins: dict, broken: list) -> None:
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != hookspecs.PROJECT or pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
+                continue
+            dist_name = dist.metadata["Name"] or "?"
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # one broken package must not stop every command
+                broken.append(
+                    BrokenPlugin(f"{ep.name} = {ep.value}", dist_name, dist.version, f"{type(exc).__name__}: {exc}")
+                )
+                _warn_once(broken[-1])
+                continue
+            pm.register(plugin, name=ep.name)
+            origins[ep.name] = (f"entry point of {dist_name}", dist.version)
+
+
+def make_plugin_manager(extra_modules: list[str] | tuple[str, ...] = ()) -> Loaded:
+    """A plugin manager with the core frameworks, every `bench` entry point and the extra modules."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    try:
-        pm.load_setuptools_entrypoints(hookspecs.PROJECT)
-    except Exception as exc:  # a broken third-party package must name itself
-        raise PluginError(f"Could not load a plugin from the 'bench' entry-point group: {exc}") from exc
+    pm.register(frameworks, name=CORE_PLUGIN)
+    origins = {CORE_PLUGIN: ("core (bench.frameworks)", _module_version(sys.modules["bench"]))}
+    broken: list[BrokenPlugin] = []
+    _load_entry_points(pm, origins, broken)
     for module_name in extra_modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise PluginError(f"--plugin {module_name}: cannot import it ({exc}).") from exc
+        module = _import_extra(module_name)
         if pm.is_registered(module):
             continue
         pm.register(module, name=module_name)
+        kind = "--plugin file" if module_name.endswith(".py") else "--plugin module"
+        origins[module_name] = (kind, _module_version(module))
     pm.check_pending()
-    return pm
+    return Loaded(pm, origins, broken)
 
 
-def _origins(pm: pluggy.PluginManager) -> dict[str, tuple[str, str]]:
-    """Plugin name -> (origin, version) from the distributions that registered it."""
-    origins = {}
-    for plugin, dist in pm.list_plugin_distinfo():
-        origins[pm.get_name(plugin)] = (f"entry point of {dist.project_name}", dist.version)
-    return origins
+def _specs_of(hook_name: str, plugin_name: str, function, record_type) -> list:
+    """What one plugin's hook returned, checked to be a list of `record_type`."""
+    try:
+        specs = function()
+    except Exception as exc:
+        raise PluginError(f"Plugin {plugin_name!r} failed in {hook_name}(): {type(exc).__name__}: {exc}") from exc
+    wanted = f"a list of {record_type.__name__}"
+    if specs is None:
+        return []
+    if not isinstance(specs, (list, tuple)):
+        raise PluginError(
+            f"Plugin {plugin_name!r}: {hook_name}() must return {wanted} records. "
+            f"Received: {type(specs).__name__} {specs!r:.120}; wrap it: return [{record_type.__name__}(...)]"
+        )
+    for spec in specs:
+        if not isinstance(spec, record_type):
+            raise PluginError(
+                f"Plugin {plugin_name!r}: {hook_name}() must return {wanted} records. "
+                f"Received an element: {spec!r:.120}"
+            )
+    return list(specs)
 
 
-def collect(pm: pluggy.PluginManager) -> Registry:
-    """Calls every hook once and files the specs by kind; duplicates raise naming each provider."""
-    registry = Registry()
+def collect(loaded: Loaded) -> Registry:
+    """Calls every hook once and files the specs by kind; duplicates raise naming each
+    provider, and so does a model whose framework no plugin registers."""
+    pm = loaded.pm
+    registry = Registry(broken=list(loaded.broken))
     providers: dict[tuple[str, str], list[str]] = defaultdict(list)
     provided: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for hook_name, (kind, record_type) in KINDS.items():
         hook = getattr(pm.hook, hook_name)
         for impl in hook.get_hookimpls():
             plugin_name = impl.plugin_name
-            try:
-                specs = impl.function() or []
-            except Exception as exc:
-                raise PluginError(f"Plugin {plugin_name!r} failed in {hook_name}(): {exc}") from exc
-            for spec in specs:
-                if not isinstance(spec, record_type):
-                    raise PluginError(
-                        f"Plugin {plugin_name!r}: {hook_name}() must return {record_type.__name__} "
-                        f"records. Received: {spec!r}"
-                    )
+            for spec in _specs_of(hook_name, plugin_name, impl.function, record_type):
                 providers[(kind, spec.name)].append(plugin_name)
                 provided[plugin_name][kind].append(spec.name)
                 registry.of_kind(kind)[spec.name] = spec
+                registry.providers[(kind, spec.name)] = plugin_name
     clashes = {key: names for key, names in providers.items() if len(names) > 1}
     if clashes:
         lines = [f"{kind} {name!r} is registered by {', '.join(names)}" for (kind, name), names in clashes.items()]
         raise PluginError("Duplicate plugin names: " + "; ".join(lines) + ". Uninstall or rename one.")
-    origins = _origins(pm)
+    _check_frameworks(registry)
     for name, kinds in sorted(provided.items()):
-        origin, version = origins.get(name, ("--plugin module", _module_version(pm.get_plugin(name))))
+        origin, version = loaded.origins.get(name, ("--plugin module", _module_version(pm.get_plugin(name))))
         registry.plugins.append(PluginInfo(name, origin, version, {k: tuple(v) for k, v in kinds.items()}))
     return registry
+
+
+def _check_frameworks(registry: Registry) -> None:
+    for name, framework in registry.frameworks.items():
+        if not (isinstance(framework.adapter, type) and issubclass(framework.adapter, Framework)):
+            raise PluginError(
+                f"{registry.describe('framework', name)}: adapter must be a bench.frameworks.Framework subclass. "
+                f"Received: {framework.adapter!r}"
+            )
+    for name, model in registry.models.items():
+        if model.framework not in registry.frameworks:
+            known = ", ".join(sorted(registry.frameworks))
+            raise PluginError(
+                f"{registry.describe('model', name)}: unknown framework {model.framework!r}. "
+                f"Known frameworks: {known} (a plugin adds one with the bench_frameworks hook)."
+            )
 
 
 def _module_version(module) -> str:

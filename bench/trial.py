@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bench.dataset import Dataset
+from bench.frameworks import Framework, ModelContractError
 from bench.measure import keras_backend, peak_rss_mb
 from bench.normalization import normalizing_reader
 from bench.profiles import Profile
 from bench.reader import FeatureReader
 from bench.registry import Registry, load_registry
 from bench.results import RunStore
-from bench.specs import Fold, ModelSpec, SplitSpec, Target, WindowTable
+from bench.specs import Fold, SplitSpec, Target, WindowTable
 
 AGGREGATIONS = {"mean": np.mean, "median": np.median}
 VALIDATION_SEED_OFFSET = 7919  # the validation carve-out must not reuse the split's own draw
@@ -100,59 +101,40 @@ def song_level(dataset: Dataset, rows: np.ndarray, truth: np.ndarray, prediction
     return [dataset.tracks[s].id for s in songs], true, pred
 
 
-def _sklearn_params(estimator) -> int:
-    """Learned numbers of a fitted scikit-learn estimator (arrays ending in '_', all steps)."""
-    steps = [step for _, step in getattr(estimator, "steps", [("", estimator)])]
-    return int(
-        sum(
-            np.size(v)
-            for step in steps
-            for k, v in vars(step).items()
-            if k.endswith("_") and not k.startswith("_") and isinstance(v, (np.ndarray, float, np.floating))
+def input_problem(x: np.ndarray, shape: tuple[int, ...]) -> str | None:
+    """Why a batch of feature windows `x` cannot be fed as windows of `shape` (None if it can)."""
+    if tuple(x.shape[1:]) != tuple(shape):
+        return f"windows of shape {tuple(x.shape[1:])}, but the feature declares {tuple(shape)}"
+    if x.dtype != np.float32:
+        return f"values of dtype {x.dtype}, expected float32"
+    bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+    if bad.any():
+        return f"NaN or infinity in {int(bad.sum())} of {len(x)} windows (expected finite values)"
+    return None
+
+
+def preflight(registry: Registry, spec: TrialSpec, profile: Profile, adapter: Framework, model, x: np.ndarray):
+    """Before the first epoch: the feature's windows `x` (a real training batch) and the built
+    model honour the contract, or a ModelContractError names the plugin, what was expected
+    and what was received."""
+    declared = tuple(registry.get("feature", spec.feature).shape(profile))
+    problem = input_problem(x, declared)
+    if problem:
+        raise ModelContractError(f"{registry.describe('feature', spec.feature)} gave {problem}")
+    try:
+        adapter.check_model(model, x)
+    except ModelContractError as exc:
+        raise ModelContractError(f"{registry.describe('model', spec.model)}: {exc}") from None
+
+
+def check_bounded(registry: Registry, spec: TrialSpec, predictions: np.ndarray) -> None:
+    """A bounded framework's trained model must still predict within 0..1 to be ranked."""
+    low, high = float(np.min(predictions)), float(np.max(predictions))
+    if not (np.isfinite(predictions).all() and 0 <= low and high <= 1):
+        raise ModelContractError(
+            f"{registry.describe('model', spec.model)}: its test predictions span {low:.3g}..{high:.3g}, "
+            "outside 0..1, so it cannot be ranked: targets are scaled to 0..1, end in Dense(1, activation='sigmoid')"
         )
-    )
-
-
-def _fit_sklearn(model: ModelSpec, profile: Profile, reader: FeatureReader, train, validation, test, y, timing):
-    estimator = model.build(reader.row_shape, profile)
-    fit_rows = train if validation is None else np.concatenate([train, validation])  # no early stopping to feed
-    started = time.perf_counter()
-    estimator.fit(reader.read(fit_rows).reshape(len(fit_rows), -1), y[fit_rows])
-    timing["train_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    predictions = np.asarray(estimator.predict(reader.read(test).reshape(len(test), -1)), dtype=np.float64)
-    timing["predict_s"] = time.perf_counter() - started
-    return estimator, predictions, {"params": _sklearn_params(estimator)}
-
-
-def _fit_keras(model_spec: ModelSpec, profile: Profile, reader, train, validation, test, y, timing, seed):
-    import keras
-
-    from bench import training
-
-    keras.utils.set_random_seed(seed)
-    started = time.perf_counter()
-    model = training.compile_model(model_spec.build(reader.row_shape, profile), profile)
-    timing["build_s"] = time.perf_counter() - started
-    batch = profile.batch_size
-    train_batches = training.windows(reader, train, y[train], batch, seed=seed)
-    val_batches = None if validation is None else training.windows(reader, validation, y[validation], batch)
-    started = time.perf_counter()
-    fitted = training.fit(model, profile, train_batches, val_batches)
-    timing["train_s"] = time.perf_counter() - started
-    timing["epoch_s"] = float(np.median(fitted["epoch_seconds"]))
-    timing["first_epoch_s"] = fitted["epoch_seconds"][0]
-    started = time.perf_counter()
-    predictions = training.predict(model, training.windows(reader, test, None, batch), batch)
-    timing["predict_s"] = time.perf_counter() - started
-    extra = {
-        "params": int(model.count_params()),
-        "epochs": len(fitted["epoch_seconds"]),
-        "best_epoch": fitted["best_epoch"],
-        "history": fitted["history"],
-        "backend": keras.backend.backend(),
-    }
-    return model, predictions, extra
 
 
 def run_trial(spec: TrialSpec, registry: Registry) -> dict:
@@ -176,13 +158,30 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
         raise ValueError(f"split {spec.split!r} left {len(train)} training and {len(test)} test windows")
     y = target.scale(np.nan_to_num(truth))
     reader = FeatureReader(dataset.features[spec.feature])
-    # The networks read normalised features; scikit-learn models scale their own.
-    reader = normalizing_reader(reader, "none" if model_spec.framework == "sklearn" else profile.normalization, train)
     timing = {"feature_s": dataset.feature_seconds.get(spec.feature, 0.0)}
-    if model_spec.framework == "sklearn":
-        model, scaled, extra = _fit_sklearn(model_spec, profile, reader, train, validation, test, y, timing)
-    else:
-        model, scaled, extra = _fit_keras(model_spec, profile, reader, train, validation, test, y, timing, spec.seed)
+    adapter = registry.framework(spec.model)
+    # The networks read normalised features; scikit-learn models scale their own.
+    reader = normalizing_reader(reader, profile.normalization if adapter.normalized_input else "none", train)
+    first_batch = reader.read(train[: profile.batch_size])
+    started = time.perf_counter()
+    try:
+        model = adapter.build(model_spec, reader.row_shape, profile, spec.seed)
+    except ModelContractError as exc:
+        raise ModelContractError(f"{registry.describe('model', spec.model)}: {exc}") from None
+    timing["build_s"] = time.perf_counter() - started
+    preflight(registry, spec, profile, adapter, model, first_batch)
+    started = time.perf_counter()
+    fitted = adapter.fit(model, profile, reader, train, validation, y, spec.seed)
+    timing["train_s"] = time.perf_counter() - started
+    if fitted.epoch_seconds:
+        timing["epoch_s"] = float(np.median(fitted.epoch_seconds))
+        timing["first_epoch_s"] = fitted.epoch_seconds[0]
+    started = time.perf_counter()
+    scaled = adapter.predict(model, reader, test, profile)
+    timing["predict_s"] = time.perf_counter() - started
+    if adapter.bounded:
+        check_bounded(registry, spec, scaled)
+    extra = {"params": adapter.count_params(model), **fitted.fields}
     predictions = target.unscale(scaled)
     timing["predict_windows_per_s"] = len(test) / max(timing["predict_s"], 1e-9)
     songs, song_true, song_pred = song_level(dataset, test, truth[test], predictions, spec.aggregate)
@@ -191,7 +190,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
         "song": {name: m.compute(song_true, song_pred) for name, m in registry.metrics.items()},
     }
     if spec.save_model:
-        extra["model_path"] = save_model(model, model_spec, store, spec.id)
+        extra["model_path"] = save_model(adapter, model, store, spec.id)
         extra["normalization"] = reader.normalizer.to_json()  # bench predict normalises new audio alike
     return {
         **base_record(spec),
@@ -209,18 +208,12 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     }
 
 
-def save_model(model, model_spec: ModelSpec, store: RunStore, trial_id: str) -> str:
-    """The trained model next to its record: native .keras, or joblib for scikit-learn."""
+def save_model(adapter: Framework, model, store: RunStore, trial_id: str) -> str:
+    """The trained model next to its record, in its framework's own format."""
     folder = store.dir / "models"
     folder.mkdir(exist_ok=True)
-    if model_spec.framework == "sklearn":
-        import joblib
-
-        path = folder / f"{trial_id}.joblib"
-        joblib.dump(model, path)
-    else:
-        path = folder / f"{trial_id}.keras"
-        model.save(path)
+    path = folder / f"{trial_id}{adapter.suffix}"
+    adapter.save(model, path)
     return str(path.relative_to(store.dir))
 
 

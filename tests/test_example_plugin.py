@@ -46,7 +46,7 @@ def test_the_installed_example_is_listed_and_passes_check_plugin(installed_examp
 
     check = run_bench(tmp_path, "check-plugin", "crnn", site=installed_example)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "crnn: all 8 checks passed." in check.stdout
+    assert "crnn: all 13 checks passed." in check.stdout
 
 
 def guide_files() -> dict[str, str]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 import types
+from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from bench import hookimpl
+from bench.cli import main
+from bench.frameworks import FrameworkSpec, KerasFramework, SklearnFramework
 from bench.registry import PluginError, load_registry
-from bench.specs import MetricSpec
+from bench.specs import MetricSpec, ModelSpec
 
 
 @pytest.fixture
@@ -51,12 +55,146 @@ def test_duplicate_names_fail_naming_both_plugins(plugin_module):
 
 def test_wrong_record_type_is_refused(plugin_module):
     name = plugin_module("wrong", bench_models=lambda: [MetricSpec("x", "d", max, False)])
-    with pytest.raises(PluginError, match="must return ModelSpec"):
+    with pytest.raises(PluginError, match=r"Plugin 'wrong': bench_models\(\) must return a list of ModelSpec"):
         load_registry([name])
 
 
+@pytest.mark.parametrize(
+    "returned",
+    [ModelSpec("bare", "d", "dsp", lambda s, p: None, "sklearn"), {"bare": "a dict of specs"}],
+    ids=["bare spec", "dict"],
+)
+def test_a_hook_returning_no_list_names_the_plugin_the_hook_and_a_list(plugin_module, returned):
+    name = plugin_module("no_list", bench_models=lambda: returned)
+    with pytest.raises(PluginError) as caught:
+        load_registry([name])
+    message = str(caught.value)
+    assert "Plugin 'no_list'" in message and "bench_models()" in message
+    assert "must return a list of ModelSpec" in message and "return [ModelSpec(...)]" in message
+
+
+def test_an_unknown_framework_is_refused_at_registration(plugin_module):
+    name = plugin_module("torchy", bench_models=lambda: [ModelSpec("t", "d", "dsp", lambda s, p: None, "torch")])
+    with pytest.raises(PluginError) as caught:
+        load_registry([name])
+    assert str(caught.value) == (
+        "model 't' (plugin 'torchy'): unknown framework 'torch'. Known frameworks: keras, sklearn "
+        "(a plugin adds one with the bench_frameworks hook)."
+    )
+
+
+class Median(SklearnFramework):
+    """A framework that ignores its model: predicts the training median (for these tests)."""
+
+    name = "median"
+
+
+def test_a_plugin_adds_a_framework_and_its_models_use_it(plugin_module):
+    name = plugin_module(
+        "median_plugin",
+        bench_frameworks=lambda: [FrameworkSpec("median", "training median", Median)],
+        bench_models=lambda: [ModelSpec("med", "d", "dsp", lambda s, p: None, "median")],
+    )
+    registry = load_registry([name])
+    assert isinstance(registry.framework("med"), Median)
+    assert isinstance(registry.framework("2dspec"), KerasFramework)
+    info = next(p for p in registry.plugins if p.name == name)
+    assert info.provides == {"model": ("med",), "framework": ("median",)}
+
+
+def test_a_framework_adapter_must_be_a_framework_class(plugin_module):
+    name = plugin_module("bad_adapter", bench_frameworks=lambda: [FrameworkSpec("odd", "d", object)])
+    with pytest.raises(PluginError, match=r"framework 'odd' \(plugin 'bad_adapter'\): adapter must be a bench"):
+        load_registry([name])
+
+
+PLUGIN_FILE = """
+from bench import hookimpl
+from bench.specs import MetricSpec
+
+
+@hookimpl
+def bench_metrics():
+    return [MetricSpec("{metric}", "from a file", max, False)]
+"""
+
+
+@pytest.fixture
+def plugin_file(tmp_path, monkeypatch):
+    """Writes a plugin module file under tmp_path, runs from tmp_path, forgets the module after."""
+
+    def write(relative: str, metric: str) -> Path:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(PLUGIN_FILE.format(metric=metric))
+        monkeypatch.delitem(sys.modules, path.stem, raising=False)
+        return path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield write
+    for name in ("here_plugin", "file_plugin", "deep_plugin"):
+        sys.modules.pop(name, None)
+
+
+def test_plugin_accepts_a_module_in_the_current_folder(plugin_file):
+    plugin_file("here_plugin.py", "from-cwd")
+    assert "from-cwd" in load_registry(["here_plugin"]).metrics
+
+
+@pytest.mark.parametrize("given", ["./file_plugin.py", "sub/deep_plugin.py"])
+def test_plugin_accepts_a_file_path(plugin_file, given):
+    plugin_file(given, "from-file")
+    registry = load_registry([given])
+    assert "from-file" in registry.metrics
+    assert next(p for p in registry.plugins if p.name == given).origin == "--plugin file"
+
+
+def test_a_missing_plugin_file_is_one_line(plugin_file):
+    with pytest.raises(PluginError, match=r"--plugin ./nowhere.py: no such file"):
+        load_registry(["./nowhere.py"])
+
+
+@pytest.fixture
+def broken_entry_point(tmp_path, monkeypatch):
+    """An installed distribution whose `bench` entry point names a module that does not exist."""
+    info = tmp_path / "bench_ghost-0.2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-ghost\nVersion: 0.2.0\n")
+    (info / "entry_points.txt").write_text("[bench]\nghost = bench_ghost_missing_module\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("bench.registry._warned", set())
+    return "ghost = bench_ghost_missing_module"
+
+
+def test_a_broken_entry_point_is_a_warning_naming_it_and_its_package(broken_entry_point, capsys):
+    registry = load_registry()
+    assert "2dspec" in registry.models  # everything else still loads
+    (broken,) = registry.broken
+    assert (broken.entry_point, broken.distribution, broken.version) == (broken_entry_point, "bench-ghost", "0.2.0")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("warning: entry point 'ghost = bench_ghost_missing_module'")
+    assert "of package bench-ghost 0.2.0 could not be loaded (ModuleNotFoundError" in err
+    load_registry()
+    assert capsys.readouterr().err == ""  # once per process
+
+
+def test_a_broken_entry_point_fails_only_a_command_that_needs_it(broken_entry_point, capsys, monkeypatch):
+    registry = load_registry()
+    assert registry.select("model", ["2dspec"]) == ["2dspec"]
+    with pytest.raises(PluginError) as caught:
+        registry.select("model", ["ghost-model"])
+    assert "Unknown model 'ghost-model'" in str(caught.value)
+    assert "An entry point failed to load and may have provided it: entry point 'ghost = " in str(caught.value)
+
+    monkeypatch.setattr("bench.cli.console", Console(width=250))
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert "ghost" in out and "broken" in out and "bench-ghost" in out
+
+
 def test_unimportable_module_names_itself():
-    with pytest.raises(PluginError, match="--plugin no_such_module_here"):
+    with pytest.raises(PluginError, match="--plugin no_such_module_here: cannot import it"):
         load_registry(["no_such_module_here"])
 
 
