@@ -4,7 +4,11 @@ Plugin authors need only `bench.hookimpl` and the records in `bench.specs`; see
 `bench.hookspecs` for the five hooks and docs/plugins.md for a walk-through.
 """
 
-from bench.hookspecs import hookimpl
+from bench import numba_cache
+
+numba_cache.configure()  # before anything imports numba: it reads NUMBA_CACHE_DIR once
+
+from bench.hookspecs import hookimpl  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["hookimpl", "__version__"]

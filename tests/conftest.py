@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 import numpy as np
 import pytest
 
+from bench import numba_cache
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
@@ -22,12 +23,12 @@ from bench.registry import load_registry
 def _compile_librosa_kernels() -> None:
     """Run every built-in feature once, before any test imports TensorFlow. librosa compiles
     numba kernels on first use, and numba and TensorFlow both bundle LLVM: compiling after
-    TensorFlow has loaded has crashed the process (a segfault in librosa.beat.beat_track).
-    `bench run` never mixes the two (features are computed in the runner, which does not
-    import TensorFlow); the test process does, so it compiles first."""
+    TensorFlow has loaded has crashed the process. The harness's numba cache is shared with
+    every `bench` process the tests start, so compile under its lock (bench.numba_cache)."""
     window = (0.1 * np.random.default_rng(0).standard_normal((2, QUICK.window_samples))).astype(np.float32)
-    for feature in load_registry().features.values():
-        feature.compute(window, QUICK)
+    with numba_cache.lock():
+        for feature in load_registry().features.values():
+            feature.compute(window, QUICK)
 
 
 _compile_librosa_kernels()
