@@ -21,8 +21,10 @@ from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
 
 
-def _add_run(sub) -> None:
-    p = sub.add_parser("run", help="build features, train every model on every split, print the leaderboard")
+def _add_run(
+    sub, name: str = "run", help: str = "build features, train every model on every split, print the leaderboard"
+):
+    p = sub.add_parser(name, help=help)
     p.add_argument(
         "--all",
         action="store_true",
@@ -73,11 +75,22 @@ def _add_run(sub) -> None:
     p.add_argument("--save-models", action="store_true", help="save each trial's trained model next to its record")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run: run only the trials it lacks")
     _add_common(p)
+    return p
+
+
+def _add_hearing(sub) -> None:
+    p = _add_run(
+        sub,
+        "hearing",
+        "the hearing test: `run` on every generating cue of the synthetic corpus (default: every model, song and "
+        "artist splits), then a models x cues board of song-level R²",
+    )
+    p.add_argument("--format", choices=["table", "markdown"], default="table", help="print the board as markdown")
 
 
 # The commands that read a source: their parsers carry each source plugin's own flags
 # (bench.options), so only they load the plugin registry before parsing.
-SOURCE_COMMANDS = ("run", "validate")
+SOURCE_COMMANDS = ("run", "validate", "hearing")
 
 
 def _add_window(p) -> None:
@@ -156,6 +169,7 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"audio-feature-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    _add_hearing(sub)
     _add_validate(sub)
     p = sub.add_parser("leaderboard", help="render an earlier run's leaderboard from disk")
     p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
@@ -264,6 +278,25 @@ def cmd_run(args) -> int:
         raise SystemExit("bench run: say what to run: --all, or --model NAME (repeatable), or --resume RUN_ID")
     store = run(_config(args), console, resume=args.resume)
     show_leaderboard(store)
+    return 0
+
+
+def cmd_hearing(args) -> int:
+    from bench.hearing import HEARING_SPLITS, hearing_board
+    from bench.leaderboard import render_markdown, render_rich, run_cells, run_summary
+    from bench.runner import run
+    from plugins.sources.synth import CUE_COLUMNS
+
+    args.target, args.split = args.target or list(CUE_COLUMNS), args.split or list(HEARING_SPLITS)
+    args.all = args.all or not args.model
+    store = run(_config(args), console, resume=args.resume)
+    board = hearing_board(run_cells(store), store.info())
+    if args.format == "markdown":
+        print(render_markdown(board))
+        return 0
+    console.print()
+    render_rich(board, console)
+    console.print(run_summary(store.info()))
     return 0
 
 
@@ -387,6 +420,7 @@ def cmd_predict(args) -> int:
 COMMANDS = {
     "predict": cmd_predict,
     "run": cmd_run,
+    "hearing": cmd_hearing,
     "leaderboard": cmd_leaderboard,
     "plugins": cmd_plugins,
     "cache": cmd_cache,

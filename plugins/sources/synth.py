@@ -30,6 +30,13 @@ Labels (written to ``labels.csv`` with 4 decimals)::
     energy       = clip(0.5 * loudness + 0.3 * beat_strength + 0.2 * (tempo - 70) / 110, 0, 1)
     tempo        = the song's BPM
 
+Cues (``cues()``, computed from the songs' plans, not from the audio, so they add nothing to
+the rendered files or labels.csv): the label causes ``beat_strength``, ``regularity`` and
+``loudness`` (0..1) beside ``tempo``; ``brightness`` (0..1, the song's spectral tilt, dark to
+bright); and ``control``, a uniform 0..1 number drawn from a stream no rendering step reads, so no
+audio property predicts it: a model can score on it only by recognising songs it trained on (a
+leaky split). ``bench hearing`` asks each model to predict each cue.
+
 Danceability follows Spotify's description ("a combination of musical elements including tempo,
 rhythm stability, beat strength, and overall regularity"): it lies in 0.1..0.9 and peaks at
 120 BPM.
@@ -54,6 +61,7 @@ import soundfile as sf
 from scipy import signal
 
 LABEL_COLUMNS = ("danceability", "energy", "tempo")
+CUE_COLUMNS = ("tempo", "beat_strength", "regularity", "loudness", "brightness", "control")
 
 _CSV_COLUMNS = ("track_id", "artist", "file", *LABEL_COLUMNS)
 _TEMPO_RANGE = (70.0, 180.0)
@@ -63,6 +71,7 @@ _EXTRA_AT_ZERO = 0.12  # chance per empty 16th step of a random extra hit at reg
 _RMS_DB = (-23.0, -13.0)  # mix RMS at loudness 0 and 1
 _CEILING = 0.9  # peaks are soft-limited below this
 _KNEE = 0.6  # the limiter is exactly linear below this level
+_TILT_RANGE = (-0.2, 0.2)  # spectral tilt of the whole mix, darker .. brighter
 _TABLE_SIZE = 4096  # wavetable length (a power of two, for cheap wrapping)
 _PAD_MIDI = 57  # lowest pad root (A3)
 _PAD_FADE_S = 0.04  # cross-fade between the pad's bars
@@ -119,7 +128,7 @@ class _SongPlan:
     drone_harmonics: tuple[float, ...]
     drone_level: float
     drone_wobble_hz: float
-    tilt: float  # -0.5 darker .. 0.5 brighter
+    tilt: float  # _TILT_RANGE: darker .. brighter
     hat_pan: float  # -1 left .. 1 right; the shaker sits opposite
     pad_width: float
     pad_delay_s: float
@@ -186,6 +195,24 @@ def render_corpus(folder: Path, songs: int, seconds: float, seed: int, sample_ra
     return csv_path
 
 
+def cues(songs: int, seconds: float, seed: int) -> dict[str, dict[str, float]]:
+    """Per track id, the cues each song was generated from (CUE_COLUMNS), for the hearing test.
+    Computed from the plans alone: nothing is rendered."""
+    low, high = _TILT_RANGE
+    return {
+        plan.track_id: {
+            "tempo": plan.tempo,
+            "beat_strength": plan.beat_strength,
+            "regularity": plan.regularity,
+            "loudness": plan.loudness,
+            "brightness": (plan.tilt - low) / (high - low),
+            # Its own stream, read by no rendering step: the memorisation control.
+            "control": float(np.random.default_rng([seed, 2, plan.index, 3]).random()),
+        }
+        for plan in _plan_corpus(songs, seconds, seed)
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Planning: every random draw that defines a song
 
@@ -249,7 +276,7 @@ def _plan_song(seed: int, index: int, artist: int, palette: _Palette, seconds: f
         # mask the rhythm that the labels depend on.
         drone_level=identity.uniform(0.02, 0.06),
         drone_wobble_hz=identity.uniform(0.1, 0.6),
-        tilt=identity.uniform(-0.2, 0.2),
+        tilt=identity.uniform(*_TILT_RANGE),
         hat_pan=float(identity.choice([-1.0, 1.0]) * identity.uniform(0.25, 0.8)),
         pad_width=identity.uniform(0.2, 0.6),
         pad_delay_s=identity.uniform(0.0004, 0.002),

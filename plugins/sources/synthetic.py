@@ -12,12 +12,16 @@ from bench.specs import Catalog, OptionSpec, Problem, Target, Track
 from plugins.sources import synth
 
 NAME = "synthetic"
-DESCRIPTION = "built-in synthetic songs (drums, bass, chords) with documented danceability/energy/tempo labels"
+DESCRIPTION = (
+    "built-in synthetic songs (drums, bass, chords): danceability/energy/tempo labels and their generating cues"
+)
 RENDER_VERSION = "2"  # bump when synth.py renders different audio
 TARGETS = {
     "danceability": Target("danceability", 0.0, 1.0),
     "energy": Target("energy", 0.0, 1.0),
     "tempo": Target("tempo", 60.0, 200.0),
+    # The generating cues, for the hearing test (synth.cues); tempo is the label above.
+    **{name: Target(name, 0.0, 1.0) for name in synth.CUE_COLUMNS if name != "tempo"},
 }
 OPTIONS = (
     OptionSpec("songs", "number of songs (default: the profile's, 288 for quick)", int, metavar="N"),
@@ -48,8 +52,14 @@ def load(options: dict[str, Any]) -> Catalog:
         synth.render_corpus(folder, songs, seconds, seed)
     with open(labels, newline="") as handle:
         rows = list(csv.DictReader(handle))
+    cues = synth.cues(songs, seconds, seed)
     tracks = [
-        Track(row["track_id"], row["artist"], folder / row["file"], {name: float(row[name]) for name in TARGETS})
+        Track(
+            row["track_id"],
+            row["artist"],
+            folder / row["file"],
+            {**cues[row["track_id"]], **{name: float(row[name]) for name in synth.LABEL_COLUMNS}},
+        )
         for row in rows
     ]
     description = f"synthetic: {songs} songs x {seconds:g} s, corpus seed {seed}"
