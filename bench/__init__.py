@@ -1,7 +1,8 @@
 """audio-feature-bench: train and compare CNNs that predict audio features from raw audio.
 
-Plugin authors need only `bench.hookimpl` and the records in `bench.specs`; see
-`bench.hookspecs` for the five hooks and docs/plugins.md for a walk-through.
+Plugin authors need only `bench.hookimpl` and the records in `bench.specs` (and
+`bench.frameworks` to add a model framework); see `bench.hookspecs` for the six hooks,
+docs/plugins.md for a walk-through and docs/architecture.md for the whole public plugin API.
 """
 
 from bench import numba_cache
