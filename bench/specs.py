@@ -133,9 +133,11 @@ class FeatureSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model. `build(input_shape, profile)` returns an uncompiled keras.Model with a sigmoid
-    output when framework is "keras", or a scikit-learn regressor (fed flattened features)
-    when framework is "sklearn". Baselines are drawn as reference rows on leaderboards."""
+    """A model. `build(input_shape, profile)` returns what its framework's adapter drives
+    (`bench.frameworks`): an uncompiled keras.Model with a sigmoid output for "keras", an
+    unfitted scikit-learn regressor (fed flattened features) for "sklearn", or what a plugin's
+    own framework expects. A framework no plugin registered is refused at registration.
+    Baselines are drawn as reference rows on leaderboards."""
 
     name: str
     description: str
