@@ -1,13 +1,16 @@
 """Decoding audio files into stereo float arrays, and cutting them into windows.
 
-Every source goes through `load_stereo`, so real clips and the synthetic corpus share one
-path. It never lets a bad file pass silently: anything it cannot turn into finite stereo
-audio raises AudioError naming the file and the problem.
+Every source goes through `load_stereo` (whole file) or `WindowStream` (block by block, so a
+long file never sits whole in memory), so real clips and the synthetic corpus share one path.
+It never lets a bad file pass silently: anything it cannot turn into finite stereo audio
+raises AudioError naming the file and the problem.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -63,10 +66,19 @@ SUFFIXES = {
 }
 
 
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file; AudioError when the file cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except PermissionError as exc:
+        raise AudioError(path, "cannot read the file (permission denied)") from exc
+
+
 def sniff(path: Path) -> str | None:
-    """The container a file's first bytes announce (WAV, FLAC, OGG, MP3, AIFF), or None."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
+    """The container a file's first bytes announce (WAV, FLAC, OGG, MP3, AIFF), or None.
+    Raises AudioError for a file that cannot be read."""
+    head = _head(path, 4)
     for magic, name in MAGIC.items():
         if head.startswith(magic):
             return name
@@ -88,9 +100,7 @@ def extension_mismatch(path: Path) -> str | None:
 def _undecodable(path: Path, error: BaseException) -> str:
     """Why a file did not decode, saying so when its content is not audio or not what its name says."""
     if sniff(path) is None:
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-        return f"cannot decode: not a known audio format (the file starts with {head!r})"
+        return f"cannot decode: not a known audio format (the file starts with {_head(path, 8)!r})"
     mismatch = extension_mismatch(path)
     return f"cannot decode {mismatch} ({_first_line(error)})" if mismatch else f"cannot decode ({_first_line(error)})"
 
@@ -106,14 +116,20 @@ def to_stereo(data: np.ndarray) -> np.ndarray:
     return np.stack([data[:, 0::2].mean(axis=1), data[:, 1::2].mean(axis=1)])
 
 
-def read_audio(path: Path | str) -> tuple[np.ndarray, int]:
-    """Decode `path` to float32 (frames, channels) at the file's own rate, and that rate.
-    Raises AudioError for missing, empty, undecodable or non-finite audio."""
-    path = Path(path)
+def _check_file(path: Path) -> None:
+    """AudioError unless `path` is a non-empty file this process may read."""
     if not path.is_file():
         raise AudioError(path, "file not found")
     if path.stat().st_size == 0:
         raise AudioError(path, "empty file (0 bytes)")
+    _head(path, 0)
+
+
+def read_audio(path: Path | str) -> tuple[np.ndarray, int]:
+    """Decode `path` to float32 (frames, channels) at the file's own rate, and that rate.
+    Raises AudioError for missing, empty, undecodable or non-finite audio."""
+    path = Path(path)
+    _check_file(path)
     data, rate = _decode(path)
     if data.size == 0:
         raise AudioError(path, "no audio frames in the file")
@@ -160,3 +176,99 @@ def cut_windows(stereo: np.ndarray, window: int, hop: int) -> np.ndarray:
     """(2, n) -> (n_windows, 2, window) views over the whole windows of a clip."""
     starts = window_starts(stereo.shape[1], window, hop)
     return np.stack([stereo[:, s : s + window] for s in starts]) if starts else np.empty((0, 2, window), np.float32)
+
+
+BLOCK_FRAMES = 1 << 16  # frames decoded at a time by WindowStream: about 1.5 s at 44.1 kHz
+_HELD = 16  # resampled samples held back until the end, where the total length is fixed
+
+
+class WindowStream:
+    """The (2, window) float32 windows of one file at `sample_rate`, decoded block by block.
+
+    The same windows as `cut_windows(load_stereo(path, sample_rate)[0], window, hop)`, with
+    `fit_short` applied to a clip shorter than one window, but only about one window and one
+    block are in memory at a time. libsndfile formats (WAV, FLAC, OGG/Vorbis/Opus, MP3, AIFF)
+    stream; anything else goes through librosa/audioread whole, as `load_stereo` does.
+
+    Iterate once. Iteration raises AudioError as `read_audio` does (a non-finite block or a
+    decoding error can come after some windows were yielded). Once exhausted, `short` is None,
+    "padded" or "dropped", and `seconds` is the clip's length (its `file_rate` the file's rate).
+    """
+
+    def __init__(self, path: Path | str, sample_rate: int, window: int, hop: int, short_policy: str = "pad"):
+        if short_policy not in SHORT_POLICIES:
+            raise ValueError(f"short-clip policy must be one of {SHORT_POLICIES}. Received: {short_policy!r}")
+        self.path, self.sample_rate, self.window, self.hop = Path(path), sample_rate, window, hop
+        self.short_policy = short_policy
+        self.short: str | None = None
+        self.samples = 0  # at sample_rate, once exhausted
+        self.file_rate: int | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.sample_rate
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        pending, offset, start = np.empty((2, 0), np.float32), 0, 0  # offset: index of pending[:, 0]
+        for block in self._resampled():
+            pending = np.concatenate([pending, block], axis=1)
+            while start + self.window <= offset + pending.shape[1]:
+                yield pending[:, start - offset : start - offset + self.window].copy()
+                start += self.hop
+            consumed = min(start - offset, pending.shape[1])
+            pending, offset = pending[:, consumed:], offset + consumed
+        self.samples = offset + pending.shape[1]
+        if self.samples < self.window:  # nothing was consumed: `pending` is the whole clip
+            fitted = fit_short(pending, self.window, self.short_policy)
+            self.short = "dropped" if fitted is None else "padded"
+            if fitted is not None:
+                yield fitted
+
+    def _resampled(self) -> Iterator[np.ndarray]:
+        """(2, n) float32 blocks at sample_rate whose concatenation is load_stereo's array:
+        soxr's HQ filter streamed, then the total fixed to librosa's ceil(frames * ratio)."""
+        import soxr
+
+        frames, stream, held, emitted = 0, None, np.empty((2, 0), np.float32), 0
+        for data in self._decoded():
+            frames += len(data)
+            stereo = to_stereo(data)
+            if self.file_rate == self.sample_rate:
+                yield stereo
+                continue
+            if stream is None:
+                stream = soxr.ResampleStream(self.file_rate, self.sample_rate, 2, dtype="float32", quality="HQ")
+            out = np.concatenate([held, stream.resample_chunk(np.ascontiguousarray(stereo.T)).T], axis=1)
+            held = out[:, -_HELD:]
+            if out.shape[1] > _HELD:
+                emitted += out.shape[1] - _HELD
+                yield out[:, :-_HELD]
+        if stream is not None:
+            tail = np.concatenate([held, stream.resample_chunk(np.empty((0, 2), np.float32), last=True).T], axis=1)
+            size = math.ceil(frames * float(self.sample_rate) / self.file_rate) - emitted
+            yield np.pad(tail[:, :size], ((0, 0), (0, max(0, size - tail.shape[1]))))
+
+    def _decoded(self) -> Iterator[np.ndarray]:
+        """(frames, channels) float32 blocks at the file's rate, checked as read_audio checks."""
+        _check_file(self.path)
+        try:
+            handle = soundfile.SoundFile(self.path)
+        except Exception:  # not for libsndfile: decode whole through read_audio's fallback
+            data, self.file_rate = read_audio(self.path)
+            yield data
+            return
+        with handle:
+            self.file_rate, any_frames = handle.samplerate, False
+            while True:
+                try:
+                    data = handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+                except Exception as exc:
+                    raise AudioError(self.path, f"cannot decode ({_first_line(exc)})") from exc
+                if not len(data):
+                    break
+                if not np.isfinite(data).all():
+                    raise AudioError(self.path, "audio contains NaN or infinite samples")
+                any_frames = True
+                yield data
+        if not any_frames:
+            raise AudioError(self.path, "no audio frames in the file")

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import soundfile
 
-from bench.audio import AudioError, cut_windows, fit_short, load_stereo, mid_side, to_stereo, window_starts
+from bench.audio import (
+    AudioError,
+    WindowStream,
+    cut_windows,
+    fit_short,
+    load_stereo,
+    mid_side,
+    to_stereo,
+    window_starts,
+)
 
 
 def write(path, data, rate, **kwargs):
@@ -71,3 +82,69 @@ def test_short_clips_pad_or_drop():
     assert fit_short(short, 25, "drop") is None
     with pytest.raises(ValueError, match="Received: 'stretch'"):
         fit_short(short, 25, "stretch")
+
+
+@pytest.mark.parametrize("file_rate", [44100, 8000], ids=["resampled", "same-rate"])
+def test_streamed_windows_equal_whole_file_windows(tmp_path, monkeypatch, file_rate):
+    monkeypatch.setattr("bench.audio.BLOCK_FRAMES", 1000)  # many blocks, windows straddling them
+    audio = 0.3 * np.random.default_rng(0).standard_normal((int(3.3 * file_rate), 2)).astype(np.float32)
+    path = write(tmp_path / "noise.flac", audio, file_rate, subtype="PCM_24")
+    stereo, _ = load_stereo(path, 8000)
+    windows = WindowStream(path, 8000, 8000, 6000)
+    streamed = np.stack(list(windows))
+    np.testing.assert_allclose(streamed, cut_windows(stereo, 8000, 6000), atol=1e-6)
+    assert windows.samples == stereo.shape[1] and windows.short is None and windows.file_rate == file_rate
+
+
+@pytest.mark.parametrize("policy, count", [("pad", 1), ("drop", 0)])
+def test_streamed_short_clips_follow_the_policy(tmp_path, policy, count):
+    path = write(tmp_path / "short.wav", np.full((3000, 2), 0.5, np.float32), 8000)
+    windows = WindowStream(path, 8000, 8000, 8000, policy)
+    streamed = list(windows)
+    assert len(streamed) == count and windows.short == ("padded" if count else "dropped")
+    assert windows.seconds == pytest.approx(3000 / 8000)
+    if count:
+        np.testing.assert_array_equal(streamed[0], fit_short(np.full((2, 3000), 0.5, np.float32), 8000, "pad"))
+
+
+@pytest.mark.parametrize(
+    "make, problem",
+    [
+        (lambda p: p, "file not found"),
+        (lambda p: (p.write_bytes(b""), p)[1], "empty file"),
+        (lambda p: (p.write_bytes(b"RIFF\x00\x01garbage" * 20), p)[1], "cannot decode"),
+        (lambda p: write(p, np.array([[0.1, np.nan]] * 100, np.float32), 8000, subtype="FLOAT"), "NaN"),
+    ],
+    ids=["missing", "empty", "corrupt", "nan"],
+)
+def test_streamed_bad_files_raise_naming_the_file(tmp_path, make, problem):
+    path = make(tmp_path / "bad.wav")
+    with pytest.raises(AudioError) as error:
+        list(WindowStream(path, 8000, 50, 50))
+    assert str(path) in str(error.value) and problem in str(error.value)
+
+
+READERS = {"load_stereo": lambda p: load_stereo(p, 8000), "WindowStream": lambda p: list(WindowStream(p, 8000, 50, 50))}
+
+
+@pytest.mark.parametrize("read", READERS.values(), ids=READERS.keys())
+def test_unreadable_files_raise_audio_error(tmp_path, read):
+    path = write(tmp_path / "locked.wav", np.zeros((800, 2), np.float32), 8000)
+    path.chmod(0o000)
+    if os.access(path, os.R_OK):
+        pytest.skip("running as root: a mode-000 file is still readable (see the simulated test below)")
+    with pytest.raises(AudioError, match="cannot read the file \\(permission denied\\)"):
+        read(path)
+
+
+@pytest.mark.parametrize("read", READERS.values(), ids=READERS.keys())
+def test_permission_denied_becomes_audio_error(tmp_path, monkeypatch, read):
+    path = write(tmp_path / "locked.wav", np.zeros((800, 2), np.float32), 8000)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("bench.audio.open", denied, raising=False)  # what open() does for a mode-000 file
+    with pytest.raises(AudioError) as error:
+        read(path)
+    assert str(error.value) == f"{path}: cannot read the file (permission denied)"
