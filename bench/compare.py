@@ -10,7 +10,9 @@ the seeds vary normally). With one run on either side the std is unknown and so 
 whether or not the drop exceeds the noise (a gate should be predictable), and a cell that had
 a score in A but none in B (all its trials failed). The threshold is relative, so it shrinks
 with |A|: when A's R² is near 0 (a model no better than the mean) almost any drop fails, and
-at exactly 0 every drop does. Cells present in only one run are listed, never failed.
+at exactly 0 every drop does. Cells present in only one run are listed, never failed. A gate
+with nothing to judge fails too: no cell of A matches one of B, or B has no successful trial
+(GateError, one line, exit 1).
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ class Change:
         return "better" if self.delta > 0 else "worse"
 
 
+class GateError(ValueError):
+    """--fail-if-worse was asked for, but the comparison has nothing it could pass on."""
+
+
 @dataclass
 class Comparison:
     """Every matched cell, the unmatched ones, and the cells that failed the gate."""
@@ -83,10 +89,22 @@ class Comparison:
     only_a: list[CellKey] = field(default_factory=list)
     only_b: list[CellKey] = field(default_factory=list)
     fail_if_worse: float | None = None
+    b_scored: bool = True  # B has at least one successful trial
 
     @property
     def regressions(self) -> list[Change]:
         return [c for c in self.changes if c.failed_gate]
+
+    @property
+    def unjudgeable(self) -> str | None:
+        """Why the gate has nothing to pass on (None when it has, or when there is no gate)."""
+        if self.fail_if_worse is None:
+            return None
+        if not self.b_scored:
+            return "B has no successful trial"
+        if not self.changes:
+            return "no cell of A matches a cell of B (same target, model, feature and split)"
+        return None
 
 
 def _score(cell: Cell) -> tuple[float, float, int]:
@@ -104,7 +122,13 @@ def compare_cells(cells_a: list[Cell], cells_b: list[Cell], fail_if_worse: float
         if fail_if_worse is not None and math.isfinite(change.a):
             change.failed_gate = not math.isfinite(change.b) or got_worse(change.a, change.b, fail_if_worse)
         changes.append(change)
-    return Comparison(changes, sorted(by_a.keys() - by_b.keys()), sorted(by_b.keys() - by_a.keys()), fail_if_worse)
+    return Comparison(
+        changes,
+        sorted(by_a.keys() - by_b.keys()),
+        sorted(by_b.keys() - by_a.keys()),
+        fail_if_worse,
+        b_scored=any(c.records for c in cells_b),
+    )
 
 
 def setting_differences(info_a: dict, info_b: dict) -> list[str]:
@@ -125,7 +149,8 @@ def setting_differences(info_a: dict, info_b: dict) -> list[str]:
 
 
 def compare_runs(store_a: RunStore, store_b: RunStore, fail_if_worse: float | None, console) -> Comparison:
-    """Summarize both runs, print the comparison and return it."""
+    """Summarize both runs, print the comparison and return it (GateError when a gate was
+    asked for and there is nothing to judge)."""
     info_a, info_b = store_a.info(), store_b.info()
     comparison = compare_cells(run_cells(store_a), run_cells(store_b), fail_if_worse)
     console.print(f"[bold]A[/] {store_a.id}: {context(info_a, [])}")
@@ -133,6 +158,8 @@ def compare_runs(store_a: RunStore, store_b: RunStore, fail_if_worse: float | No
     for difference in setting_differences(info_a, info_b):
         console.print(f"[yellow]settings differ:[/] {difference}")
     render(comparison, f"Song-level R², B − A ({len(comparison.changes)} matched cells)", console)
+    if comparison.unjudgeable:
+        raise GateError(f"--fail-if-worse {fail_if_worse:g} fails: {comparison.unjudgeable}, so nothing was checked")
     return comparison
 
 
@@ -174,7 +201,7 @@ def render(comparison: Comparison, title: str, console) -> None:
         if keys:
             console.print(f"[yellow]Only in {side}:[/] " + ", ".join("/".join(k) for k in keys))
     console.print("[italic]Δ = B − A in mean song R²; it exceeds the seed noise when |Δ| > 2·sqrt(sA²/nA + sB²/nB).[/]")
-    if comparison.fail_if_worse is None:
+    if comparison.fail_if_worse is None or comparison.unjudgeable:
         return
     if comparison.regressions:
         names = ", ".join("/".join(c.key) for c in comparison.regressions)

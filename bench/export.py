@@ -4,7 +4,8 @@ One row per (target, model, feature, split) cell, straight from `bench.stats.sum
 (the same cells the boards render): mean and std over seeds of every metric, the 95%
 bootstrap interval of the primary metric, the paired differences to each baseline, the
 mean costs and the number of runs. Full precision; a number that does not exist (a std of
-one seed, an interval of one song) is an empty CSV field or a JSON null.
+one seed, an interval over fewer than `bench.stats.MIN_TEST_SONGS` distinct songs, whose
+count `ci.songs` gives) is an empty CSV field or a JSON null.
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ def cell_row(cell: Cell) -> dict:
         "failed": len(cell.failed),
         "mean": {k: _number(v) for k, v in cell.mean.items()},
         "std": {k: _number(v) for k, v in cell.std.items()},
-        "ci": {"metric": f"song.{PRIMARY}", "low": _number(cell.interval[0]), "high": _number(cell.interval[1])},
+        "ci": {
+            "metric": f"song.{PRIMARY}",
+            "low": _number(cell.interval[0]),
+            "high": _number(cell.interval[1]),
+            "songs": cell.songs,
+        },
         "paired": [
             {
                 "baseline": p.baseline,
@@ -48,6 +54,7 @@ def cell_row(cell: Cell) -> dict:
                 "low": _number(p.low),
                 "high": _number(p.high),
                 "songs": p.songs,
+                "distinct_songs": p.distinct,
                 "verdict": p.verdict,
             }
             for p in cell.paired
@@ -61,7 +68,7 @@ def flat_row(row: dict) -> dict:
     flat = {k: row[k] for k in ("target", "model", "feature", "split", "baseline", "leaky", "runs", "failed")}
     for group in ("mean", "std", "cost"):
         flat.update({f"{group}.{k}": v for k, v in row[group].items()})
-    flat.update({"ci.metric": row["ci"]["metric"], "ci.low": row["ci"]["low"], "ci.high": row["ci"]["high"]})
+    flat.update({f"ci.{k}": v for k, v in row["ci"].items()})
     for paired in row["paired"]:
         flat.update({f"vs.{paired['baseline']}.{k}": v for k, v in paired.items() if k != "baseline"})
     return flat

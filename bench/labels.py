@@ -8,9 +8,9 @@ Data rows are streamed from the file.
 The rules, in the order they apply. Every problem is one line naming the file and line, kept
 as a Problem (printed by `bench run` and `bench validate`, stored in run.json):
 
-1. The table cannot be used -> the run stops (LabelError): the file is missing or empty, a
-   column the source needs (its id or file column) is absent, a column is named twice, or a
-   requested target (`--target`) is not a column of the table.
+1. The table cannot be used -> the run stops (LabelError): the file is missing, empty or not
+   UTF-8 text, a column the source needs (its id or file column) is absent, a column is named
+   twice, or a requested target (`--target`) is not a column of the table.
 2. A row with more cells than the header -> dropped.
 3. A row without an id -> dropped.
 4. A duplicate id -> only the id's first row counts: every later row is dropped, whether or
@@ -26,6 +26,8 @@ as a Problem (printed by `bench run` and `bench validate`, stored in run.json):
 Ranges (used to scale labels into 0..1 and by rule 5): the Spotify/Echo Nest features in
 `KNOWN_RANGES` have their documented range (0..1; tempo 0..250 BPM); any other target column's
 range is its observed minimum..maximum (maximum = minimum + 1 when all values are equal).
+Labels are scaled into 0..1 by that range, so a few extreme rows (a 1e9 typed for 0.9) squash
+every other label into a sliver: `range_outliers` reports the target and those rows.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ import math
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from bench.specs import Problem, Target
 
@@ -67,12 +71,34 @@ class Table:
         self.problems: list[Problem] = []
         if not self.path.is_file():
             raise LabelError(f"{self.path}: label table not found")
-        with open(self.path, newline="", encoding="utf-8-sig") as handle:
-            header = [row for _, row in zip(range(header_rows), csv.reader(handle))]
+        with self._open() as handle:
+            header = [row for _, row in zip(range(header_rows), self._decoded(csv.reader(handle)))]
         if len(header) < header_rows:
             raise LabelError(f"{self.path}: expected {header_rows} header row(s), found {len(header)}")
         width = max(len(row) for row in header)
         self.columns = [tuple(row[i].strip() if i < len(row) else "" for row in header) for i in range(width)]
+
+    def _open(self):
+        return open(self.path, newline="", encoding="utf-8-sig")
+
+    def _decoded(self, rows: Iterator[list[str]]) -> Iterator[list[str]]:
+        """`rows`, with a LabelError naming the file and the encoding if it is not UTF-8."""
+        try:
+            yield from rows
+        except UnicodeDecodeError as exc:
+            raise LabelError(
+                f"{self.path}: not UTF-8 text (line {self._first_undecodable_line()} has byte "
+                f"0x{exc.object[exc.start]:02x}); re-save it as UTF-8 (a spreadsheet's 'CSV UTF-8' format)"
+            ) from None
+
+    def _first_undecodable_line(self) -> int:
+        with open(self.path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+        return 0
 
     def find(self, *names: str) -> int | None:
         """The index of the column whose non-empty header cells are exactly `names`, or None."""
@@ -96,9 +122,9 @@ class Table:
 
     def rows(self) -> Iterator[Row]:
         """The data rows in file order (blank lines skipped; over-long rows dropped, rule 2)."""
-        with open(self.path, newline="", encoding="utf-8-sig") as handle:
+        with self._open() as handle:
             reader = csv.reader(handle)
-            for number, cells in enumerate(reader):
+            for number, cells in enumerate(self._decoded(reader)):
                 if number < self.header_rows or not any(c.strip() for c in cells):
                     continue
                 row = Row(reader.line_num, cells)
@@ -126,6 +152,34 @@ def target_for(name: str, observed: Iterable[float] = ()) -> Target:
     values = list(observed)
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     return Target(name, low, high if high > low else low + 1.0)
+
+
+OUTLIER_SPREADS = 10  # a value this many interquartile ranges beyond the quartiles is extreme
+FEW_ROWS = 0.05  # "a few": at most this fraction of the rows (and at least one)
+
+
+def range_outliers(name: str, cells: list[tuple[str, float]], file: str = "") -> Problem | None:
+    """A warning when a few extreme rows set a target's observed range: `cells` are (where,
+    value) of every row with a number. None for a known target (its range is documented),
+    for fewer than 4 values, and when no value lies OUTLIER_SPREADS interquartile ranges
+    beyond the quartiles or too many do to be a few rows."""
+    if name in KNOWN_RANGES or len(cells) < 4:
+        return None
+    values = np.array([v for _, v in cells])
+    q1, q3 = np.percentile(values, [25, 75])
+    reach = OUTLIER_SPREADS * max(q3 - q1, 1e-12 * max(abs(q1), abs(q3), 1.0))
+    extreme = [(where, v) for where, v in cells if v < q1 - reach or v > q3 + reach]
+    if not extreme or len(extreme) > max(1, FEW_ROWS * len(cells)):
+        return None
+    rest = values[(values >= q1 - reach) & (values <= q3 + reach)]
+    shown = ", ".join(f"{where}: {v:g}" for where, v in extreme[:5]) + (" …" if len(extreme) > 5 else "")
+    return Problem(
+        file,
+        f"target {name!r}: its range {values.min():g}..{values.max():g} is set by {len(extreme)} extreme row(s) "
+        f"({shown}); the other {len(rest)} lie in {rest.min():g}..{rest.max():g} and are squashed into a sliver "
+        "of 0..1: fix or drop those rows",
+        "kept",
+    )
 
 
 def requested_targets(options: dict, targets: dict[str, Target], table: Table) -> set[str]:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.results import RunStore
-from bench.stats import Cell, summarize
+from bench.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, summarize
 
 PRIMARY = "r2"
 SPLIT_ORDER = {"song": 0, "artist": 1, "fma-official": 2, "window": 9}
@@ -59,9 +59,21 @@ def _score(cell: Cell) -> float:
 def _versus(cell: Cell, baseline: str) -> str:
     for paired in cell.paired:
         if paired.baseline == baseline:
+            if paired.too_few:
+                return f"{paired.difference:+.3f} ({TOO_FEW})"
             mark = {"better": "✓ better", "worse": "✗ worse", "tie": "~ tie"}[paired.verdict]
             return f"{paired.difference:+.3f} [{fmt(paired.low)}, {fmt(paired.high)}] {mark}"
     return "–"
+
+
+TOO_FEW = "too few test songs"
+
+
+def interval(cell: Cell, digits: int = 3) -> str:
+    """The cell's 95% interval as "[low, high]", or why there is none."""
+    if cell.records and cell.songs < MIN_TEST_SONGS:
+        return f"{TOO_FEW} ({cell.songs})"
+    return f"[{fmt(cell.interval[0], digits)}, {fmt(cell.interval[1], digits)}]"
 
 
 def _highlight_best(board: Board, cells: list[Cell], columns: dict[int, tuple[str, bool]]) -> None:
@@ -85,7 +97,9 @@ def context(info: dict, cells: list[Cell]) -> str:
     data = f"{source.get('description') or config['source']} ({counts})"
     profile = info["profile"]
     window = f"window {profile['window_seconds']:g} s, hop {profile['hop_seconds']:g} s"
-    return f"{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.get('backend', '?')}"
+    tuning = info.get("tuning")
+    tuned = f"; tuned rows: {tuning['budget']} configurations per model, chosen on validation" if tuning else ""
+    return f"{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.get('backend', '?')}{tuned}"
 
 
 def score_board(cells: list[Cell], target: str, info: dict) -> Board:
@@ -103,7 +117,7 @@ def score_board(cells: list[Cell], target: str, info: dict) -> Board:
                 _split_label(cell),
                 f"{cell.runs}{failed}",
                 pm(cell, "song.r2"),
-                f"[{fmt(cell.interval[0])}, {fmt(cell.interval[1])}]",
+                interval(cell),
             ]
             + [("baseline" if cell.model == b else _versus(cell, b)) for b in baselines]
             + [pm(cell, "song.mae"), pm(cell, "song.pearson"), pm(cell, "window.r2")]
@@ -118,7 +132,9 @@ def score_board(cells: list[Cell], target: str, info: dict) -> Board:
     )
     board.notes.append(
         "Mean ± std over seeds/folds; the 95% CI bootstraps songs pooled over seeds. Δ is the paired difference "
-        "in song R² with a baseline on the same songs and seeds: ✓ means the whole interval is above zero."
+        "in song R² with a baseline on the same songs and seeds: ✓ means the whole interval is above zero. "
+        f"No interval is given over fewer than {MIN_TEST_SONGS} distinct test songs ({TOO_FEW} (n)); "
+        "r is '–' where it is undefined (a constant prediction)."
     )
     if any(c.leaky for c in cells):
         board.notes.append(
@@ -181,13 +197,10 @@ def leak_board(cells: list[Cell], target: str, info: dict) -> Board | None:
 
 
 def run_cells(store: RunStore) -> list[Cell]:
-    """The run's cells, summarized with the metrics of the plugins it ran with."""
-    from bench.registry import load_registry
-
-    metrics = {
-        name: spec.compute for name, spec in load_registry(store.info()["config"].get("plugins", [])).metrics.items()
-    }
-    return summarize(store.records(), metrics, PRIMARY)
+    """The run's cells from its records alone: no plugin is loaded, so a run made with a
+    `--plugin` module that is gone still reads. Every metric's values come from the records;
+    intervals and paired differences recompute the built-in primary metric (bench.stats)."""
+    return summarize(store.records(), BUILTIN_METRICS, PRIMARY)
 
 
 def boards(store: RunStore, cells: list[Cell] | None = None) -> list[Board]:

@@ -7,6 +7,7 @@ import os
 import platform
 import resource
 import subprocess
+import sys
 from pathlib import Path
 
 PACKAGES = (
@@ -34,7 +35,8 @@ def peak_rss_mb() -> float:
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # ru_maxrss is in bytes on macOS and in KiB on Linux and the BSDs.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
 
 
 def package_versions() -> dict[str, str]:

@@ -1,7 +1,10 @@
 """The results store: `results/<run-id>/run.json` plus one JSON record per trial.
 
 Every file is written atomically (temporary file, then rename), so an interrupted run leaves
-only whole records behind and `bench run --resume` can trust whatever it finds.
+only whole records behind and `bench run --resume` can trust whatever it finds. Readers still
+meet damaged files (a disk that filled up, a hand edit, a copy cut short): a trial record that
+is not valid JSON is skipped with one warning naming it, and a run.json that is not is one
+error naming it.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 
@@ -28,12 +32,34 @@ def write_json(path: Path, data: dict) -> None:
     atomic_write_bytes(path, (json.dumps(data, indent=1, default=str) + "\n").encode())
 
 
+class UnreadableRecord(ValueError):
+    """A results file that is not a JSON object; the message names the file."""
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object from `path`; UnreadableRecord naming the file when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableRecord(f"{path}: not valid JSON ({exc}); the file is damaged or was cut short") from None
+    if not isinstance(data, dict):
+        raise UnreadableRecord(f"{path}: holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
 class RunStore:
     """One run's folder."""
 
     def __init__(self, run_dir: Path | str):
         self.dir = Path(run_dir)
         self.trials_dir = self.dir / "trials"
+        self._warned: set[Path] = set()
+
+    def _skip(self, problem: UnreadableRecord, path: Path) -> None:
+        """Warn once per file (boards, report and export read the records several times)."""
+        if path not in self._warned:
+            self._warned.add(path)
+            print(f"warning: skipped a trial record: {problem}", file=sys.stderr)
 
     @property
     def id(self) -> str:
@@ -46,18 +72,25 @@ class RunStore:
         write_json(self.record_path(record["id"]), record)
 
     def read_record(self, trial_id: str) -> dict | None:
+        """The trial's record; None when it has none or it is unreadable (a resumed run redoes it)."""
         try:
-            return json.loads(self.record_path(trial_id).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            return read_json(self.record_path(trial_id))
+        except (FileNotFoundError, UnreadableRecord):
             return None
 
     def records(self) -> list[dict]:
-        if not self.trials_dir.exists():
-            return []
-        return [json.loads(p.read_text()) for p in sorted(self.trials_dir.glob("*.json"))]
+        """Every readable trial record, in file-name order; unreadable ones are skipped with a warning."""
+        records = []
+        for path in sorted(self.trials_dir.glob("*.json")) if self.trials_dir.exists() else []:
+            try:
+                records.append(read_json(path))
+            except UnreadableRecord as problem:
+                self._skip(problem, path)
+        return records
 
     def info(self) -> dict:
-        return json.loads((self.dir / "run.json").read_text())
+        """run.json (UnreadableRecord naming it when it is damaged)."""
+        return read_json(self.dir / "run.json")
 
     def write_info(self, info: dict) -> None:
         write_json(self.dir / "run.json", info)

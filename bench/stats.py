@@ -1,5 +1,14 @@
 """Summaries of trial records: mean ± std over seeds, bootstrap intervals over songs, and
 paired differences against the baselines. Pure functions of the records; nothing trains here.
+
+The built-in metrics live here too (the `metrics` plugin registers these same functions), so
+reading a run never needs a plugin: intervals and paired differences of the built-in metrics
+are recomputed from the per-song predictions in the records, and any other metric's values
+are read from the records as they were written.
+
+An interval over fewer than `MIN_TEST_SONGS` distinct test songs is not computed: resampling
+a handful of songs makes R²'s denominator collapse in some draws, and percentiles of those
+draws are absurd (an R² interval of [-8e29, -0.125] over 5 songs), not uncertain.
 """
 
 from __future__ import annotations
@@ -9,13 +18,61 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import rankdata
+
+MIN_TEST_SONGS = 10  # distinct test songs below which no bootstrap interval is given
+CONSTANT_SPREAD = 1e-9  # a spread below this fraction of the values' scale counts as constant
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 CellKey = tuple[str, str, str, str]  # (target, model, feature, split)
 
 
+def nearly_constant(values: np.ndarray) -> bool:
+    """True when the spread of `values` is below CONSTANT_SPREAD of their scale: a constant
+    prediction averaged over windows differs only in its last bits, and a correlation of that
+    noise is a number about rounding, not about the model."""
+    values = np.asarray(values, dtype=float)
+    return bool(np.ptp(values) <= CONSTANT_SPREAD * np.max(np.abs(values)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2)))
+
+
+def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    total = np.sum((y_true - y_true.mean()) ** 2)
+    if len(y_true) < 2 or total == 0:
+        return float("nan")
+    return float(1 - np.sum((y_true - y_pred) ** 2) / total)
+
+
+def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """NaN when either side is (nearly) constant: the correlation is undefined."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if len(y_true) < 2 or nearly_constant(y_true) or nearly_constant(y_pred):
+        return float("nan")
+    return float(np.corrcoef(y_true, y_pred)[0, 1])
+
+
+def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """NaN when either side is (nearly) constant: ranks of rounding noise are not an order."""
+    if len(y_true) < 2 or nearly_constant(y_true) or nearly_constant(y_pred):
+        return float("nan")
+    return pearson(rankdata(y_true), rankdata(y_pred))
+
+
+BUILTIN_METRICS: dict[str, Metric] = {"r2": r2, "mae": mae, "rmse": rmse, "pearson": pearson, "spearman": spearman}
+
+
 def cell_key(record: dict) -> CellKey:
-    return record["target"], record["model"], record["feature"], record["split"]
+    # A tuned trial (bench tune) is a row of its own beside the model's default: "1dwav [tuned20]".
+    model = f"{record['model']} [{record['tuning']}]" if record.get("tuning") else record["model"]
+    return record["target"], model, record["feature"], record["split"]
 
 
 def bootstrap_interval(
@@ -43,9 +100,17 @@ def pooled_songs(records: list[dict]) -> tuple[np.ndarray, np.ndarray, list[tupl
     return np.array(true), np.array(pred), keys
 
 
+def distinct_songs(keys: list[tuple]) -> int:
+    """How many different songs the (seed, fold, track) keys name."""
+    return len({key[-1] for key in keys})
+
+
 def metric_interval(records: list[dict], metric: Metric, resamples: int = 2000) -> tuple[float, float]:
-    """95% bootstrap interval of a song-level metric, songs pooled over seeds and folds."""
-    true, pred, _ = pooled_songs(records)
+    """95% bootstrap interval of a song-level metric, songs pooled over seeds and folds; NaN
+    with fewer than MIN_TEST_SONGS distinct test songs."""
+    true, pred, keys = pooled_songs(records)
+    if distinct_songs(keys) < MIN_TEST_SONGS:
+        return float("nan"), float("nan")
     return bootstrap_interval(lambda i: metric(true[i], pred[i]), len(true), resamples)
 
 
@@ -57,11 +122,19 @@ class Paired:
     difference: float
     low: float
     high: float
-    songs: int
+    songs: int  # paired (seed, fold, song) entries
+    distinct: int = 0  # different songs among them
+
+    @property
+    def too_few(self) -> bool:
+        return self.distinct < MIN_TEST_SONGS
 
     @property
     def verdict(self) -> str:
-        """'better', 'worse' or 'tie' (the interval straddles 0), for a higher-is-better metric."""
+        """'better', 'worse' or 'tie' (the interval straddles 0), for a higher-is-better metric;
+        'too few songs' below MIN_TEST_SONGS distinct songs."""
+        if self.too_few:
+            return "too few songs"
         if not np.isfinite(self.low):
             return "tie"
         return "better" if self.low > 0 else "worse" if self.high < 0 else "tie"
@@ -83,8 +156,9 @@ def paired_difference(
     def diff(i):
         return metric(true[i], ours[i]) - metric(true[i], theirs[i])
 
-    low, high = bootstrap_interval(diff, len(true), resamples)
-    return Paired(name, diff(np.arange(len(true))), low, high, len(true))
+    distinct = distinct_songs([m_keys[i] for i in mi])
+    low, high = bootstrap_interval(diff, len(true), resamples) if distinct >= MIN_TEST_SONGS else (np.nan, np.nan)
+    return Paired(name, diff(np.arange(len(true))), float(low), float(high), len(true), distinct)
 
 
 @dataclass
@@ -99,6 +173,7 @@ class Cell:
     mean: dict = field(default_factory=dict)  # "song.r2" -> mean over seeds
     std: dict = field(default_factory=dict)
     interval: tuple[float, float] = (float("nan"), float("nan"))
+    songs: int = 0  # distinct test songs over the cell's ok trials
     paired: list[Paired] = field(default_factory=list)
     cost: dict = field(default_factory=dict)  # timing/memory means
 
@@ -155,6 +230,7 @@ def summarize(
                     cell.std[f"{level}.{name}"] = (
                         float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else float("nan")
                     )
+            cell.songs = distinct_songs(pooled_songs(ok)[2])
             if primary in metrics:
                 cell.interval = metric_interval(ok, metrics[primary], resamples)
             for name, read in COSTS.items():

@@ -6,10 +6,14 @@ count. It prints a table of problems (unreadable files, clips shorter than a win
 channel counts unlike the rest, content that does not match the extension, label problems)
 and a summary of durations, rates, channels and each target's label distribution.
 
-The exit code is 1 when a run would skip or drop anything (or a checksum does not match),
-else 0, so it can gate a pipeline. `--checksums write` stores an md5 per file in an
-md5sum-compatible index (`checksums.md5` in the folder holding every file, unless
-`--checksum-file` says otherwise); `--checksums verify` compares the files against it.
+The exit code is 1 when a run would skip or drop anything (or a checksum does not match), or
+when fewer than `MIN_TRACKS` tracks are usable (a run cannot split one song into train and
+test), else 0, so it can gate a pipeline. A WAV whose header declares more audio than the file
+holds (a copy cut short) decodes to what is there; it is reported, and kept.
+
+`--checksums write` stores an md5 per file in an md5sum-compatible index (`checksums.md5` in
+the folder holding every file, unless `--checksum-file` says otherwise); `--checksums verify`
+compares the files against it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from bench.profiles import Profile
 from bench.specs import Catalog, Problem, SourceSpec, Target, Track
 
 FAILING = ("skipped", "dropped", "fatal", "mismatch")  # actions that fail validation
+MIN_TRACKS = 2  # a split needs one song to train on and another to test on
 CHECKSUM_NAME = "checksums.md5"
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -59,6 +64,35 @@ class Report:
         return [p for p in self.problems if p.action in FAILING]
 
 
+def wav_shortfall(path: Path) -> str | None:
+    """A line saying how much less audio a WAV file holds than its header declares, or None
+    (not a WAV, or whole). libsndfile silently decodes what is there, so the header's own
+    data-chunk size is compared with the bytes that follow it."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(12)[8:12] != b"WAVE":
+                return None
+            size, byte_rate = path.stat().st_size, 0
+            while len(chunk := handle.read(8)) == 8:
+                name, length = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if name == b"fmt ":
+                    byte_rate = int.from_bytes(handle.read(16)[8:12], "little")
+                    handle.seek(length - 16, os.SEEK_CUR)
+                elif name == b"data":
+                    held = size - handle.tell()
+                    if length in (0, 0xFFFFFFFF) or length <= held or not byte_rate:
+                        return None  # 0 and 0xFFFFFFFF: written by a stream that could not seek back
+                    return (
+                        f"truncated: the WAV header declares {length / byte_rate:.2f} s of audio, "
+                        f"the file holds {held / byte_rate:.2f} s (decoded as it is)"
+                    )
+                else:
+                    handle.seek(length + length % 2, os.SEEK_CUR)
+    except OSError:
+        return None
+    return None
+
+
 def inspect_track(track: Track, profile: Profile, short_policy: str) -> tuple[Facts | None, list[Problem]]:
     """Decode one file; None when it does not decode."""
     try:
@@ -79,6 +113,9 @@ def inspect_track(track: Track, profile: Profile, short_policy: str) -> tuple[Fa
     mismatch = extension_mismatch(track.path)
     if mismatch:
         problems.append(Problem(str(track.path), f"{mismatch}: it decodes, but the name misleads other tools", "kept"))
+    shortfall = wav_shortfall(track.path)
+    if shortfall:
+        problems.append(Problem(str(track.path), shortfall, "kept"))
     return facts, problems
 
 
@@ -275,6 +312,12 @@ def validate(
     failing = report.failing
     if failing:
         console.print(f"[red]✗ {len(failing)} problem(s) would skip or drop input, or changed files[/]: exit 1")
+        return 1
+    if len(report.usable) < MIN_TRACKS:
+        console.print(
+            f"[red]✗ only {len(report.usable)} usable track(s): a run needs at least {MIN_TRACKS} "
+            "to split into train and test[/]: exit 1"
+        )
         return 1
     console.print("[green]✓ every file and label is usable[/]: exit 0")
     return 0

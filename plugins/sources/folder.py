@@ -23,7 +23,17 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.labels import KNOWN_RANGES, LabelError, Row, RowRules, Table, number, requested_targets, target_for
+from bench.labels import (
+    KNOWN_RANGES,
+    LabelError,
+    Row,
+    RowRules,
+    Table,
+    number,
+    range_outliers,
+    requested_targets,
+    target_for,
+)
 from bench.specs import Catalog, OptionSpec, Problem, Target, Track
 
 NAME = "folder"
@@ -72,6 +82,8 @@ def _target_columns(
         values = [v for v in map(number, cells) if v is not None]
         if name and (name in KNOWN_RANGES or 2 * len(values) > len(cells)):
             targets[name], columns[name] = target_for(name, values), index
+            numbered = [(table.where(row), v) for row in rows if (v := number(row.cell(index))) is not None]
+            problems += filter(None, [range_outliers(name, numbered, table.path.name)])
         else:
             why = "has no name" if not name else "is not file, id, artist or group and holds no numbers"
             problems.append(Problem(table.path.name, f"column {table.label(index)} {why}", "ignored"))

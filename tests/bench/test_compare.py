@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_runs import scored_run, write_run
 from rich.console import Console
 
 from bench.cli import main
@@ -107,3 +108,25 @@ def test_differing_settings_are_named():
     other = {**info, "profile": {**info["profile"], "epochs": 5, "description": "y"}, "backend": "jax"}
     assert setting_differences(info, other) == ["backend: tensorflow → jax", "profile.epochs: 12 → 5"]
     assert setting_differences(info, info) == []
+
+
+def test_a_gate_with_nothing_to_judge_fails():
+    a = [cell("cnn", 0.5)]
+    assert compare_cells(a, [cell("other", 0.5)], fail_if_worse=5).unjudgeable.startswith("no cell of A matches")
+    assert compare_cells(a, [cell("cnn", None)], fail_if_worse=5).unjudgeable == "B has no successful trial"
+    assert compare_cells(a, [], fail_if_worse=5).unjudgeable == "B has no successful trial"
+    assert compare_cells(a, [cell("cnn", 0.5)], fail_if_worse=5).unjudgeable is None
+    assert compare_cells(a, []).unjudgeable is None  # no gate asked for: only a report
+
+
+def test_the_gate_exits_1_with_one_line_when_b_has_no_trials(tmp_path, capsys):
+    a = scored_run(tmp_path / "a")
+    empty = write_run(tmp_path / "b", [])
+    assert main(["compare", str(a), str(empty), "--fail-if-worse", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "error: --fail-if-worse 5 fails: B has no successful trial, so nothing was checked" in out
+    assert "OK" not in out
+    assert main(["compare", str(a), str(empty)]) == 0  # without a gate it only reports
+    failed = [{**r, "status": "failed", "error": "planted"} for r in RunStore(a).records()]
+    assert main(["compare", str(a), str(write_run(tmp_path / "c", failed)), "--fail-if-worse", "5"]) == 1
+    assert "B has no successful trial" in capsys.readouterr().out

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from bench.labels import LabelError, RowRules, Table, requested_targets, target_for
+from bench.labels import LabelError, RowRules, Table, range_outliers, requested_targets, target_for
 from bench.specs import Target
 
 FOUR_ROW = (
@@ -93,3 +94,38 @@ def test_ranges():
     assert target_for("tempo") == Target("tempo", 0.0, 250.0)
     assert target_for("mood", [3.0, -1.0, 2.0]) == Target("mood", -1.0, 3.0)
     assert target_for("constant", [4.0, 4.0]) == Target("constant", 4.0, 5.0)
+
+
+def test_a_table_that_is_not_utf8_names_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("id,danceability\nBeyonc\u00e9,0.5\n".encode("latin-1"))
+    with pytest.raises(LabelError, match=r"latin1.csv: not UTF-8 text \(line 2 has byte 0xe9\); re-save it as UTF-8"):
+        list(Table(path).rows())
+    path.write_bytes("id,danc\u00e9\n".encode("cp1252"))
+    with pytest.raises(LabelError, match="latin1.csv: not UTF-8 text .line 1"):
+        Table(path)
+    path.write_bytes("\ufeffid,danceability\nBeyonc\u00e9,0.5\n".encode())  # UTF-8 with a byte-order mark
+    assert [r.cells[0] for r in Table(path).rows()] == ["Beyonc\u00e9"]
+
+
+def test_a_range_set_by_a_few_extreme_rows_is_reported():
+    cells = [(f"t.csv line {i + 2}", 1 + i / 10) for i in range(40)] + [("t.csv line 42", 1e9)]
+    problem = range_outliers("mood", cells, "t.csv")
+    assert problem.where == "t.csv" and problem.action == "kept"
+    assert "target 'mood': its range 1..1e+09 is set by 1 extreme row(s) (t.csv line 42: 1e+09)" in problem.what
+    assert "the other 40 lie in 1..4.9" in problem.what
+    assert range_outliers("mood", cells[:40], "t.csv") is None  # no outlier
+    spread = [(f"line {i}", float(v)) for i, v in enumerate(np.random.default_rng(0).lognormal(0, 1, 200))]
+    assert range_outliers("skewed", spread, "t.csv") is None  # a long tail is data, not a typo
+    assert range_outliers("danceability", cells, "t.csv") is None  # a documented range is not observed
+
+
+def test_the_folder_source_reports_an_outlying_custom_target(tmp_path):
+    from plugins.sources import folder
+
+    rows = "".join(f"c{i},{0.1 * i:.1f}\n" for i in range(30))
+    (tmp_path / "audio").mkdir()
+    labels = write(tmp_path, "id,mood\n" + rows + "c30,1e9\n")
+    catalog = folder.load({"audio_dir": tmp_path / "audio", "labels": labels})
+    [problem] = [p for p in catalog.problems if "mood" in p.what]
+    assert "table.csv line 32: 1e+09" in problem.what

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fake_runs import trial
 
-from bench.stats import bootstrap_interval, paired_difference, summarize
+from bench.leaderboard import score_board
+from bench.stats import (
+    BUILTIN_METRICS,
+    MIN_TEST_SONGS,
+    bootstrap_interval,
+    paired_difference,
+    pearson,
+    spearman,
+    summarize,
+)
 from plugins.metrics import mae, r2
 
 
@@ -63,3 +73,51 @@ def test_paired_difference_only_matches_the_same_seed_and_song():
     model = [record("m", 0, true, true)]
     baseline = [record("b", 1, true, true, baseline=True)]  # other seed: nothing to pair
     assert paired_difference(model, baseline, r2, "b") is None
+
+
+def test_correlations_of_a_nearly_constant_prediction_are_undefined():
+    true = np.linspace(0.1, 0.9, 20)
+    flat = np.full(20, 0.5) + np.random.default_rng(0).normal(0, 1e-15, 20)  # windows averaged: last bits differ
+    assert np.ptp(flat) > 0 and np.isnan(pearson(true, flat)) and np.isnan(spearman(true, flat))
+    assert np.isnan(pearson(flat, true)) and np.isnan(pearson(true, np.zeros(20)))
+    assert r2(true, flat) == pytest.approx(r2(true, np.full(20, 0.5)))  # R² of a constant is defined
+    slight = np.full(20, 0.5) + np.linspace(0, 1e-6, 20)  # a real, if tiny, spread is a correlation
+    assert pearson(true, slight) == pytest.approx(1.0)
+
+
+def test_a_mean_baseline_shows_no_correlation_on_the_board():
+    true = np.random.default_rng(1).uniform(0, 1, 20)
+    flat = 0.5 + np.random.default_rng(2).normal(0, 1e-15, 20)
+    (cell,) = summarize([trial("mean", 0, true, flat, baseline=True)], BUILTIN_METRICS)  # every built-in metric
+    assert "song.pearson" in cell.mean and np.isnan(cell.mean["song.pearson"])
+    board = score_board([cell], "danceability", INFO)
+    assert board.rows[0][board.columns.index("song r")] == "–"
+
+
+def test_intervals_need_a_minimum_of_distinct_test_songs():
+    rng = np.random.default_rng(0)
+    few, many = [], []
+    for seed in range(3):  # the same 5 songs in every seed: still 5 songs
+        true = rng.uniform(0, 1, 5)
+        few += [record("mean", seed, true, np.full(5, 0.5), baseline=True), record("m", seed, true, true + 0.01)]
+        true = rng.uniform(0, 1, MIN_TEST_SONGS)
+        many += [
+            record("mean", seed, true, np.full(MIN_TEST_SONGS, 0.5), baseline=True),
+            record("m", seed, true, true + rng.normal(0, 0.05, MIN_TEST_SONGS)),
+        ]
+    cells = {c.model: c for c in summarize(few, BUILTIN_METRICS)}
+    assert cells["m"].songs == 5 and np.isnan(cells["m"].interval).all()
+    assert cells["m"].paired[0].verdict == "too few songs" and np.isnan(cells["m"].paired[0].low)
+    board = score_board(list(cells.values()), "t", INFO)
+    row = board.rows[[r[0] for r in board.rows].index("m")]
+    assert row[5] == "too few test songs (5)" and "(too few test songs)" in row[6]
+    cells = {c.model: c for c in summarize(many, BUILTIN_METRICS)}
+    low, high = cells["m"].interval
+    assert cells["m"].songs == MIN_TEST_SONGS and -1 < low < high <= 1
+    assert cells["m"].paired[0].verdict == "better"
+
+
+INFO = {
+    "config": {"source": "synthetic", "seeds": 3},
+    "profile": {"name": "quick", "window_seconds": 5.0, "hop_seconds": 2.5},
+}

@@ -82,3 +82,33 @@ def test_verify_without_an_index_is_one_clear_error(folders, capsys):
     assert (
         "no checksum index at /nonexistent/sums.md5: write one first with --checksums write" in capsys.readouterr().out
     )
+
+
+@pytest.mark.parametrize("rows", [0, 1], ids=["header only", "one row"])
+def test_fewer_than_two_usable_tracks_fail(folders, tmp_path, capsys, rows):
+    audio, labels = folders[1]
+    table = tmp_path / "labels.csv"
+    table.write_text("\n".join(labels.read_text().splitlines()[: 1 + rows]) + "\n")
+    assert main(validate(audio, table)) == 1
+    out = capsys.readouterr().out
+    assert f"✗ only {rows} usable track(s): a run needs at least 2 to split into train and test" in out
+    assert "every file and label is usable" not in out
+
+
+def test_a_wav_shorter_than_its_header_says_is_reported(folders, tmp_path, capsys):
+    audio, labels = folders[1]
+    copy = shutil.copytree(audio, tmp_path / "clips")
+    whole = copy / "clip2.wav"
+    data = whole.read_bytes()
+    whole.write_bytes(data[: len(data) // 2])  # a download cut short: the header still declares 7 s
+    assert main(validate(copy, labels)) == 0  # it decodes what is there, and is kept
+    out = capsys.readouterr().out
+    assert "clip2.wav" in out and "truncated: the WAV header declares 7.00 s of audio, the file holds 3.50 s" in out
+    assert "clip1.wav" not in out
+
+
+def test_a_label_table_that_is_not_utf8_is_one_error_naming_it(folders, tmp_path, capsys):
+    table = tmp_path / "labels.csv"
+    table.write_bytes(folders[1][1].read_bytes() + "\u00e9t\u00e9.wav,0.5\n".encode("latin-1"))
+    assert main(validate(folders[1][0], table)) == 1
+    assert f"{table}: not UTF-8 text" in capsys.readouterr().out.replace("\n", "")
