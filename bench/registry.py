@@ -121,21 +121,21 @@ class Registry:
 def _import_extra(module_name: str):
     """A `--plugin` module: an importable name, a module in the current folder (`m` for
     ./m.py), or a path to a `.py` file (`./m.py`, `path/to/m.py`)."""
-    path = Path(module_name)
-    if module_name.endswith(".py") or "/" in module_name or path.is_file():
-        return _import_file(module_name, path)
+    if module_name.endswith(".py") or "/" in module_name:
+        return _import_file(module_name, Path(module_name))
+    top = module_name.split(".")[0]
+    local = Path.cwd() / top
+    if (local.with_suffix(".py").is_file() or (local / "__init__.py").is_file()) and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))  # console scripts do not put the current folder on the path
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        top = module_name.split(".")[0]
-        local = Path.cwd() / top
-        if exc.name != top or not (local.with_suffix(".py").is_file() or (local / "__init__.py").is_file()):
-            raise PluginError(
-                f"--plugin {module_name}: cannot import it ({exc}). Give an importable module name, "
-                "a module in the current folder, or a path to a .py file."
-            ) from exc
-    sys.path.insert(0, str(Path.cwd()))  # console scripts do not put the current folder on the path
-    return importlib.import_module(module_name)
+        raise PluginError(
+            f"--plugin {module_name}: cannot import it ({exc}). Give an importable module name, "
+            "a module in the current folder, or a path to a .py file."
+        ) from exc
+    except Exception as exc:
+        raise PluginError(f"--plugin {module_name}: importing it failed ({type(exc).__name__}: {exc})") from exc
 
 
 def _import_file(module_name: str, path: Path):

@@ -150,6 +150,14 @@ def test_plugin_accepts_a_file_path(plugin_file, given):
     assert next(p for p in registry.plugins if p.name == given).origin == "--plugin file"
 
 
+def test_a_plugin_that_raises_on_import_names_itself(plugin_file, tmp_path):
+    (tmp_path / "raising_plugin.py").write_text("raise RuntimeError('boom')\n")
+    for given in ("raising_plugin", "./raising_plugin.py"):
+        with pytest.raises(PluginError, match=rf"--plugin {given}: importing it failed \(RuntimeError: boom\)"):
+            load_registry([given])
+        sys.modules.pop("raising_plugin", None)
+
+
 def test_a_missing_plugin_file_is_one_line(plugin_file):
     with pytest.raises(PluginError, match=r"--plugin ./nowhere.py: no such file"):
         load_registry(["./nowhere.py"])
