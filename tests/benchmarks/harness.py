@@ -10,6 +10,17 @@
    in-memory path and with streaming forced ($AFB_IN_MEMORY_MB=0).
 4. Mel extraction speed, in multiples of real time on one core, for each profile.
 Each timing is the median of `--repeats` runs.
+
+    python tests/benchmarks/harness.py --real-music DIR [--files 12]
+    python tests/benchmarks/harness.py --streaming-rss
+    python tests/benchmarks/harness.py --training
+
+5. `--real-music DIR`: the feature stage's per-step costs (decode, resample, wav, mel, dsp) on
+   real recordings, in multiples of real time on one core (quick profile).
+6. `--streaming-rss`: peak RSS of a process that decodes a 20-minute and a 1-minute file into
+   windows, streamed (`WindowStream`) and whole (`load_stereo` + `cut_windows`).
+7. `--training`: windows trained per second for each CNN of the quick profile: batch size,
+   `jit_compile`, TensorFlow's thread pools, and the JAX backend.
 """
 
 from __future__ import annotations
@@ -153,6 +164,130 @@ def mel_speed(repeats: int) -> dict:
     return speeds
 
 
+def real_music_costs(root: Path, files: int) -> dict:
+    """Seconds of audio per second of one core for each step of the quick feature stage."""
+    import soundfile
+    import soxr
+    from real_music import music_files  # the sibling script that labels the set
+
+    from bench.audio import cut_windows, to_stereo
+
+    profile, features = QUICK, {n: REGISTRY.features[n] for n in ("wav", "mel", "dsp")}
+    paths = music_files(root)
+    paths = paths[:: max(1, len(paths) // files)][:files]
+    warm = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)
+    for feature in features.values():
+        feature.compute(warm, profile)  # numba compilation and caches outside the measurement
+    spent, audio_seconds = dict.fromkeys(("decode", "resample", *features), 0.0), 0.0
+    for path in paths:
+        started = time.perf_counter()
+        data, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        spent["decode"] += time.perf_counter() - started
+        started = time.perf_counter()
+        stereo = soxr.resample(to_stereo(data).T, rate, profile.sample_rate, quality="HQ").T
+        spent["resample"] += time.perf_counter() - started
+        audio_seconds += len(data) / rate
+        for window in cut_windows(np.ascontiguousarray(stereo), profile.window_samples, profile.hop_samples):
+            for name, feature in features.items():
+                started = time.perf_counter()
+                feature.compute(window, profile)
+                spent[name] += time.perf_counter() - started
+    windows = int(audio_seconds // profile.window_seconds)
+    return {
+        "files": len(paths),
+        "audio_s": audio_seconds,
+        "windows": windows,
+        "x_real_time": {name: audio_seconds / s for name, s in spent.items()},
+        "ms_per_window": {name: 1000 * s / windows for name, s in spent.items()},
+        "stage_x_real_time": audio_seconds / sum(spent.values()),
+    }
+
+
+DECODE_PEAK = """
+import sys, numpy as np
+from bench.audio import WindowStream, cut_windows, load_stereo
+path, mode = sys.argv[1], sys.argv[2]
+if mode == "streamed":
+    count = sum(1 for _ in WindowStream(path, 8000, 40000, 40000))
+else:
+    count = len(cut_windows(load_stereo(path, 8000)[0], 40000, 40000))
+status = open("/proc/self/status").read()
+print(count, next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")) / 1024)
+"""
+
+
+def streaming_rss(workdir: Path) -> dict:
+    """Peak RSS (MiB) of decoding a 1- and a 20-minute 44.1 kHz stereo WAV into quick windows."""
+    import soundfile
+
+    rng, peaks = np.random.default_rng(0), {}
+    for minutes in (1, 20):
+        path = workdir / f"{minutes}min.wav"
+        with soundfile.SoundFile(path, "w", 44100, 2, subtype="PCM_16") as handle:
+            for _ in range(minutes):
+                handle.write((0.1 * rng.standard_normal((60 * 44100, 2))).astype(np.float32))
+        for mode in ("streamed", "whole"):
+            out = subprocess.run(
+                [sys.executable, "-c", DECODE_PEAK, str(path), mode], capture_output=True, text=True, check=True
+            ).stdout.split()
+            peaks[f"{mode} {minutes} min"] = {"windows": int(out[0]), "peak_mb": float(out[1])}
+    return peaks
+
+
+TRAIN_SPEED = """
+import json, os, sys, time
+import numpy as np
+import keras
+from bench.profiles import QUICK
+from bench.registry import load_registry
+from bench.training import compile_model, limit_threads
+if int(sys.argv[1]):
+    limit_threads(int(sys.argv[1]))
+registry, results = load_registry(), []
+for name in ("1dwav", "2dwav", "2dspec", "3dspec"):
+    spec = registry.models[name]
+    shape = registry.features[spec.feature].shape(QUICK)
+    for batch in (16, 32, 64):
+        for jit in (False, True):
+            keras.utils.set_random_seed(0)
+            model = compile_model(spec.build(shape, QUICK), QUICK)
+            model.jit_compile = jit if keras.backend.backend() != "jax" else True  # JAX always compiles
+            x = np.random.default_rng(0).standard_normal((256, *shape)).astype(np.float32)
+            y = np.random.default_rng(1).uniform(0, 1, (256, 1)).astype(np.float32)
+            model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # tracing and compilation
+            started = time.perf_counter()
+            model.fit(x, y, batch_size=batch, epochs=3, verbose=0)
+            rate = 3 * len(x) / (time.perf_counter() - started)
+            results.append({"model": name, "batch": batch, "jit": model.jit_compile, "windows_per_s": rate})
+            if keras.backend.backend() == "jax":
+                break
+print(json.dumps(results))
+"""
+
+
+def training_speed() -> list[dict]:
+    """Windows trained per second (3 epochs of 256 windows, after a warm-up epoch) per CNN, batch size
+    and jit_compile, for TensorFlow and JAX with their default thread pools and with one thread
+    (what each of two parallel trials gets on 2 cores: bench.training.limit_threads)."""
+    settings = {  # backend, threads per trial (0: the framework's default, all cores)
+        "tensorflow, default threads": ("tensorflow", 0),
+        "tensorflow, 1 thread (2 trials at a time)": ("tensorflow", 1),
+        "jax, default threads": ("jax", 0),
+        "jax, 1 thread": ("jax", 1),
+    }
+    rows = []
+    for label, (backend, threads) in settings.items():
+        done = subprocess.run(
+            [sys.executable, "-c", TRAIN_SPEED, str(threads)],
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": backend},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows += [{"backend": label, **row} for row in json.loads(done.stdout.splitlines()[-1])]
+    return rows
+
+
 def markdown(results: dict) -> str:
     fit, cache, mel = results["fit"], results["cache"], results["mel"]
     one, four = results["memory"]
@@ -199,7 +334,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--real-music", type=Path, metavar="DIR", help="only the per-step feature costs on DIR")
+    parser.add_argument("--files", type=int, default=12, help="recordings taken from --real-music DIR")
+    parser.add_argument("--streaming-rss", action="store_true", help="only the peak RSS of streamed decoding")
+    parser.add_argument("--training", action="store_true", help="only the training speed per CNN and setting")
     args = parser.parse_args()
+    if args.real_music or args.streaming_rss or args.training:
+        with tempfile.TemporaryDirectory() as tmp:
+            results = {
+                "real_music": real_music_costs(args.real_music, args.files) if args.real_music else None,
+                "streaming_rss": streaming_rss(Path(tmp)) if args.streaming_rss else None,
+                "training": training_speed() if args.training else None,
+            }
+        print(json.dumps({k: v for k, v in results.items() if v is not None}, indent=1))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         results = {
