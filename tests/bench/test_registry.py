@@ -201,6 +201,15 @@ def test_a_broken_entry_point_fails_only_a_command_that_needs_it(broken_entry_po
     assert "ghost" in out and "broken" in out and "bench-ghost" in out
 
 
+def test_bench_run_of_a_model_nobody_provides_says_an_entry_point_failed(
+    broken_entry_point, isolated, capsys, monkeypatch
+):
+    monkeypatch.setattr("bench.cli.console", Console(width=400))
+    assert main(["run", "--model", "ghost-model", "--seeds", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "Unknown model 'ghost-model'" in out and "entry point 'ghost = bench_ghost_missing_module'" in out
+
+
 def test_unimportable_module_names_itself():
     with pytest.raises(PluginError, match="--plugin no_such_module_here: cannot import it"):
         load_registry(["no_such_module_here"])
