@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from bench.leaderboard import PRIMARY, context, fmt, run_cells
+from bench.records import RunInfo, as_run_info
 from bench.results import RunStore
 from bench.stats import Cell, CellKey
 
@@ -131,27 +132,26 @@ def compare_cells(cells_a: list[Cell], cells_b: list[Cell], fail_if_worse: float
     )
 
 
-def setting_differences(info_a: dict, info_b: dict) -> list[str]:
+def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[str]:
     """The settings that differ between two runs (profile fields, source, seeds, folds, backend)."""
 
-    def facts(info: dict) -> dict:
-        config = info["config"]
+    def facts(info: RunInfo) -> dict:
         return {
-            **{f"profile.{k}": v for k, v in info["profile"].items() if k != "description"},
-            "source": info.get("source", {}).get("description") or config["source"],
-            "seeds": config["seeds"],
-            "folds": config.get("folds"),
-            "backend": info.get("backend"),
+            **{f"profile.{k}": v for k, v in info.profile.items() if k != "description"},
+            "source": info.source.get("description") or info.config["source"],
+            "seeds": info.seeds,
+            "folds": info.folds,
+            "backend": info.backend,
         }
 
-    a, b = facts(info_a), facts(info_b)
+    a, b = facts(as_run_info(info_a)), facts(as_run_info(info_b))
     return [f"{k}: {a.get(k)} → {b.get(k)}" for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
 
 
 def compare_runs(store_a: RunStore, store_b: RunStore, fail_if_worse: float | None, console) -> Comparison:
     """Summarize both runs, print the comparison and return it (GateError when a gate was
     asked for and there is nothing to judge)."""
-    info_a, info_b = store_a.info(), store_b.info()
+    info_a, info_b = store_a.run_info(), store_b.run_info()
     comparison = compare_cells(run_cells(store_a), run_cells(store_b), fail_if_worse)
     console.print(f"[bold]A[/] {store_a.id}: {context(info_a, [])}")
     console.print(f"[bold]B[/] {store_b.id}: {context(info_b, [])}")

@@ -88,17 +88,12 @@ def to_csv(rows: list[dict]) -> str:
 
 def to_json(store: RunStore, rows: list[dict], cells: list[Cell]) -> str:
     """The rows plus the run's context: id, source, seeds, profile, backend, versions."""
-    info = store.info()
+    info = store.run_info()
     run = {
-        k: info.get(k)
+        k: getattr(info, k)
         for k in ("run_id", "status", "started", "finished", "backend", "versions", "git_commit", "source")
     }
-    run.update(
-        context=context(info, cells),
-        profile=info["profile"]["name"],
-        seeds=info["config"]["seeds"],
-        folds=info["config"].get("folds"),
-    )
+    run.update(context=context(info, cells), profile=info.profile["name"], seeds=info.seeds, folds=info.folds)
     return json.dumps({"run": run, "primary": f"song.{PRIMARY}", "cells": rows}, indent=1, allow_nan=False) + "\n"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
+from bench.records import RunInfo, as_run_info
 from bench.results import RunStore
 from bench.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, summarize
 
@@ -88,21 +89,22 @@ def _highlight_best(board: Board, cells: list[Cell], columns: dict[int, tuple[st
                 board.highlight.add((best[1], column))
 
 
-def context(info: dict, cells: list[Cell]) -> str:
+def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     """The facts every number needs: source, seeds, folds, profile (with its window), backend."""
-    config, source = info["config"], info.get("source", {})
-    seeds = f"{config['seeds']} seed{'s' if config['seeds'] != 1 else ''}"
-    folds = f" × {config['folds']} folds" if config.get("folds") else ""
+    info = as_run_info(info)
+    source = info.source
+    seeds = f"{info.seeds} seed{'s' if info.seeds != 1 else ''}"
+    folds = f" × {info.folds} folds" if info.folds else ""
     counts = f"{source.get('tracks', '?')} songs, {source.get('windows', '?')} windows"
-    data = f"{source.get('description') or config['source']} ({counts})"
-    profile = info["profile"]
+    data = f"{source.get('description') or info.config['source']} ({counts})"
+    profile = info.profile
     window = f"window {profile['window_seconds']:g} s, hop {profile['hop_seconds']:g} s"
-    tuning = info.get("tuning")
+    tuning = info.tuning
     tuned = f"; tuned rows: {tuning['budget']} configurations per model, chosen on validation" if tuning else ""
-    return f"{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.get('backend', '?')}{tuned}"
+    return f"{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.backend or '?'}{tuned}"
 
 
-def score_board(cells: list[Cell], target: str, info: dict) -> Board:
+def score_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
     cells = _order([c for c in cells if c.target == target])
     baselines = sorted({c.model for c in cells if c.baseline})
     columns = ["model", "feature", "split", "runs", "song R²", "song R² 95% CI"]
@@ -143,7 +145,7 @@ def score_board(cells: list[Cell], target: str, info: dict) -> Board:
     return board
 
 
-def cost_board(cells: list[Cell], target: str, info: dict) -> Board:
+def cost_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
     cells = _order([c for c in cells if c.target == target])
     columns = ["model", "feature", "split", "train s", "s / epoch", "feature s", "predict win/s", "peak MiB", "params"]
     board = Board(f"{target}: cost per trial (mean over runs) — {context(info, cells)}", columns)
@@ -169,7 +171,7 @@ def cost_board(cells: list[Cell], target: str, info: dict) -> Board:
     return board
 
 
-def leak_board(cells: list[Cell], target: str, info: dict) -> Board | None:
+def leak_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
     """Per model, the song-level R² under each split side by side, and the window-minus-grouped gap."""
     cells = [c for c in cells if c.target == target and c.records]
     splits = sorted({c.split for c in cells}, key=lambda s: SPLIT_ORDER.get(s, 5))
@@ -200,12 +202,12 @@ def run_cells(store: RunStore) -> list[Cell]:
     """The run's cells from its records alone: no plugin is loaded, so a run made with a
     `--plugin` module that is gone still reads. Every metric's values come from the records;
     intervals and paired differences recompute the built-in primary metric (bench.stats)."""
-    return summarize(store.records(), BUILTIN_METRICS, PRIMARY)
+    return summarize(store.trials(), BUILTIN_METRICS, PRIMARY)
 
 
 def boards(store: RunStore, cells: list[Cell] | None = None) -> list[Board]:
     """Every board of a run, target by target (from `cells` when already summarized)."""
-    info = store.info()
+    info = store.run_info()
     cells = run_cells(store) if cells is None else cells
     result = []
     for target in sorted({c.target for c in cells}):
@@ -258,11 +260,11 @@ def render_html(board: Board) -> str:
     )
 
 
-def run_summary(info: dict) -> str:
+def run_summary(info: RunInfo | dict) -> str:
     """One line about the run: status, trials, failures, problems, wall time."""
-    problems = info.get("problems", [])
+    info = as_run_info(info)
+    wall = "nan" if info.wall_s is None else f"{info.wall_s:.0f}"
     return (
-        f"Run {info['run_id']}: {info.get('status')}, {info.get('trials', '?')} trials, "
-        f"{info.get('failed_trials', 0)} failed, {len(problems)} input problem(s), "
-        f"{info.get('wall_s', float('nan')):.0f} s wall time"
+        f"Run {info.run_id}: {info.status}, {'?' if info.trials is None else info.trials} trials, "
+        f"{info.failed_trials or 0} failed, {len(info.problems)} input problem(s), {wall} s wall time"
     )

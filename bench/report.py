@@ -21,6 +21,7 @@ import numpy as np
 
 from bench.leaderboard import PRIMARY, SPLIT_ORDER, Board, boards, context, render_markdown, run_cells, run_summary
 from bench.leaderboard import render_html as board_html
+from bench.records import RunInfo
 from bench.results import RunStore
 from bench.stats import Cell, pooled_songs
 
@@ -160,8 +161,7 @@ def scatter_plot(cells: list[Cell], target: str, model: str, feature: str) -> Pl
 def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss: str) -> Plot | None:
     """Training (solid) and validation (dashed) loss per epoch of every trial, a panel per split."""
     panels = [
-        (c.split, [r for r in c.records if r.get("history")])
-        for c in sorted(cells, key=lambda c: SPLIT_ORDER.get(c.split, 5))
+        (c.split, [r for r in c.records if r.history]) for c in sorted(cells, key=lambda c: SPLIT_ORDER.get(c.split, 5))
     ]
     panels = [(split, records) for split, records in panels if records]
     if not panels:
@@ -171,17 +171,15 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
     figure = _figure(4.2 * len(panels), 3.4)
     axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
     for ax, (split, records) in zip(axes, panels):
-        for k, record in enumerate(sorted(records, key=lambda r: (r["seed"], r["fold"]))):
-            history, label = (
-                record["history"],
-                f"seed {record['seed']}" + (f" fold {record['fold']}" if record.get("folds") else ""),
-            )
+        for k, record in enumerate(sorted(records, key=lambda r: (r.seed, r.fold))):
+            history = record.history
+            label = f"seed {record.seed}" + (f" fold {record.fold}" if record.folds else "")
             epochs = np.arange(1, len(history["loss"]) + 1)
             ax.plot(epochs, history["loss"], color=f"C{k}", label=label)
             if "val_loss" in history:
                 ax.plot(epochs, history["val_loss"], color=f"C{k}", linestyle="--")
-            if record.get("best_epoch"):
-                best = record["best_epoch"]
+            if record.best_epoch:
+                best = record.best_epoch
                 ax.plot([best], [history.get("val_loss", history["loss"])[best - 1]], "o", color=f"C{k}")
         ax.set_title(f"{model}, {split} split")
         ax.set_xlabel("epoch")
@@ -224,7 +222,7 @@ def cost_plot(cells: list[Cell], target: str) -> Plot:
 
 def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
     """Every figure of the report, target by target."""
-    loss = store.info()["profile"].get("loss", "loss")
+    loss = store.run_info().profile.get("loss", "loss")
     result = []
     for target in sorted({c.target for c in cells}):
         scored = [c for c in cells if c.target == target and c.records]
@@ -239,23 +237,23 @@ def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
 
 
 def _failures(cells: list[Cell]) -> list[tuple[str, str]]:
-    return [(r["id"], r.get("error", "")) for c in cells for r in c.failed]
+    return [(r.id, r.error or "") for c in cells for r in c.failed]
 
 
-def _run_facts(info: dict, cells: list[Cell]) -> list[tuple[str, str]]:
-    versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
-    machine = info.get("machine", {})
+def _run_facts(info: RunInfo, cells: list[Cell]) -> list[tuple[str, str]]:
+    versions = ", ".join(f"{k} {v}" for k, v in info.versions.items())
+    machine = info.machine
     return [
         ("summary", run_summary(info)),
         ("context", context(info, cells)),
-        ("started", f"{info.get('started', '?')} (finished {info.get('finished', '?')})"),
+        ("started", f"{info.started or '?'} (finished {info.finished or '?'})"),
         (
             "machine",
             f"{machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, {machine.get('memory_gib', '?')} GiB, "
             f"Python {machine.get('python', '?')}",
         ),
         ("versions", versions or "?"),
-        ("git commit", str(info.get("git_commit") or "?")),
+        ("git commit", str(info.git_commit or "?")),
     ]
 
 
@@ -268,7 +266,7 @@ def _empty(section: str) -> str:
 
 def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
     """The whole report as one HTML document with its images inline."""
-    info = store.info()
+    info = store.run_info()
     body = {
         "run": "<dl>"
         + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, cells))
@@ -294,7 +292,7 @@ def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], fig
 
 def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
     """The report as markdown; images are links into `report-figures/`."""
-    info = store.info()
+    info = store.run_info()
     body = {
         "run": "\n".join(f"- **{k}**: {v}" for k, v in _run_facts(info, cells)),
         "leaderboard": "\n".join(render_markdown(b) for b in run_boards),

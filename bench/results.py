@@ -1,4 +1,7 @@
-"""The results store: `results/<run-id>/run.json` plus one JSON record per trial.
+"""The results store: `results/<run-id>/run.json` plus one JSON record per trial, the one place
+they are written and read. Their types are `bench.records.RunInfo` and `TrialRecord` (with a
+schema version); `trials()` and `run_info()` return those, while `records()`, `read_record()`
+and `info()` still return the plain JSON objects for writers that build dicts.
 
 Every file is written atomically (temporary file, then rename), so an interrupted run leaves
 only whole records behind and `bench run --resume` can trust whatever it finds. Readers still
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench.cache import atomic_write_bytes
+from bench.records import SCHEMA_VERSION, RunInfo, TrialRecord
 
 
 def default_results_dir() -> Path:
@@ -68,8 +72,10 @@ class RunStore:
     def record_path(self, trial_id: str) -> Path:
         return self.trials_dir / f"{trial_id}.json"
 
-    def write_record(self, record: dict) -> None:
-        write_json(self.record_path(record["id"]), record)
+    def write_record(self, record: TrialRecord | dict) -> None:
+        """Write a trial's record (a dict, as bench.trial builds it, gets the schema version too)."""
+        data = record.to_dict() if isinstance(record, TrialRecord) else {**record, "schema_version": SCHEMA_VERSION}
+        write_json(self.record_path(data["id"]), data)
 
     def read_record(self, trial_id: str) -> dict | None:
         """The trial's record; None when it has none or it is unreadable (a resumed run redoes it)."""
@@ -88,12 +94,21 @@ class RunStore:
                 self._skip(problem, path)
         return records
 
+    def trials(self) -> list[TrialRecord]:
+        """Every readable trial record, typed (unreadable ones skipped with a warning)."""
+        return [TrialRecord.from_dict(data) for data in self.records()]
+
     def info(self) -> dict:
         """run.json (UnreadableRecord naming it when it is damaged)."""
         return read_json(self.dir / "run.json")
 
-    def write_info(self, info: dict) -> None:
-        write_json(self.dir / "run.json", info)
+    def run_info(self) -> RunInfo:
+        """run.json, typed."""
+        return RunInfo.from_dict(self.info())
+
+    def write_info(self, info: RunInfo | dict) -> None:
+        data = info.to_dict() if isinstance(info, RunInfo) else {**info, "schema_version": SCHEMA_VERSION}
+        write_json(self.dir / "run.json", data)
 
     def update_info(self, **changes) -> dict:
         info = self.info()

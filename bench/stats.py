@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 
+from bench.records import TrialRecord
+
 MIN_TEST_SONGS = 10  # distinct test songs below which no bootstrap interval is given
 CONSTANT_SPREAD = 1e-9  # a spread below this fraction of the values' scale counts as constant
 
@@ -69,10 +71,10 @@ def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 BUILTIN_METRICS: dict[str, Metric] = {"r2": r2, "mae": mae, "rmse": rmse, "pearson": pearson, "spearman": spearman}
 
 
-def cell_key(record: dict) -> CellKey:
+def cell_key(record: TrialRecord) -> CellKey:
     # A tuned trial (bench tune) is a row of its own beside the model's default: "1dwav [tuned20]".
-    model = f"{record['model']} [{record['tuning']}]" if record.get("tuning") else record["model"]
-    return record["target"], model, record["feature"], record["split"]
+    model = f"{record.model} [{record.tuning}]" if record.tuning else record.model
+    return record.target, model, record.feature, record.split
 
 
 def bootstrap_interval(
@@ -90,13 +92,13 @@ def bootstrap_interval(
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
-def pooled_songs(records: list[dict]) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
+def pooled_songs(records: list[TrialRecord]) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     """(true, pred, keys) of every test song of every record; key = (seed, fold, track)."""
     true, pred, keys = [], [], []
     for r in records:
-        true += r["songs"]["true"]
-        pred += r["songs"]["pred"]
-        keys += [(r["seed"], r["fold"], t) for t in r["songs"]["track"]]
+        true += r.songs.true
+        pred += r.songs.pred
+        keys += [(r.seed, r.fold, t) for t in r.songs.track]
     return np.array(true), np.array(pred), keys
 
 
@@ -105,7 +107,7 @@ def distinct_songs(keys: list[tuple]) -> int:
     return len({key[-1] for key in keys})
 
 
-def metric_interval(records: list[dict], metric: Metric, resamples: int = 2000) -> tuple[float, float]:
+def metric_interval(records: list[TrialRecord], metric: Metric, resamples: int = 2000) -> tuple[float, float]:
     """95% bootstrap interval of a song-level metric, songs pooled over seeds and folds; NaN
     with fewer than MIN_TEST_SONGS distinct test songs."""
     true, pred, keys = pooled_songs(records)
@@ -141,7 +143,7 @@ class Paired:
 
 
 def paired_difference(
-    model: list[dict], baseline: list[dict], metric: Metric, name: str, resamples: int = 2000
+    model: list[TrialRecord], baseline: list[TrialRecord], metric: Metric, name: str, resamples: int = 2000
 ) -> Paired | None:
     """Bootstrap the metric difference over songs both were tested on, matched by seed/fold."""
     m_true, m_pred, m_keys = pooled_songs(model)
@@ -166,8 +168,8 @@ class Cell:
     """One leaderboard row: a (target, model, feature, split) over its seeds and folds."""
 
     key: CellKey
-    records: list[dict]
-    failed: list[dict]
+    records: list[TrialRecord]
+    failed: list[TrialRecord]
     baseline: bool = False
     leaky: bool = False
     mean: dict = field(default_factory=dict)  # "song.r2" -> mean over seeds
@@ -198,32 +200,32 @@ class Cell:
         return len(self.records)
 
 
-COSTS = {
-    "train_s": lambda r: r["timing"].get("train_s"),
-    "epoch_s": lambda r: r["timing"].get("epoch_s"),
-    "feature_s": lambda r: r["timing"].get("feature_s"),
-    "predict_windows_per_s": lambda r: r["timing"].get("predict_windows_per_s"),
-    "peak_rss_mb": lambda r: r.get("peak_rss_mb"),
-    "params": lambda r: r.get("params"),
+COSTS: dict[str, Callable[[TrialRecord], float | None]] = {
+    "train_s": lambda r: (r.timing or {}).get("train_s"),
+    "epoch_s": lambda r: (r.timing or {}).get("epoch_s"),
+    "feature_s": lambda r: (r.timing or {}).get("feature_s"),
+    "predict_windows_per_s": lambda r: (r.timing or {}).get("predict_windows_per_s"),
+    "peak_rss_mb": lambda r: r.peak_rss_mb,
+    "params": lambda r: r.params,
 }
 
 
 def summarize(
-    records: list[dict], metrics: dict[str, Metric], primary: str = "r2", resamples: int = 2000
+    records: list[TrialRecord], metrics: dict[str, Metric], primary: str = "r2", resamples: int = 2000
 ) -> list[Cell]:
     """Cells of every (target, model, feature, split), with paired comparisons to each baseline."""
-    grouped: dict[CellKey, list[dict]] = defaultdict(list)
+    grouped: dict[CellKey, list[TrialRecord]] = defaultdict(list)
     for record in records:
         grouped[cell_key(record)].append(record)
     cells = []
     for key, group in sorted(grouped.items()):
-        ok = [r for r in group if r["status"] == "ok"]
-        cell = Cell(key, ok, [r for r in group if r["status"] != "ok"])
+        ok = [r for r in group if r.ok]
+        cell = Cell(key, ok, [r for r in group if not r.ok])
         if ok:
-            cell.baseline, cell.leaky = ok[0]["baseline"], ok[0]["leaky"]
+            cell.baseline, cell.leaky = bool(ok[0].baseline), bool(ok[0].leaky)
             for level in ("song", "window"):
-                for name in ok[0]["metrics"][level]:
-                    values = np.array([r["metrics"][level][name] for r in ok], dtype=float)
+                for name in ok[0].metrics[level]:
+                    values = np.array([r.metrics[level].get(name, np.nan) for r in ok], dtype=float)
                     cell.mean[f"{level}.{name}"] = (
                         float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
                     )

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from bench.cli import main
 from bench.compare import compare_cells, got_worse, seed_noise, setting_differences
+from bench.records import RunInfo
 from bench.registry import load_registry
 from bench.results import RunStore
 from bench.stats import Cell
@@ -100,12 +101,15 @@ def test_compare_passes_an_identical_run_and_fails_a_planted_regression(tiny_run
 
 def test_differing_settings_are_named():
     info = {
+        "run_id": "a",
+        "status": "complete",
         "config": {"source": "synthetic", "seeds": 3},
         "profile": {"name": "quick", "epochs": 12, "description": "x"},
         "source": {"description": "synthetic: 8 songs"},
         "backend": "tensorflow",
     }
     other = {**info, "profile": {**info["profile"], "epochs": 5, "description": "y"}, "backend": "jax"}
+    info, other = RunInfo.from_dict(info), RunInfo.from_dict({**other, "run_id": "b"})
     assert setting_differences(info, other) == ["backend: tensorflow → jax", "profile.epochs: 12 → 5"]
     assert setting_differences(info, info) == []
 

@@ -7,6 +7,7 @@ import pytest
 from fake_runs import trial
 
 from bench.leaderboard import score_board
+from bench.records import RunInfo, TrialRecord
 from bench.stats import (
     BUILTIN_METRICS,
     MIN_TEST_SONGS,
@@ -32,7 +33,11 @@ def test_bootstrap_of_a_constant_has_zero_width():
     assert bootstrap_interval(lambda i: 3.0, 10) == (3.0, 3.0)
 
 
-def record(model, seed, true, pred, baseline=False, split="song"):
+def record(model, seed, true, pred, baseline=False, split="song") -> TrialRecord:
+    return TrialRecord.from_dict(data(model, seed, true, pred, baseline, split))
+
+
+def data(model, seed, true, pred, baseline=False, split="song") -> dict:
     return {
         "id": f"{model}-{seed}",
         "status": "ok",
@@ -88,7 +93,9 @@ def test_correlations_of_a_nearly_constant_prediction_are_undefined():
 def test_a_mean_baseline_shows_no_correlation_on_the_board():
     true = np.random.default_rng(1).uniform(0, 1, 20)
     flat = 0.5 + np.random.default_rng(2).normal(0, 1e-15, 20)
-    (cell,) = summarize([trial("mean", 0, true, flat, baseline=True)], BUILTIN_METRICS)  # every built-in metric
+    (cell,) = summarize(
+        [TrialRecord.from_dict(trial("mean", 0, true, flat, baseline=True))], BUILTIN_METRICS
+    )  # every built-in metric
     assert "song.pearson" in cell.mean and np.isnan(cell.mean["song.pearson"])
     board = score_board([cell], "danceability", INFO)
     assert board.rows[0][board.columns.index("song r")] == "–"
@@ -117,7 +124,6 @@ def test_intervals_need_a_minimum_of_distinct_test_songs():
     assert cells["m"].paired[0].verdict == "better"
 
 
-INFO = {
-    "config": {"source": "synthetic", "seeds": 3},
-    "profile": {"name": "quick", "window_seconds": 5.0, "hop_seconds": 2.5},
-}
+INFO = RunInfo(
+    "run", "complete", {"source": "synthetic", "seeds": 3}, {"name": "quick", "window_seconds": 5.0, "hop_seconds": 2.5}
+)
