@@ -1,37 +1,41 @@
-"""Turns a source's catalog into window-level feature arrays on disk, through the cache.
+"""Turns a source's catalog into window-level features in the cache: the feature stage.
 
-Each track is decoded once, cut into windows and transformed by every feature the run needs;
-per-track results land in the feature cache, then one consolidated `.npy` per feature
-(row i = window i) is assembled for trials to stream from. A fully warm run decodes nothing:
-the consolidated set is found by a key over every track's cache key.
+    plan (head: cache keys, what is missing) -> probe (once per run) -> pool (isolated workers)
+      -> Dataset (which windows exist; per feature, where each track's rows lie in the cache)
+
+The head only plans and assembles: every transform runs in a worker process, so a clip whose
+feature raises, crashes or hangs is retried once and then reported against that clip and
+feature, and the run goes on without it. A track keeps its windows when at least one feature
+worked on it; a feature that failed on it masks its windows out of that feature's trials only
+(`Dataset.valid`), the way a missing label does, so every feature's splits see the same
+window table. Trials read rows straight out of the per-track cache entries: nothing is copied.
+A fully warm run decodes nothing.
 """
 
 from __future__ import annotations
 
 import json
-import time
-import zlib
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from bench.audio import AudioError, cut_windows, fit_short, load_stereo
-from bench.cache import FeatureCache, atomic_write_bytes, digest
+from bench.cache import FeatureCache, Segment, atomic_write_bytes, digest, file_identity
+from bench.extraction import TrackJob, TrackResult, inherit, view
+from bench.feature_pool import LocalFeaturePool, probe
 from bench.profiles import Profile
 from bench.specs import Catalog, FeatureSpec, Problem, Track, WindowTable
 
 
 @dataclass
 class Dataset:
-    """Every window the run uses: which track it came from, where, and its feature files."""
+    """Every window the run uses: which track it came from, where, and its feature rows."""
 
     tracks: list[Track]
     window_track: np.ndarray  # index into tracks, one per window
     window_start: np.ndarray  # seconds into the track
-    features: dict[str, str]  # feature name -> consolidated .npy path
+    features: dict[str, list[Segment | None]]  # feature -> one segment per track (None: failed there)
     shapes: dict[str, tuple[int, ...]]
     feature_seconds: dict[str, float]  # compute time per feature in this run (0 when cached)
     problems: list[Problem] = field(default_factory=list)
@@ -49,12 +53,17 @@ class Dataset:
         per_track = np.array([t.labels.get(target, np.nan) for t in self.tracks], dtype=np.float64)
         return per_track[self.window_track]
 
+    def valid(self, feature: str) -> np.ndarray:
+        """For every window, whether `feature` has its rows (False where it failed on the clip)."""
+        per_track = np.array([segment is not None for segment in self.features[feature]], dtype=bool)
+        return per_track[self.window_track] if len(per_track) else np.zeros(0, bool)
+
     def to_json(self) -> dict:
         return {
             "tracks": [{**asdict(t), "path": str(t.path)} for t in self.tracks],
             "window_track": self.window_track.tolist(),
             "window_start": self.window_start.tolist(),
-            "features": self.features,
+            "features": {k: [s and asdict(s) for s in v] for k, v in self.features.items()},
             "shapes": {k: list(v) for k, v in self.shapes.items()},
             "feature_seconds": self.feature_seconds,
             "problems": [asdict(p) for p in self.problems],
@@ -66,7 +75,7 @@ class Dataset:
             tracks=[Track(**{**t, "path": Path(t["path"])}) for t in data["tracks"]],
             window_track=np.array(data["window_track"], dtype=np.int64),
             window_start=np.array(data["window_start"], dtype=np.float64),
-            features=data["features"],
+            features={k: [s and Segment(**s) for s in v] for k, v in data["features"].items()},
             shapes={k: tuple(v) for k, v in data["shapes"].items()},
             feature_seconds=data["feature_seconds"],
             problems=[Problem(**p) for p in data["problems"]],
@@ -74,96 +83,46 @@ class Dataset:
 
 
 @dataclass
-class TrackResult:
-    """What extracting one track produced (arrays stay in the cache)."""
+class _TrackPlan:
+    """What the head knows of one track before extraction."""
 
-    index: int
-    windows: int
-    seconds: dict[str, float]
-    problems: list[Problem]
+    keys: dict[str, str] = field(default_factory=dict)  # feature -> cache key
+    windows: int | None = None  # from the cached track notes
+    problems: list[Problem] = field(default_factory=list)  # about the file, from the notes
+    missing: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # remembered from an earlier run
 
 
-def extract_track(
-    index: int, track: Track, features: list[FeatureSpec], profile: Profile, cache_root: str, short_policy: str
-) -> TrackResult:
-    """Decode one track once and cache every missing feature of all its windows."""
-    cache = FeatureCache(Path(cache_root))
-    seconds = {f.name: 0.0 for f in features}
+def _notes_key(track: Track, profile: Profile, short_policy: str) -> str:
+    """Identifies what decoding a track yields: its file and the window geometry."""
+    geometry = (profile.sample_rate, profile.window_seconds, profile.hop_seconds, short_policy)
+    return digest({"file": file_identity(track.path), "windows": geometry})
+
+
+def _notes_path(cache: FeatureCache, key: str) -> Path:
+    return cache.root / "tracks" / key[:2] / f"{key}.json"
+
+
+def _plan_track(track: Track, features, profile, cache: FeatureCache, short_policy: str) -> _TrackPlan | Problem:
+    """The cache keys and what is missing for one track, or the problem that rules it out."""
     if not track.path.is_file():
-        return TrackResult(index, 0, seconds, [Problem(str(track.path), "file not found")])
+        return Problem(str(track.path), "file not found")
     try:
-        keys = {f.name: cache.key(track.path, f, profile, short_policy) for f in features}
-    except OSError as exc:
-        return TrackResult(index, 0, seconds, [Problem(str(track.path), f"cannot read the file ({exc.strerror})")])
-    cached = {f.name: cache.load(f.name, keys[f.name]) for f in features}
-    missing = [f for f in features if cached[f.name] is None]
-    if not missing:
-        return TrackResult(index, len(next(iter(cached.values()))), seconds, [])
-    try:
-        stereo, _ = load_stereo(track.path, profile.sample_rate)
-    except AudioError as exc:
-        return TrackResult(index, 0, seconds, [Problem(exc.path, exc.problem)])
-    problems = []
-    if stereo.shape[1] < profile.window_samples:
-        length = stereo.shape[1] / profile.sample_rate
-        stereo = fit_short(stereo, profile.window_samples, short_policy)
-        action = "dropped" if stereo is None else "padded"
-        problems.append(
-            Problem(str(track.path), f"shorter than one window ({length:.2f} s < {profile.window_seconds:g} s)", action)
-        )
-        if stereo is None:
-            return TrackResult(index, 0, seconds, problems)
-    windows = cut_windows(stereo, profile.window_samples, profile.hop_samples)
-    for feature in missing:
-        started = time.perf_counter()
-        array = np.stack([feature.compute(w, profile) for w in windows]).astype(np.float32)
-        seconds[feature.name] = time.perf_counter() - started
-        cache.save(feature.name, keys[feature.name], array)
-    return TrackResult(index, len(windows), seconds, problems)
-
-
-def _consolidate(
-    cache: FeatureCache, feature: FeatureSpec, keys: list[str], shape: tuple, windows: int, out: Path
-) -> int:
-    """Append the per-track arrays into one .npy, one track at a time (plain writes, not a
-    memory map, so the runner's resident memory does not grow with the dataset); returns
-    the file's CRC-32."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.npy")
-    header = {
-        "descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
-        "fortran_order": False,
-        "shape": (windows, *shape),
-    }
-    with open(tmp, "wb") as handle:
-        np.lib.format.write_array_header_2_0(handle, header)
-        for key in keys:
-            part = cache.load(feature.name, key)
-            if part is None:
-                raise RuntimeError(f"cache entry for feature {feature.name!r} vanished while assembling the dataset")
-            handle.write(np.ascontiguousarray(part, dtype=np.float32).tobytes())
-    tmp.replace(out)
-    return file_crc(out)
-
-
-def file_crc(path: Path) -> int:
-    crc = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            crc = zlib.crc32(chunk, crc)
-    return crc
-
-
-def _manifest_is_intact(manifest_path: Path) -> dict | None:
-    """The manifest if it and every array it names check out, else None."""
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        for name, entry in manifest["crc"].items():
-            if file_crc(Path(manifest["dataset"]["features"][name])) != entry:
-                return None
-        return manifest
+        plan = _TrackPlan(keys={f.name: cache.key(track.path, f, profile, short_policy) for f in features})
+        notes = json.loads(_notes_path(cache, _notes_key(track, profile, short_policy)).read_text())
+        plan.windows, plan.problems = notes["windows"], [Problem(**p) for p in notes["problems"]]
+    except PermissionError as exc:
+        return Problem(str(track.path), f"cannot read the file ({exc.strerror.lower()})")
     except (OSError, ValueError, KeyError):
-        return None
+        plan.windows = None  # no notes yet: the track is decoded again
+    for feature in features:
+        shape = tuple(feature.shape(view(profile, feature)))
+        reason = cache.failure(feature.name, plan.keys[feature.name])
+        if reason is not None:
+            plan.failures[feature.name] = reason
+        elif plan.windows is None or cache.segment(feature.name, plan.keys[feature.name], shape) is None:
+            plan.missing.append(feature.name)
+    return plan
 
 
 def build_dataset(
@@ -174,65 +133,97 @@ def build_dataset(
     short_policy: str = "pad",
     jobs: int = 1,
     on_track_done: Callable[[], None] = lambda: None,
+    plugins: tuple[str, ...] = (),
+    pool=None,
+    say: Callable[[str], None] = print,
 ) -> Dataset:
-    """Features for every window of every usable track, computed once and cached."""
+    """Features for every window of every usable track, computed once and cached. `pool`
+    runs the extraction (default: this machine's workers, `jobs` at a time); `plugins` lets a
+    worker elsewhere load the feature specs itself."""
     tracks = catalog.tracks
-    identity = digest(
-        {
-            "tracks": [(t.id, t.group, str(t.path), t.labels, t.official_split) for t in tracks],
-            "keys": [[_safe_key(cache, t, f, profile, short_policy) for f in features] for t in tracks],
-        }
-    )
-    manifest_path = cache.root / "datasets" / identity / "manifest.json"
-    manifest = _manifest_is_intact(manifest_path)
-    if manifest is not None:
-        for _ in tracks:
-            on_track_done()
-        dataset = Dataset.from_json(manifest["dataset"])
-        dataset.feature_seconds = {f.name: 0.0 for f in features}
-        return dataset
+    plans = [_plan_track(t, features, profile, cache, short_policy) for t in tracks]
+    problems = [p for p in plans if isinstance(p, Problem)]
+    todo = [i for i, p in enumerate(plans) if isinstance(p, _TrackPlan) and p.missing]
+    broken = _probe(features, plugins, profile, say) if todo else {}
+    results: dict[int, TrackResult] = {}
 
-    args = [(i, t, features, profile, str(cache.root), short_policy) for i, t in enumerate(tracks)]
-    results: list[TrackResult] = []
-    if jobs > 1 and len(tracks) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for result in pool.map(extract_track, *zip(*args), chunksize=max(1, len(tracks) // (jobs * 8))):
-                results.append(result)
-                on_track_done()
-    else:
-        for a in args:
-            results.append(extract_track(*a))
-            on_track_done()
+    def done(result: TrackResult) -> None:
+        results[result.index] = result
+        on_track_done()
 
-    kept = [r for r in results if r.windows > 0]
-    problems = [p for r in results for p in r.problems]
-    window_track = np.concatenate([np.full(r.windows, n) for n, r in enumerate(kept)]) if kept else np.zeros(0, int)
-    window_start = np.concatenate([np.arange(r.windows) * profile.hop_seconds for r in kept]) if kept else np.zeros(0)
-    folder = manifest_path.parent
-    paths, crcs, shapes = {}, {}, {}
-    for feature in features:
-        shapes[feature.name] = tuple(feature.shape(profile))
-        keys = [cache.key(tracks[r.index].path, feature, profile, short_policy) for r in kept]
-        out = folder / f"{feature.name}.npy"
-        crcs[feature.name] = _consolidate(cache, feature, keys, shapes[feature.name], len(window_track), out)
-        paths[feature.name] = str(out)
-    dataset = Dataset(
-        tracks=[tracks[r.index] for r in kept],
+    problems += [Problem(f"feature {name!r}", reason, "left out") for name, reason in broken.items()]
+    jobs_to_run = []
+    for i in todo:
+        keys = {name: plans[i].keys[name] for name in plans[i].missing if name not in broken}
+        jobs_to_run.append(
+            TrackJob(i, str(tracks[i].path), keys, tuple(plugins), profile, str(cache.root), short_policy)
+        )
+    for _ in range(len(tracks) - len(todo)):
+        on_track_done()
+    if jobs_to_run:
+        (pool or LocalFeaturePool(jobs)).run(jobs_to_run, done)
+
+    kept, segments, seconds = [], {f.name: [] for f in features}, dict.fromkeys((f.name for f in features), 0.0)
+    for i, track in enumerate(tracks):
+        plan = plans[i]
+        if isinstance(plan, Problem):
+            continue
+        windows, file_problems = _settle(plan, results.get(i), cache, track, profile, short_policy)
+        problems.extend(file_problems)
+        for name, reason in plan.failures.items():
+            problems.append(Problem(str(track.path), f"feature {name!r} failed on this clip: {reason}", "masked"))
+        if not windows:
+            continue
+        kept.append((track, windows))
+        for feature in features:
+            shape = tuple(feature.shape(view(profile, feature)))
+            segment = None
+            if feature.name not in plan.failures and feature.name not in broken:
+                segment = cache.segment(feature.name, plan.keys[feature.name], shape)
+                if segment is None or segment.rows != windows:
+                    raise RuntimeError(_unseen(feature.name, track, cache))
+            segments[feature.name].append(segment)
+        if i in results:
+            for name, value in results[i].seconds.items():
+                seconds[name] += value
+    window_track = np.concatenate([np.full(n, k) for k, (_, n) in enumerate(kept)]) if kept else np.zeros(0, int)
+    window_start = np.concatenate([np.arange(n) * profile.hop_seconds for _, n in kept]) if kept else np.zeros(0)
+    return Dataset(
+        tracks=[t for t, _ in kept],
         window_track=window_track.astype(np.int64),
         window_start=window_start.astype(np.float64),
-        features=paths,
-        shapes=shapes,
-        feature_seconds={f.name: sum(r.seconds[f.name] for r in results) for f in features},
+        features=segments,
+        shapes={f.name: tuple(f.shape(view(profile, f))) for f in features},
+        feature_seconds=seconds,
         problems=problems,
     )
-    manifest = {"dataset": dataset.to_json(), "crc": crcs}
-    atomic_write_bytes(manifest_path, json.dumps(manifest).encode())
-    return dataset
 
 
-def _safe_key(cache: FeatureCache, track: Track, feature: FeatureSpec, profile: Profile, short_policy: str) -> str:
-    """The cache key, or a marker for a file that cannot be stat'ed (it is reported later)."""
-    try:
-        return cache.key(track.path, feature, profile, short_policy)
-    except OSError:
-        return "unreadable"
+def _unseen(feature: str, track: Track, cache: FeatureCache) -> str:
+    return (
+        f"feature {feature!r} of {track.path} was computed, but its cache entry is missing or damaged under "
+        f"{cache.root}: workers on other machines must see the cache through a filesystem shared with this one "
+        "(or another process deleted it meanwhile)"
+    )
+
+
+def _probe(features, plugins, profile, say) -> dict[str, str]:
+    """Check every feature once before extraction (see bench.feature_pool.probe): {name: why
+    it cannot run}; those are left out of the whole run (reported once, not per clip)."""
+    inherit(features)
+    return probe(plugins, [f.name for f in features], profile, say)
+
+
+def _settle(plan: _TrackPlan, result: TrackResult | None, cache, track, profile, short_policy):
+    """(windows, problems about the file) after extraction; writes the track's notes and
+    remembers features that failed on it, so a later run neither decodes nor retries them."""
+    if result is None:
+        return plan.windows, plan.problems
+    plan.failures.update(result.failures)
+    for name, reason in result.failures.items():
+        cache.mark_failed(name, plan.keys[name], reason)
+    if result.windows is None:  # never decoded, or every feature's worker died
+        return 0, result.problems
+    notes = {"windows": result.windows, "problems": [asdict(p) for p in result.problems]}
+    atomic_write_bytes(_notes_path(cache, _notes_key(track, profile, short_policy)), json.dumps(notes).encode())
+    return result.windows, result.problems

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 
+from bench.feature_pool import LocalFeaturePool, die_with_parent
 from bench.results import RunStore
 from bench.trial import TrialSpec, execute, failed_record
 
@@ -25,6 +26,7 @@ PRELOAD = ["bench.training"]  # imports keras and the backend once, in the fork 
 def _child(spec: TrialSpec) -> None:
     from bench.training import limit_threads
 
+    die_with_parent()  # the fork server exits with the runner; its trials go with it
     limit_threads(spec.threads)
     execute(spec)
 
@@ -44,6 +46,9 @@ class InlineExecutor:
 
     def warm_up(self) -> None:
         pass
+
+    def feature_pool(self) -> LocalFeaturePool:
+        return LocalFeaturePool(1)
 
     def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
         for spec in specs:
@@ -72,6 +77,10 @@ class ProcessExecutor:
 
         self._warming = threading.Thread(target=start_server, daemon=True)
         self._warming.start()
+
+    def feature_pool(self) -> LocalFeaturePool:
+        """Features are extracted by as many local workers as trials run at once."""
+        return LocalFeaturePool(self.jobs)
 
     def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
         if self._warming is not None:

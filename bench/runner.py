@@ -17,12 +17,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.cache import FeatureCache, default_cache_dir
-from bench.dataset import build_dataset
+from bench.dataset import Dataset, build_dataset
 from bench.executors import make_executor
 from bench.measure import git_commit, keras_backend, machine, package_versions, peak_rss_mb
 from bench.profiles import Profile, get_profile
 from bench.registry import PluginError, Registry, load_registry
 from bench.results import RunStore, default_results_dir, new_run_id, write_json
+from bench.specs import Catalog, FeatureSpec, Problem
 from bench.trial import AGGREGATIONS, TrialSpec, now
 
 
@@ -141,12 +142,31 @@ def start_run(config: RunConfig, registry: Registry) -> RunStore:
     return store
 
 
-def execute_run(store: RunStore, config: RunConfig, registry: Registry, console: Console) -> RunStore:
-    """Prepare features and run every trial of the grid that has no record yet."""
-    started = time.perf_counter()
+@dataclass
+class Prepared:
+    """The feature stage's outcome: the catalog, the dataset and every problem found."""
+
+    catalog: Catalog
+    dataset: Dataset
+    problems: list[Problem]
+
+    @property
+    def skipped(self) -> int:
+        """Problems that lost data (padded or kept clips do not count)."""
+        return sum(p.action not in ("padded", "kept") for p in self.problems)
+
+
+def needed_features(registry: Registry, config: RunConfig) -> list[FeatureSpec]:
+    """The features of every model the run selects."""
+    names = sorted({registry.models[m].feature for m in registry.select("model", config.models)})
+    return [registry.get("feature", n) for n in names]
+
+
+def prepare(
+    config: RunConfig, registry: Registry, console: Console, features: list[FeatureSpec], pool=None
+) -> Prepared:
+    """Load the source and build `features` for every window into the cache (no training)."""
     profile = config.resolved_profile()
-    executor = make_executor(config.executor, config.job_count(), config.address)
-    executor.warm_up()
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
     source = registry.get("source", config.source)
     console.print(f"[bold]Loading source[/] {config.source} …")
@@ -158,10 +178,6 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
         raise PluginError(
             f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
         )
-    features = [
-        registry.get("feature", n)
-        for n in sorted({registry.models[m].feature for m in registry.select("model", config.models)})
-    ]
     with _progress(console) as progress:
         task = progress.add_task("Features", total=len(catalog.tracks), status=", ".join(f.name for f in features))
         dataset = build_dataset(
@@ -172,21 +188,37 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
             config.short_policy,
             config.job_count(),
             on_track_done=lambda: progress.advance(task),
+            plugins=tuple(config.plugins),
+            pool=pool,
+            say=lambda line: progress.console.print(f"[yellow]{line}[/]"),
         )
     problems = catalog.problems + dataset.problems
     for problem in problems:
         console.print(f"[yellow]{problem.action}:[/] {problem.where}: {problem.what}")
+    return Prepared(catalog, dataset, problems)
+
+
+def execute_run(store: RunStore, config: RunConfig, registry: Registry, console: Console) -> RunStore:
+    """Prepare features and run every trial of the grid that has no successful record yet
+    (a resumed run retries failed trials)."""
+    started = time.perf_counter()
+    profile = config.resolved_profile()
+    executor = make_executor(config.executor, config.job_count(), config.address)
+    executor.warm_up()
+    prepared = prepare(config, registry, console, needed_features(registry, config), executor.feature_pool())
+    dataset = prepared.dataset
     write_json(store.dir / "dataset.json", dataset.to_json())
     store.update_info(
         source={
             "name": config.source,
-            "description": catalog.description,
+            "description": prepared.catalog.description,
             "tracks": len(dataset.tracks),
             "windows": len(dataset.window_track),
             "groups": len({t.group for t in dataset.tracks}),
         },
-        targets={n: asdict(catalog.targets[n]) for n in config.targets},
-        problems=[asdict(p) for p in problems],
+        targets={n: asdict(prepared.catalog.targets[n]) for n in config.targets},
+        problems=[asdict(p) for p in prepared.problems],
+        skipped_inputs=prepared.skipped,
         feature_seconds=dataset.feature_seconds,
     )
     if len(dataset.tracks) < 2:
@@ -195,30 +227,30 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
     if config.folds:
         splits = [n for n in splits if registry.splits[n].supports_folds]
     specs = plan(registry, config, store.dir, splits)
-    todo = [s for s in specs if store.read_record(s.id) is None]
+    todo = [s for s in specs if (store.read_record(s.id) or {}).get("status") != "ok"]
+    retried = sum(store.read_record(s.id) is not None for s in todo)
     console.print(
-        f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded), "
-        f"{config.job_count()} at a time, executor {executor.name}, profile {profile.name}"
+        f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded"
+        + (f", {retried} failed before and retried" if retried else "")
+        + f"), {config.job_count()} at a time, executor {executor.name}, profile {profile.name}"
     )
-    failures = 0
     with _progress(console) as progress:
         task = progress.add_task("Trials", total=len(todo), status="")
 
         def on_record(record: dict) -> None:
-            nonlocal failures
-            failures += record["status"] != "ok"
             progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
             if record["status"] != "ok":
                 progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
 
         executor.run(todo, on_record)
+    failed = sum((store.read_record(s.id) or {}).get("status") != "ok" for s in specs)
     store.update_info(
         status="complete",
         finished=now(),
         runner_peak_rss_mb=round(peak_rss_mb(), 1),
         wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
         trials=len(specs),
-        failed_trials=failures,
+        failed_trials=failed,
     )
     return store
 

@@ -122,13 +122,20 @@ class SourceSpec:
 @dataclass(frozen=True)
 class FeatureSpec:
     """A feature transform from one stereo window (2, samples) at profile.sample_rate to a
-    float32 array of `shape(profile)`. Bump `version` whenever the output would change."""
+    float32 array of `shape(profile)`. Bump `version` whenever the output would change.
+
+    `profile_fields` names the Profile fields `compute` and `shape` read besides the window's
+    own (sample_rate, window_seconds, hop_seconds, and window_samples/hop_samples derived from
+    them): the cache key hashes exactly those, and reading any other field raises, so the key
+    can never miss one. None (the default) lets a transform read every field and keys it on
+    all of them, training knobs included."""
 
     name: str
     description: str
     version: str
     compute: Callable[[np.ndarray, Profile], np.ndarray]
     shape: Callable[[Profile], tuple[int, ...]]
+    profile_fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,8 @@ class ModelSpec:
     (`bench.frameworks`): an uncompiled keras.Model with a sigmoid output for "keras", an
     unfitted scikit-learn regressor (fed flattened features) for "sklearn", or what a plugin's
     own framework expects. A framework no plugin registered is refused at registration.
-    Baselines are drawn as reference rows on leaderboards."""
+    Baselines are drawn as reference rows on leaderboards. `search_space` maps Profile fields
+    to Optuna distributions for `bench tune` (None: bench.tuning's default for keras models)."""
 
     name: str
     description: str
@@ -145,6 +153,7 @@ class ModelSpec:
     build: Callable[[tuple[int, ...], Profile], Any]
     framework: str = "keras"
     baseline: bool = False
+    search_space: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

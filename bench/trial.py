@@ -46,11 +46,15 @@ class TrialSpec:
     aggregate: str = "mean"
     threads: int = 1
     save_model: bool = False
+    # bench.tuning: "searchN" scores configuration N on the validation windows (never test);
+    # "tunedN" is the configuration chosen with a budget of N, scored on test as usual.
+    tuning: str = ""
 
     @property
     def id(self) -> str:
         fold = f"--fold{self.fold}" if self.folds else ""
-        return f"{self.target}--{self.model}--{self.feature}--{self.split}--seed{self.seed}{fold}"
+        tuning = f"--{self.tuning}" if self.tuning else ""
+        return f"{self.target}--{self.model}--{self.feature}--{self.split}--seed{self.seed}{fold}{tuning}"
 
 
 def now() -> str:
@@ -148,16 +152,23 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     truth = dataset.labels(spec.target)
     windows = dataset.window_table()
     fold = choose_fold(split, windows, spec, profile.test_fraction)
-    labelled = ~np.isnan(truth)
+    computed = dataset.valid(spec.feature)  # False on clips the feature failed on: masked like missing labels
+    if not computed.any():
+        raise ValueError(f"feature {spec.feature!r} has no windows: it failed on every clip (see the run's problems)")
+    labelled = ~np.isnan(truth) & computed
     train, test = fold.train[labelled[fold.train]], fold.test[labelled[fold.test]]
     if fold.validation is not None:
         validation = fold.validation[labelled[fold.validation]]
     else:
         train, validation = carve_validation(split, windows, train, spec.seed, profile.validation_fraction)
+    if spec.tuning.startswith("search"):
+        if validation is None or len(validation) == 0:
+            raise ValueError(f"split {spec.split!r} left no validation windows to score a tuning configuration on")
+        test = validation
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"split {spec.split!r} left {len(train)} training and {len(test)} test windows")
     y = target.scale(np.nan_to_num(truth))
-    reader = FeatureReader(dataset.features[spec.feature])
+    reader = FeatureReader(dataset.features[spec.feature], dataset.shapes[spec.feature])
     timing = {"feature_s": dataset.feature_seconds.get(spec.feature, 0.0)}
     adapter = registry.framework(spec.model)
     # The networks read normalised features; scikit-learn models scale their own.

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 import numpy as np
 import pytest
 
-from bench import numba_cache
+from bench import extraction, feature_pool, numba_cache
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
@@ -24,10 +24,14 @@ def _compile_librosa_kernels() -> None:
     """Run every built-in feature once, before any test imports TensorFlow. librosa compiles
     numba kernels on first use, and numba and TensorFlow both bundle LLVM: compiling after
     TensorFlow has loaded has crashed the process. The harness's numba cache is shared with
-    every `bench` process the tests start, so compile under its lock (bench.numba_cache)."""
+    every `bench` process the tests start: the feature stage's probe compiles it under its
+    lock (and clears a poisoned one) before this process loads the kernels."""
+    features = list(load_registry().features.values())
+    extraction.inherit(features)
+    assert not feature_pool.probe((), [f.name for f in features], QUICK)
     window = (0.1 * np.random.default_rng(0).standard_normal((2, QUICK.window_samples))).astype(np.float32)
     with numba_cache.lock():
-        for feature in load_registry().features.values():
+        for feature in features:
             feature.compute(window, QUICK)
 
 

@@ -19,6 +19,7 @@ from plugins.features.threads import one_blas_thread
 
 NAME = "dsp"
 VERSION = "6"  # 6: float32 throughout, PLP in plain numpy, one BLAS thread (same values to ~4e-7)
+PROFILE_FIELDS = ()  # besides the window's own fields: what the cache key hashes
 DESCRIPTION = "rhythm and loudness descriptors (tempo, onsets, beat strength, pulse clarity, RMS)"
 
 DESCRIPTORS = (

@@ -9,6 +9,7 @@ from conftest import TINY_PROFILE
 import bench.dataset
 from bench.cache import FeatureCache
 from bench.dataset import build_dataset
+from bench.reader import FeatureReader
 from bench.registry import load_registry
 from bench.specs import Catalog, Target, Track
 from plugins.features import mel
@@ -28,39 +29,40 @@ def catalog(tiny_corpus):
     return Catalog(tracks, {"danceability": Target("danceability")})
 
 
-def load(path):
-    return np.load(path)
+def load(dataset, name):
+    """Every window's rows of one feature, read the way trials read them."""
+    reader = FeatureReader(dataset.features[name], dataset.shapes[name])
+    return reader.read(np.arange(len(reader)))
 
 
 def test_cold_build_then_warm_build_decodes_nothing(catalog, tmp_path, monkeypatch):
     cache = FeatureCache(tmp_path)
     cold = build_dataset(catalog, FEATURES, TINY_PROFILE, cache)
     assert len(cold.tracks) == 8 and len(cold.window_track) == 8 * (12 // TINY_PROFILE.window_seconds)
-    assert load(cold.features["mel"]).shape == (16, *mel.shape(TINY_PROFILE))
+    assert load(cold, "mel").shape == (16, *mel.shape(TINY_PROFILE))
     assert cold.feature_seconds["mel"] > 0
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("a warm build must not decode audio")
 
-    monkeypatch.setattr(bench.dataset, "load_stereo", no_decoding)
+    monkeypatch.setattr(bench.dataset, "LocalFeaturePool", no_decoding)
     warm = build_dataset(catalog, FEATURES, TINY_PROFILE, cache)
     assert warm.feature_seconds == {"mel": 0.0, "dsp": 0.0}
-    np.testing.assert_array_equal(load(warm.features["dsp"]), load(cold.features["dsp"]))
+    np.testing.assert_array_equal(load(warm, "dsp"), load(cold, "dsp"))
 
 
-def test_corrupt_consolidated_file_and_entries_are_rebuilt(catalog, tmp_path):
+def test_damaged_entries_are_rebuilt(catalog, tmp_path):
     cache = FeatureCache(tmp_path)
     first = build_dataset(catalog, FEATURES, TINY_PROFILE, cache)
-    expected = load(first.features["dsp"]).copy()
-    path = first.features["dsp"]
-    blob = bytearray(open(path, "rb").read())
-    blob[-3] ^= 0xFF
-    open(path, "wb").write(bytes(blob))
-    entry = next((tmp_path / "features" / "dsp").rglob("*.afb"))
-    entry.write_bytes(entry.read_bytes()[:40])  # truncate one per-track entry too
+    expected = load(first, "dsp").copy()
+    entries = sorted((tmp_path / "features" / "dsp").rglob("*.afb"))
+    entries[0].write_bytes(entries[0].read_bytes()[:40])  # truncated
+    blob = bytearray(entries[1].read_bytes())
+    blob[2] ^= 0xFF  # a damaged header
+    entries[1].write_bytes(bytes(blob))
     again = build_dataset(catalog, FEATURES, TINY_PROFILE, cache)
-    np.testing.assert_allclose(load(again.features["dsp"]), expected, rtol=1e-6)
-    assert again.feature_seconds["dsp"] > 0  # the damaged track was recomputed
+    np.testing.assert_allclose(load(again, "dsp"), expected, rtol=1e-6)
+    assert again.feature_seconds["dsp"] > 0  # the damaged tracks were recomputed
 
 
 def test_bad_and_short_files_are_reported_and_the_rest_kept(catalog, tmp_path):
@@ -69,8 +71,11 @@ def test_bad_and_short_files_are_reported_and_the_rest_kept(catalog, tmp_path):
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"not audio at all" * 10)
     short = tmp_path / "short.wav"
-    soundfile.write(short, np.zeros((8000, 2), np.float32), 8000)  # 1 s: shorter than one window
+    soundfile.write(short, np.zeros((24000, 2), np.float32), 8000)  # 3 s: shorter than one 5 s window
+    tiny = tmp_path / "tiny.wav"
+    soundfile.write(tiny, np.zeros((880, 2), np.float32), 8000)  # 0.11 s: mostly silence if padded
     extra = [
+        Track("tiny", "x", tiny, {"danceability": 0.5}),
         Track("broken", "x", broken, {"danceability": 0.5}),
         Track("short", "x", short, {"danceability": 0.5}),
         Track("missing", "x", tmp_path / "nope.flac", {"danceability": 0.5}),
@@ -82,6 +87,7 @@ def test_bad_and_short_files_are_reported_and_the_rest_kept(catalog, tmp_path):
     assert "cannot decode" in problems["broken.wav"].what and problems["broken.wav"].action == "skipped"
     assert "shorter than one window" in problems["short.wav"].what and problems["short.wav"].action == "padded"
     assert problems["nope.flac"].action == "skipped"
+    assert problems["tiny.wav"].action == "dropped" and "under 2.5 s a clip is dropped" in problems["tiny.wav"].what
     assert len(padded.tracks) == 9  # the 8 good songs and the padded short clip
     dropped = build_dataset(
         Catalog(catalog.tracks + extra, catalog.targets),
@@ -96,4 +102,4 @@ def test_bad_and_short_files_are_reported_and_the_rest_kept(catalog, tmp_path):
 def test_parallel_extraction_matches_serial(catalog, tmp_path):
     serial = build_dataset(catalog, FEATURES, TINY_PROFILE, FeatureCache(tmp_path / "a"), jobs=1)
     parallel = build_dataset(catalog, FEATURES, TINY_PROFILE, FeatureCache(tmp_path / "b"), jobs=2)
-    np.testing.assert_allclose(load(parallel.features["mel"]), load(serial.features["mel"]))
+    np.testing.assert_allclose(load(parallel, "mel"), load(serial, "mel"))

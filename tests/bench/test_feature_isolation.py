@@ -1,0 +1,104 @@
+"""The feature stage isolates clips: a feature that raises, crashes or hangs on one clip fails
+that clip's feature alone, is retried once, is reported, and is not retried by a later run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+import soundfile
+from conftest import TINY_PROFILE
+
+from bench.cache import FeatureCache
+from bench.dataset import build_dataset
+from bench.registry import load_registry
+from bench.specs import Catalog, FeatureSpec, Target, Track
+
+MEL = load_registry().features["mel"]
+CALLS = "calls.log"  # each compute of the picky feature on a silent window appends a line here
+
+
+def _silent(window: np.ndarray) -> bool:
+    return float(np.abs(window).max()) == 0.0
+
+
+def picky(behaviour: str, log_dir):
+    """A feature that misbehaves on silent windows only (the test's one silent clip)."""
+
+    def compute(window, profile):
+        if _silent(window):
+            with open(log_dir / CALLS, "a") as log:
+                log.write(f"{os.getpid()}\n")
+            if behaviour == "raise":
+                raise RuntimeError("cannot handle silence")
+            if behaviour == "crash":
+                os.kill(os.getpid(), signal.SIGSEGV)
+            if behaviour == "hang":
+                time.sleep(600)
+        return np.abs(window).mean(axis=1)
+
+    return FeatureSpec("picky", "misbehaves on silence", "1", compute, lambda profile: (2,), ())
+
+
+@pytest.fixture
+def catalog(tiny_corpus, tmp_path):
+    import csv
+
+    folder, labels = tiny_corpus
+    rows = list(csv.DictReader(open(labels)))[:4]
+    tracks = [Track(r["track_id"], r["artist"], folder / r["file"], {"danceability": 0.5}) for r in rows]
+    silent = tmp_path / "silent.wav"
+    soundfile.write(silent, np.zeros((10 * 8000, 2), np.float32), 8000)
+    return Catalog([*tracks, Track("silent", "x", silent, {"danceability": 0.5})], {"danceability": Target("d")})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("behaviour", ["raise", "crash", "hang"])
+def test_a_feature_failing_on_one_clip_fails_that_clip_alone(behaviour, catalog, tmp_path, monkeypatch):
+    monkeypatch.setenv("AFB_FEATURE_TIMEOUT_S", "3")
+    feature, cache, said = picky(behaviour, tmp_path), FeatureCache(tmp_path / "cache"), []
+    dataset = build_dataset(catalog, [MEL, feature], TINY_PROFILE, cache, jobs=2, say=said.append)
+    assert [t.id for t in dataset.tracks][-1] == "silent"  # mel worked on it, so its windows stay
+    assert dataset.valid("mel").all()
+    assert list(dataset.valid("picky")) == [True] * 8 + [False, False]  # masked for this feature only
+    (problem,) = [p for p in dataset.problems if p.action == "masked"]
+    expected = {"raise": "RuntimeError: cannot handle silence", "crash": "SIGSEGV", "hang": "hung"}[behaviour]
+    assert problem.where.endswith("silent.wav") and "'picky'" in problem.what and expected in problem.what
+    pids = (tmp_path / CALLS).read_text().split()
+    assert len(set(pids)) == 2  # the first try and one retry, each in a process of its own
+
+    again = build_dataset(catalog, [MEL, feature], TINY_PROFILE, cache, jobs=2)  # a resumed run
+    assert len((tmp_path / CALLS).read_text().split()) == len(pids)  # the clip is not retried
+    assert [p.what for p in again.problems if p.action == "masked"] == [problem.what]
+
+
+def test_a_feature_with_the_wrong_shape_is_left_out_once_not_per_clip(catalog, tmp_path):
+    transposed = FeatureSpec(
+        "transposed", "channels first", "1", lambda w, p: np.asarray(w[:, :100]), lambda p: (100, 2), ()
+    )
+    dataset = build_dataset(catalog, [MEL, transposed], TINY_PROFILE, FeatureCache(tmp_path), say=print)
+    (problem,) = [p for p in dataset.problems if "transposed" in p.where or "transposed" in p.what]
+    assert problem.action == "left out" and "(2, 100)" in problem.what and "channels first" in problem.what
+    assert not dataset.valid("transposed").any() and dataset.valid("mel").all()
+
+
+def test_two_processes_building_one_dataset_at_once_agree(catalog, tmp_path):
+    import multiprocessing
+
+    def build(queue):
+        dataset = build_dataset(catalog, [MEL], TINY_PROFILE, FeatureCache(tmp_path / "shared"))
+        queue.put((len(dataset.window_track), [p.what for p in dataset.problems]))
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [context.Process(target=build, args=(queue,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    outcomes = [queue.get(timeout=300) for _ in workers]
+    for worker in workers:
+        worker.join()
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert outcomes[0] == outcomes[1] == (10, [])
