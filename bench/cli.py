@@ -78,6 +78,19 @@ def _add_run(
     return p
 
 
+def _add_tune(sub) -> None:
+    p = _add_run(
+        sub,
+        "tune",
+        "`run`, then a hyperparameter search per model and seed (Optuna, scored on validation), and the chosen "
+        "configuration tested beside the default",
+    )
+    p.add_argument(
+        "--trials", type=int, metavar="N", help="configurations per model, seed and cell: the budget (default 10)"
+    )
+    p.add_argument("--storage", metavar="URL", help="Optuna storage (default: SQLite in the run folder)")
+
+
 def _add_hearing(sub) -> None:
     p = _add_run(
         sub,
@@ -90,7 +103,7 @@ def _add_hearing(sub) -> None:
 
 # The commands that read a source: their parsers carry each source plugin's own flags
 # (bench.options), so only they load the plugin registry before parsing.
-SOURCE_COMMANDS = ("run", "validate", "hearing")
+SOURCE_COMMANDS = ("run", "validate", "hearing", "tune")
 
 
 def _add_window(p) -> None:
@@ -170,6 +183,7 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
     _add_hearing(sub)
+    _add_tune(sub)
     _add_validate(sub)
     p = sub.add_parser("leaderboard", help="render an earlier run's leaderboard from disk")
     p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
@@ -277,6 +291,27 @@ def cmd_run(args) -> int:
     if not (args.all or args.model or args.resume):
         raise SystemExit("bench run: say what to run: --all, or --model NAME (repeatable), or --resume RUN_ID")
     store = run(_config(args), console, resume=args.resume)
+    show_leaderboard(store)
+    return 0
+
+
+def cmd_tune(args) -> int:
+    from bench.runner import run
+    from bench.tuning import DEFAULT_BUDGET, tune_run
+
+    if not (args.all or args.model or args.resume):
+        raise SystemExit("bench tune: say what to tune: --all, or --model NAME (repeatable), or --resume RUN_ID")
+    if args.trials is not None and args.trials < 1:
+        raise SystemExit(f"bench tune: --trials must be at least 1. Received: {args.trials}")
+    config = _config(args)
+    if not args.resume:  # refuse before the run, not after its default trials
+        from bench.registry import load_registry
+        from bench.tuning import check_tunable
+
+        check_tunable(load_registry(config.plugins), config.models)
+    store = run(config, console, resume=args.resume)
+    budget = args.trials or store.info().get("tuning", {}).get("budget") or DEFAULT_BUDGET
+    tune_run(store, budget, args.storage, console)
     show_leaderboard(store)
     return 0
 
@@ -421,6 +456,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "run": cmd_run,
     "hearing": cmd_hearing,
+    "tune": cmd_tune,
     "leaderboard": cmd_leaderboard,
     "plugins": cmd_plugins,
     "cache": cmd_cache,

@@ -72,8 +72,9 @@ BUILTIN_METRICS: dict[str, Metric] = {"r2": r2, "mae": mae, "rmse": rmse, "pears
 
 
 def cell_key(record: TrialRecord) -> CellKey:
-    # A tuned trial (bench tune) is a row of its own beside the model's default: "1dwav [tuned20]".
-    model = f"{record.model} [{record.tuning}]" if record.tuning else record.model
+    # A tuned trial (bench tune) is a row of its own beside the model's default: "1dwav (tuned20)"; round
+    # brackets, since rich would take "[tuned20]" for markup and drop it.
+    model = f"{record.model} ({record.tuning})" if record.tuning else record.model
     return record.target, model, record.feature, record.split
 
 
