@@ -26,7 +26,7 @@ class Profile:
     n_fft: int
     mel_hop: int
     n_mels: int
-    normalization: str  # "paper" (z-score then 0..1), "zscore" or "none"
+    normalization: str  # the trial's (bench.normalization): "paper", "zscore", "train" or "none"
     # Models
     filters: int  # base number of convolution filters
     dense_units: int
