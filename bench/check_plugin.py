@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.audio import cut_windows, load_stereo
+from bench.extraction import view
 from bench.frameworks import ModelContractError
 from bench.profiles import QUICK, Profile
 from bench.registry import PluginError, Registry
@@ -92,9 +93,10 @@ def _feature_steps(registry: Registry, name: str, profile: Profile) -> list:
     state: dict = {}
 
     def compute() -> str:
-        declared = tuple(spec.shape(profile))
+        seen = view(profile, spec)  # what a run shows it: reading an undeclared profile field raises
+        declared = tuple(spec.shape(seen))
         windows = synthetic_windows(profile)
-        state["declared"], state["outputs"] = declared, [np.asarray(spec.compute(w, profile)) for w in windows]
+        state["declared"], state["outputs"] = declared, [np.asarray(spec.compute(w, seen)) for w in windows]
         return f"{who}: computed on {len(windows)} windows of synthetic songs at profile {profile.name}"
 
     def shape() -> str:
