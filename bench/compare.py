@@ -133,7 +133,8 @@ def compare_cells(cells_a: list[Cell], cells_b: list[Cell], fail_if_worse: float
 
 
 def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[str]:
-    """The settings that differ between two runs (profile fields, source, seeds, folds, backend)."""
+    """The settings that differ between two runs (profile fields, source, seeds, folds, backend,
+    CPU model and vector instruction sets)."""
 
     def facts(info: RunInfo) -> dict:
         return {
@@ -142,6 +143,9 @@ def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[
             "seeds": info.seeds,
             "folds": info.folds,
             "backend": info.backend,
+            # CNN numbers depend on the CPU's kernels: a different CPU explains a small change
+            "cpu": info.machine.get("cpu_model"),
+            "cpu vector instructions": " ".join(info.machine.get("cpu_flags", [])) or None,
         }
 
     a, b = facts(as_run_info(info_a)), facts(as_run_info(info_b))

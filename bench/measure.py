@@ -61,12 +61,34 @@ def git_commit(folder: Path) -> str | None:
         return None
 
 
+# Instruction-set extensions numeric kernels (oneDNN, Eigen, OpenBLAS, XLA) choose code paths
+# by: two machines that differ in these can give a CNN different float sums for the same seed.
+VECTOR_FLAGS = ("sse", "ssse3", "avx", "fma", "f16c", "amx", "vnni", "bf16", "asimd", "sve", "fp16", "neon")
+
+
+def cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict:
+    """The CPU's model name and its vector instruction-set flags, from /proc/cpuinfo (Linux; x86
+    "flags" or ARM "Features"); the model is the platform's processor string elsewhere."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        text = ""
+    first: dict[str, str] = {}  # every core repeats its block: the first one speaks for all
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        first.setdefault(key.strip(), value.strip())
+    model = first.get("model name") or first.get("Model") or platform.processor() or platform.machine()
+    flags = (first.get("flags") or first.get("Features") or "").split()
+    return {"cpu_model": model, "cpu_flags": sorted(f for f in flags if f.startswith(VECTOR_FLAGS))}
+
+
 def machine() -> dict:
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {
         "hostname": platform.node(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        **cpu(),
         "cpus": os.cpu_count(),
         "memory_gib": round(memory_gib, 1),
         "python": platform.python_version(),

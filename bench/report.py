@@ -249,8 +249,9 @@ def _run_facts(info: RunInfo, cells: list[Cell]) -> list[tuple[str, str]]:
         ("started", f"{info.started or '?'} (finished {info.finished or '?'})"),
         (
             "machine",
-            f"{machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, {machine.get('memory_gib', '?')} GiB, "
-            f"Python {machine.get('python', '?')}",
+            f"{machine.get('cpu_model') or machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, "
+            f"{machine.get('memory_gib', '?')} GiB, Python {machine.get('python', '?')}; "
+            f"vector instructions: {' '.join(machine.get('cpu_flags', [])) or '?'}",
         ),
         ("versions", versions or "?"),
         ("git commit", str(info.git_commit or "?")),
