@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.audio import cut_windows
+from bench.audio import WindowStream, cut_windows, load_stereo
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
@@ -34,6 +34,30 @@ def test_feature_transform(benchmark, song, name):
 def test_windowing(benchmark, song):
     windows = benchmark(cut_windows, song, QUICK.window_samples, QUICK.hop_samples)
     assert windows.shape == (30 // QUICK.window_seconds, 2, QUICK.window_samples)
+
+
+@pytest.fixture(scope="module")
+def cd_file(tmp_path_factory):
+    """30 s of 44.1 kHz stereo FLAC: decoding and resampling to the quick rate cost something."""
+    import soundfile
+
+    path = tmp_path_factory.mktemp("audio") / "song.flac"
+    soundfile.write(path, 0.1 * np.random.default_rng(0).standard_normal((30 * 44100, 2)), 44100)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["streamed", "whole"])
+def test_decoding_into_windows(benchmark, cd_file, mode):
+    window, hop = QUICK.window_samples, QUICK.hop_samples
+
+    def streamed():
+        return np.stack(list(WindowStream(cd_file, QUICK.sample_rate, window, hop)))
+
+    def whole():
+        return cut_windows(load_stereo(cd_file, QUICK.sample_rate)[0], window, hop)
+
+    windows = benchmark(streamed if mode == "streamed" else whole)
+    assert windows.shape == (30 // QUICK.window_seconds, 2, window)
 
 
 KERAS_MODELS = sorted(n for n, m in REGISTRY.models.items() if m.framework == "keras")
