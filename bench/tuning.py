@@ -89,8 +89,9 @@ def _configured(spec: TrialSpec, params: dict, tag: str, run_dir: Path) -> Trial
     return dataclasses.replace(spec, profile={**spec.profile, **params}, tuning=tag, run_dir=str(run_dir))
 
 
-def study_name(spec: TrialSpec) -> str:
-    return spec.id
+def study_name(store: RunStore, spec: TrialSpec) -> str:
+    """One study per run and cell: a storage shared by several runs keeps their studies apart."""
+    return f"{store.id}--{spec.id}"
 
 
 def _score(record: dict) -> float | None:
@@ -140,7 +141,11 @@ def tune_run(store: RunStore, budget: int, storage: str | None, console: Console
     for base in bases:
         sampler = optuna.samplers.TPESampler(seed=base.seed)
         study = optuna.create_study(
-            study_name=study_name(base), storage=storage, direction="minimize", sampler=sampler, load_if_exists=True
+            study_name=study_name(store, base),
+            storage=storage,
+            direction="minimize",
+            sampler=sampler,
+            load_if_exists=True,
         )
         _settle_interrupted(study, base, search)
         studies[base.id] = study

@@ -57,12 +57,12 @@ def test_a_killed_search_resumes_and_the_tuned_row_sits_beside_the_default(isola
     assert main(args) == 130
     store = find_run(isolated / "results", None)
     storage = tuning.default_storage(store)
-    study = optuna.load_study(study_name="danceability--1dwav--wav--song--seed0", storage=storage)
+    study = optuna.load_study(study_name=f"{store.id}--danceability--1dwav--wav--song--seed0", storage=storage)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "RUNNING"]
 
     monkeypatch.setattr(tuning, "_tell", real_tell)
     assert main(["tune", "--resume", store.id]) == 0
-    study = optuna.load_study(study_name="danceability--1dwav--wav--song--seed0", storage=storage)
+    study = optuna.load_study(study_name=f"{store.id}--danceability--1dwav--wav--song--seed0", storage=storage)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]  # told from its record, not rerun
     search = sorted(p.name for p in (store.dir / "search" / "trials").glob("*.json"))
     assert search == [f"danceability--1dwav--wav--song--seed0--search{n}.json" for n in (0, 1)]
