@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -73,7 +75,9 @@ def _add_run(
     p.add_argument("--executor", choices=["process", "inline", "ray"], default="process", help="where trials run")
     p.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p.add_argument("--save-models", action="store_true", help="save each trial's trained model next to its record")
-    p.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run: run only the trials it lacks")
+    p.add_argument(
+        "--resume", metavar="RUN_ID", help="finish an interrupted run: run the trials it lacks, retry its failed ones"
+    )
     _add_common(p)
     return p
 
@@ -91,6 +95,28 @@ def _add_tune(sub) -> None:
     p.add_argument("--storage", metavar="URL", help="Optuna storage (default: SQLite in the run folder)")
 
 
+def _add_prepare(sub) -> None:
+    p = sub.add_parser(
+        "prepare",
+        help="build a source's features into the cache without training (ahead of time, or on other machines)",
+    )
+    p.add_argument("--model", action="append", metavar="NAME", help="the features these models read (default: all)")
+    p.add_argument("--feature", action="append", metavar="NAME", help="a feature to build (repeatable)")
+    p.add_argument(
+        "--target", action="append", metavar="LABEL", help="label column(s) a run will predict (default: danceability)"
+    )
+    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="sizes of windows and features")
+    _add_window(p)
+    _add_source(p)
+    p.add_argument(
+        "--short", choices=["pad", "drop"], default="pad", help="clips shorter than a window: zero-pad or drop"
+    )
+    p.add_argument("--jobs", type=int, default=0, help="feature workers at a time (default: one per CPU)")
+    p.add_argument("--executor", choices=["process", "ray"], default="process", help="where the workers run")
+    p.add_argument("--address", help="Ray cluster address (with --executor ray)")
+    _add_common(p)
+
+
 def _add_hearing(sub) -> None:
     p = _add_run(
         sub,
@@ -103,7 +129,7 @@ def _add_hearing(sub) -> None:
 
 # The commands that read a source: their parsers carry each source plugin's own flags
 # (bench.options), so only they load the plugin registry before parsing.
-SOURCE_COMMANDS = ("run", "validate", "hearing", "tune")
+SOURCE_COMMANDS = ("run", "prepare", "validate", "hearing", "tune")
 
 
 def _add_window(p) -> None:
@@ -182,6 +208,7 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"audio-feature-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    _add_prepare(sub)
     _add_hearing(sub)
     _add_tune(sub)
     _add_validate(sub)
@@ -227,7 +254,9 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     p = sub.add_parser("plugins", help="list every plugin, what it provides, its origin and version")
     _add_common(p)
     p = sub.add_parser("cache", help="show or clear the feature cache")
-    p.add_argument("action", choices=["info", "clear"])
+    p.add_argument("action", choices=["info", "clear", "prune"])
+    p.add_argument("--older-than", type=float, metavar="DAYS", help="prune: entries last used more than DAYS ago")
+    p.add_argument("--max-size", type=float, metavar="GIB", help="prune: least recently used entries down to GIB")
     _add_common(p)
     if registry is not None:
         from bench.options import add_source_groups
@@ -292,7 +321,51 @@ def cmd_run(args) -> int:
         raise SystemExit("bench run: say what to run: --all, or --model NAME (repeatable), or --resume RUN_ID")
     store = run(_config(args), console, resume=args.resume)
     show_leaderboard(store)
-    return 0
+    return run_exit_code(store.info())
+
+
+def run_exit_code(info) -> int:
+    """0 when every trial worked and every input was used; 3 (saying why) when the run
+    completed with failed trials or skipped inputs."""
+    failed, skipped = info.get("failed_trials", 0), info.get("skipped_inputs", 0)
+    if not (failed or skipped):
+        return 0
+    reasons = ([f"{failed} failed trial(s)"] if failed else []) + ([f"{skipped} skipped input(s)"] if skipped else [])
+    console.print(f"[yellow]Completed with {' and '.join(reasons)}[/] (exit code 3; see the lines above).")
+    return 3
+
+
+def cmd_prepare(args) -> int:
+    from bench.cache import default_cache_dir
+    from bench.executors import make_executor
+    from bench.registry import load_registry
+    from bench.runner import RunConfig, needed_features, prepare
+
+    config = RunConfig(
+        source=args.source,
+        source_options=_source_options(args),
+        models=args.model or [],
+        targets=args.target or ["danceability"],
+        profile=args.profile,
+        overrides=window_overrides(args.window_seconds, args.hop_seconds),
+        plugins=args.plugin,
+        jobs=args.jobs,
+        executor=args.executor,
+        address=args.address,
+        short_policy=args.short,
+        cache_dir=str(args.cache_dir or ""),
+    )
+    registry = load_registry(config.plugins)
+    features = [registry.get("feature", n) for n in args.feature] if args.feature else needed_features(registry, config)
+    pool = make_executor(config.executor, config.job_count(), config.address).feature_pool()
+    prepared = prepare(config, registry, console, features, pool)
+    dataset = prepared.dataset
+    seconds = ", ".join(f"{name} {value:.1f} s" for name, value in dataset.feature_seconds.items())
+    console.print(
+        f"[bold]Prepared[/] {len(dataset.tracks)} tracks, {len(dataset.window_track)} windows "
+        f"(worker time: {seconds}) in {config.cache_dir or default_cache_dir()}"
+    )
+    return 3 if prepared.skipped else 0
 
 
 def cmd_tune(args) -> int:
@@ -401,11 +474,21 @@ def cmd_cache(args) -> int:
         cache.clear()
         console.print(f"Cleared {cache.root}")
         return 0
+    if args.action == "prune":
+        if args.older_than is None and args.max_size is None:
+            raise SystemExit("bench cache prune: say what to prune: --older-than DAYS and/or --max-size GIB")
+        max_bytes = None if args.max_size is None else int(args.max_size * 2**30)
+        removed, freed = cache.prune(args.older_than, max_bytes)
+        console.print(f"Pruned {removed} feature entries ({freed / 2**20:.1f} MiB) from {cache.root}")
+        return 0
+    info = cache.info()
     table = Table(title=f"Feature cache at {cache.root}", title_justify="left")
     for column in ("area", "files", "MiB"):
-        table.add_column(column)
-    for area, entry in cache.info().items():
+        table.add_column(column, justify="left" if column == "area" else "right")
+    for area, entry in info.items():
         table.add_row(area, str(entry["files"]), f"{entry['bytes'] / 2**20:.1f}")
+    total = sum(e["bytes"] for e in info.values())
+    table.add_row("[bold]total[/]", str(sum(e["files"] for e in info.values())), f"[bold]{total / 2**20:.1f}[/]")
     console.print(table)
     return 0
 
@@ -455,6 +538,7 @@ def cmd_predict(args) -> int:
 COMMANDS = {
     "predict": cmd_predict,
     "run": cmd_run,
+    "prepare": cmd_prepare,
     "hearing": cmd_hearing,
     "tune": cmd_tune,
     "leaderboard": cmd_leaderboard,
@@ -488,16 +572,30 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]error:[/] {exc}")
         return 1
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        console.print("[yellow]Interrupted.[/] Finished trials are saved; continue with `bench run --resume RUN_ID`.")
-        return 130
+    except KeyboardInterrupt as stop:
+        what = "Terminated" if isinstance(stop, Terminated) else "Interrupted"
+        console.print(f"[yellow]{what}.[/] Finished work is saved; continue with `bench run --resume RUN_ID`.")
+        return 143 if isinstance(stop, Terminated) else 130
     except Exception as exc:
         if args.verbose:
             console.print_exception()
         console.print(f"[red]error:[/] {exc}")
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: workers stopped, finished work kept, a clean message."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
 
 
 if __name__ == "__main__":

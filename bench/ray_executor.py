@@ -1,26 +1,103 @@
-"""Runs trials as Ray tasks, for users who outgrow one machine (`pip install "audio-feature-bench[ray]"`).
+"""Runs the feature stage and the trials as Ray tasks, for users who outgrow one machine
+(`pip install "audio-feature-bench[ray]"`).
 
-Each trial is one task asking for its CPU threads (and a GPU when the cluster has one). The task
-returns its record and the driver writes it, so every record lands in the local results folder;
-the feature files must be readable by the workers (one machine, or a shared filesystem).
-A task whose worker dies is recorded as failed, like a crashed process locally.
+Features: the head plans the cache keys (they hold each file's identity) and ships them in
+one task per track asking for one CPU; the task writes into the cache with the same keys,
+checksums and atomic writes as a local worker. The cache must be one folder that every node
+sees at the same path (a shared filesystem); an entry a worker wrote where the head cannot
+see it stops the run with that explanation rather than being recomputed. A task that crashes
+or hangs is retried once, alone, in a fresh worker (`max_calls=1`), as locally.
+
+Trials: one task per trial asking for its CPU threads (and a GPU when the cluster has one).
+The driver ships the run's dataset.json and run.json with every task, so the results folder
+need not be shared; the task returns its record and the driver writes it. (`--save-models`
+writes models on the worker: share the results folder for those.) A task whose worker dies is
+recorded as failed, like a crashed process locally.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
+import time
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 
 import ray
 
+from bench.extraction import TrackJob, extract
+from bench.feature_pool import FeaturePool, timeout_s
 from bench.results import RunStore
 from bench.trial import TrialSpec, execute, failed_record
 
+SHIPPED = ("run.json", "dataset.json")  # what a trial reads from its run folder
 
-def _run_remote(spec: TrialSpec) -> dict:
+
+def _run_remote(spec: TrialSpec, shipped: dict[str, bytes]) -> dict:
     from bench.training import limit_threads
 
     limit_threads(spec.threads)
+    if not (Path(spec.run_dir) / "dataset.json").exists():  # the results folder is not shared: use the copy
+        folder = Path(tempfile.mkdtemp(prefix="afb-run-"))
+        for name, data in shipped.items():
+            (folder / name).write_bytes(data)
+        spec = dataclasses.replace(spec, run_dir=str(folder))
     return execute(spec, write=False)
+
+
+@cache
+def _warmed(job_features: tuple[str, ...], plugins: tuple[str, ...], profile) -> bool:
+    """Compute each feature once on noise under the numba cache's lock, once per worker, so
+    workers sharing a cache never compile one kernel at once (see bench.numba_cache)."""
+    import numpy as np
+
+    from bench import numba_cache
+    from bench.extraction import features_for, view
+
+    features = features_for(plugins)
+    window = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)
+    with numba_cache.lock():
+        for name in job_features:
+            try:
+                features[name].compute(window, view(profile, features[name]))
+            except Exception:  # noqa: S112 - real clips will tell; this only compiles kernels
+                continue
+    return True
+
+
+def _extract_remote(job: TrackJob):
+    _warmed(tuple(sorted(job.keys)), job.plugins, job.profile)
+    return extract(job)
+
+
+class RayFeaturePool(FeaturePool):
+    """Track jobs as Ray tasks of one CPU each; a retry gets a fresh worker process."""
+
+    name = "ray"
+
+    def _run(self, jobs, fresh, on_done):
+        if not jobs:
+            return
+        task = ray.remote(num_cpus=1, max_retries=0, max_calls=1 if fresh else 0)(_extract_remote)
+        pending = {}
+        for job in jobs:
+            timeout = timeout_s(job.path)
+            pending[task.remote(job)] = (job, time.monotonic() + timeout, timeout)
+        while pending:
+            soonest = min(deadline for _, deadline, _ in pending.values())
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=max(0.0, soonest - time.monotonic()))
+            for ref in done:
+                job, _, _ = pending.pop(ref)
+                try:
+                    on_done(job, ray.get(ref))
+                except ray.exceptions.RayError as exc:  # the worker died
+                    on_done(job, f"crashed its Ray worker ({type(exc).__name__})")
+            for ref, (job, deadline, timeout) in list(pending.items()):
+                if time.monotonic() > deadline:
+                    ray.cancel(ref, force=True)
+                    pending.pop(ref)
+                    on_done(job, f"hung: no result after {timeout:.0f} s (stopped)")
 
 
 class RayExecutor:
@@ -38,11 +115,18 @@ class RayExecutor:
             else:
                 ray.init(num_cpus=self.jobs, include_dashboard=False, log_to_driver=False)
 
+    def feature_pool(self) -> RayFeaturePool:
+        self.warm_up()
+        return RayFeaturePool()
+
     def run(self, specs: Sequence[TrialSpec], on_record) -> None:
         self.warm_up()
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
         task = ray.remote(max_retries=0)(_run_remote)
-        pending = {task.options(num_cpus=s.threads, num_gpus=gpus).remote(s): s for s in specs}
+        shipped = {}
+        if specs:
+            shipped = ray.put({name: (Path(specs[0].run_dir) / name).read_bytes() for name in SHIPPED})
+        pending = {task.options(num_cpus=s.threads, num_gpus=gpus).remote(s, shipped): s for s in specs}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             spec = pending.pop(done[0])

@@ -270,4 +270,11 @@ def run(config: RunConfig, console: Console, resume: str | None = None) -> RunSt
         _validate(registry, config)
         store = start_run(config, registry)
     console.print(f"Run [bold]{store.id}[/] → {store.dir}")
-    return execute_run(store, config, registry, console)
+    try:
+        return execute_run(store, config, registry, console)
+    except KeyboardInterrupt:
+        store.update_info(status="interrupted", finished=now())
+        raise
+    except Exception as exc:
+        store.update_info(status="failed", finished=now(), error=f"{type(exc).__name__}: {exc}")
+        raise

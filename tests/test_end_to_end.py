@@ -62,14 +62,21 @@ def test_failing_plugins_fail_only_their_own_trials(isolated, capsys):
         "--seeds",
         "1",
     ]
-    assert main(args + TINY_ARGS) == 0
-    records = {r["model"]: r for r in find_run(isolated / "results", None).records()}
+    assert main(args + TINY_ARGS) == 3  # completed, with failed trials
+    store = find_run(isolated / "results", None)
+    records = {r["model"]: r for r in store.records()}
     assert records["mean"]["status"] == "ok"
     assert records["broken-raises"]["status"] == "failed"
     assert "RuntimeError: this model cannot be built" in records["broken-raises"]["error"]
     assert records["broken-exits"]["status"] == "failed"
     assert "exited with code 3" in records["broken-exits"]["error"]
-    assert "failed:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "failed:" in out and "2 failed trial(s)" in out
+
+    # --resume retries the failed trials (they fail again) and counts what is on disk
+    assert main(["run", "--resume", store.id]) == 3
+    assert "2 failed before and retried" in capsys.readouterr().out
+    assert store.info()["failed_trials"] == 2
 
 
 @pytest.mark.slow
