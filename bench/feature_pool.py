@@ -12,6 +12,7 @@ what fails again is reported against that clip and feature, and the run goes on.
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -35,7 +36,9 @@ TIMEOUT_PER_AUDIO_S = 1.0
 
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when the thread that started it goes away, so a
-    killed runner leaves no workers behind (no-op elsewhere)."""
+    killed runner leaves no workers behind (no-op elsewhere). Also silence faulthandler's dump:
+    the runner reports a worker's crash in one line."""
+    faulthandler.disable()
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):

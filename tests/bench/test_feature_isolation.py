@@ -102,3 +102,23 @@ def test_two_processes_building_one_dataset_at_once_agree(catalog, tmp_path):
         worker.join()
     assert [w.exitcode for w in workers] == [0, 0]
     assert outcomes[0] == outcomes[1] == (10, [])
+
+
+def _segfault(window, profile):
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def test_a_probe_that_crashes_clears_the_numba_cache_once_then_names_the_feature(tmp_path, monkeypatch):
+    from bench import extraction, feature_pool, numba_cache
+
+    kernels = tmp_path / "numba"
+    (kernels / "librosa_x").mkdir(parents=True)
+    (kernels / "librosa_x" / "beat.nbi").write_bytes(b"poisoned")
+    monkeypatch.setattr(numba_cache, "cache_dir", lambda: kernels)
+    crashing = FeatureSpec("segfaults", "always crashes", "1", _segfault, lambda profile: (2,), ())
+    extraction.inherit([MEL, crashing])
+    said = []
+    broken = feature_pool.probe((), ["mel", "segfaults"], TINY_PROFILE, say=said.append)
+    assert broken == {"segfaults": "crashed its process on a noise window (SIGSEGV)"}
+    assert len(said) == 1 and "'segfaults'" in said[0] and "cleared" in said[0]
+    assert not (kernels / "librosa_x").exists()  # the suspect kernels are gone
