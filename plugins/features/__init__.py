@@ -9,4 +9,6 @@ from plugins.features import dsp, mel, wav
 
 @hookimpl
 def bench_features() -> list[FeatureSpec]:
-    return [FeatureSpec(m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS) for m in (wav, mel, dsp)]
+    return [
+        FeatureSpec(m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS) for m in (wav, mel, dsp)
+    ]
