@@ -18,6 +18,7 @@ recorded as failed, like a crashed process locally.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import tempfile
 import time
 from collections.abc import Sequence
@@ -100,6 +101,12 @@ class RayFeaturePool(FeaturePool):
                     on_done(job, f"hung: no result after {timeout:.0f} s (stopped)")
 
 
+def _largest_node_cpus() -> int:
+    """The most CPUs one live node offers: a trial planned for the driver's core count must
+    still fit on some node, or Ray would hold it pending forever."""
+    return max(1, int(max((n["Resources"].get("CPU", 0) for n in ray.nodes() if n["Alive"]), default=1)))
+
+
 class RayExecutor:
     """Submits every trial to Ray, at most `jobs` in flight on a local instance."""
 
@@ -110,10 +117,11 @@ class RayExecutor:
 
     def warm_up(self) -> None:
         if not ray.is_initialized():
+            quiet = {"log_to_driver": False, "logging_level": logging.ERROR}  # a clean terminal
             if self.address:
-                ray.init(address=self.address, log_to_driver=False)
+                ray.init(address=self.address, **quiet)
             else:
-                ray.init(num_cpus=self.jobs, include_dashboard=False, log_to_driver=False)
+                ray.init(num_cpus=self.jobs, include_dashboard=False, **quiet)
 
     def feature_pool(self) -> RayFeaturePool:
         self.warm_up()
@@ -126,7 +134,8 @@ class RayExecutor:
         shipped = {}
         if specs:
             shipped = ray.put({name: (Path(specs[0].run_dir) / name).read_bytes() for name in SHIPPED})
-        pending = {task.options(num_cpus=s.threads, num_gpus=gpus).remote(s, shipped): s for s in specs}
+        cpus = _largest_node_cpus()
+        pending = {task.options(num_cpus=min(s.threads, cpus), num_gpus=gpus).remote(s, shipped): s for s in specs}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             spec = pending.pop(done[0])
