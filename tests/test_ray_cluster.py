@@ -79,9 +79,10 @@ def _remove_when(cluster, node, ready, removed: list) -> threading.Thread:
 def test_losing_a_worker_node_mid_run_loses_no_trial_and_corrupts_no_cache_entry(cluster, isolated):
     head, worker = cluster
     results, cache = isolated / "results", isolated / "cache"
-    first_entry = lambda: any((cache / "features").rglob("*.afb"))  # noqa: E731 - the feature stage is under way
+    # once a trial is recorded, the other slot's trial is in flight on one of the two nodes
+    first_record = lambda: any(results.glob("*/trials/*.json"))  # noqa: E731
     removed: list[float] = []
-    watcher = _remove_when(head, worker, first_entry, removed)
+    watcher = _remove_when(head, worker, first_record, removed)
     code = main([*ARGS, "--seeds", "2", "--executor", "ray", "--address", head.address, "--jobs", "2"])
     watcher.join()
     store = find_run(results, None)
