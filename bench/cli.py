@@ -64,12 +64,7 @@ def _add_run(
         help="feature normalisation of the networks' inputs: per window (paper, zscore), none, or train-fitted",
     )
     _add_source(p)
-    p.add_argument(
-        "--short",
-        choices=["pad", "drop"],
-        default="pad",
-        help="clips shorter than a window: zero-pad (default) or drop",
-    )
+    _add_short(p)
     p.add_argument("--aggregate", choices=["mean", "median"], default="mean", help="window-to-song aggregation")
     p.add_argument("--jobs", type=int, default=0, help="trials (and feature workers) at a time (default: one per CPU)")
     p.add_argument("--executor", choices=["process", "inline", "ray"], default="process", help="where trials run")
@@ -108,9 +103,7 @@ def _add_prepare(sub) -> None:
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="sizes of windows and features")
     _add_window(p)
     _add_source(p)
-    p.add_argument(
-        "--short", choices=["pad", "drop"], default="pad", help="clips shorter than a window: zero-pad or drop"
-    )
+    _add_short(p)
     p.add_argument("--jobs", type=int, default=0, help="feature workers at a time (default: one per CPU)")
     p.add_argument("--executor", choices=["process", "ray"], default="process", help="where the workers run")
     p.add_argument("--address", help="Ray cluster address (with --executor ray)")
@@ -147,6 +140,15 @@ def _add_window(p) -> None:
     )
 
 
+def _add_short(p) -> None:
+    p.add_argument(
+        "--short",
+        choices=["pad", "drop"],
+        default="pad",
+        help="clips shorter than a window: zero-pad (default; under half a window they are dropped) or drop",
+    )
+
+
 def _add_source(p) -> None:
     p.add_argument(
         "--source",
@@ -173,12 +175,7 @@ def _add_validate(sub) -> None:
         help="the window length and rate to check against",
     )
     _add_window(p)
-    p.add_argument(
-        "--short",
-        choices=["pad", "drop"],
-        default="pad",
-        help="clips shorter than a window: zero-pad (default) or drop",
-    )
+    _add_short(p)
     p.add_argument(
         "--checksums", choices=["write", "verify"], help="write an md5 index of the files, or verify them against it"
     )
