@@ -142,6 +142,9 @@ def start_run(config: RunConfig, registry: Registry) -> RunStore:
     return store
 
 
+HARMLESS = ("padded", "lengthened", "kept", "ignored")  # problem actions that lose no data
+
+
 @dataclass
 class Prepared:
     """The feature stage's outcome: the catalog, the dataset and every problem found."""
@@ -152,8 +155,9 @@ class Prepared:
 
     @property
     def skipped(self) -> int:
-        """Problems that lost data (padded or kept clips do not count)."""
-        return sum(p.action not in ("padded", "kept") for p in self.problems)
+        """Problems that lost data: a file, row or clip's feature left out (what was padded,
+        lengthened, kept or an ignored column does not count)."""
+        return sum(p.action not in HARMLESS for p in self.problems)
 
 
 def needed_features(registry: Registry, config: RunConfig) -> list[FeatureSpec]:
