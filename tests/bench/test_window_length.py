@@ -72,7 +72,8 @@ def test_a_shorter_window_reaches_windows_shapes_records_and_titles(isolated, ca
 
 @pytest.mark.slow
 def test_a_window_too_short_for_a_model_fails_its_trial_saying_why(isolated, capsys):
-    assert main(["run", "--model", "3dspec", "--window-seconds", "1", "--hop-seconds", "4", *TINY]) == 3  # a failed trial
+    args = ["run", "--model", "3dspec", "--window-seconds", "1", "--hop-seconds", "4", *TINY]
+    assert main(args) == 3  # completed, with a failed trial
     out = capsys.readouterr().out
     store = find_run(isolated / "results", None)
     assert json.loads((store.dir / "dataset.json").read_text())["window_start"][:4] == [0.0, 4.0, 8.0, 0.0]
