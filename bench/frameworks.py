@@ -199,8 +199,7 @@ class KerasFramework(Framework):
     bounded = True
 
     def build(self, spec, input_shape, profile, seed):
-        import keras
-
+        from bench.quiet import keras
         from bench.training import compile_model
 
         keras.utils.set_random_seed(seed)
@@ -210,9 +209,8 @@ class KerasFramework(Framework):
         return compile_model(model, profile)
 
     def fit(self, model, profile, reader, train, validation, y, seed):
-        import keras
-
         from bench import training
+        from bench.quiet import keras
 
         batch = profile.batch_size
         train_batches = training.windows(reader, train, y[train], batch, seed=seed)
@@ -239,7 +237,7 @@ class KerasFramework(Framework):
         model.save(path)
 
     def load(self, path, spec, input_shape, profile):
-        import keras
+        from bench.quiet import keras
 
         spec.build(input_shape, profile)  # imports the plugin's modules, registering its custom layers
         return keras.saving.load_model(path)
@@ -277,7 +275,7 @@ class KerasFramework(Framework):
         return f"{got}"
 
     def checks(self, spec, input_shape, profile):
-        import keras
+        from bench.quiet import keras
 
         rng = np.random.default_rng(0)
         x = rng.standard_normal((CHECK_BATCH, *input_shape)).astype(np.float32)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import time
 
-import keras
 import numpy as np
 
 from bench.profiles import Profile
+from bench.quiet import keras
 from bench.reader import FeatureReader
 
 
