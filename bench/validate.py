@@ -32,6 +32,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bench.audio import AudioError, extension_mismatch, read_audio
+from bench.extraction import MIN_WINDOW_FRACTION
 from bench.profiles import Profile
 from bench.specs import Catalog, Problem, SourceSpec, Target, Track
 
@@ -93,6 +94,11 @@ def wav_shortfall(path: Path) -> str | None:
     return None
 
 
+def kept_when_short(seconds: float, profile: Profile, short_policy: str) -> bool:
+    """Whether a run keeps (pads) a clip shorter than a window: the feature stage's rule."""
+    return short_policy == "pad" and seconds >= MIN_WINDOW_FRACTION * profile.window_seconds
+
+
 def inspect_track(track: Track, profile: Profile, short_policy: str) -> tuple[Facts | None, list[Problem]]:
     """Decode one file; None when it does not decode."""
     try:
@@ -102,7 +108,7 @@ def inspect_track(track: Track, profile: Profile, short_policy: str) -> tuple[Fa
     facts = Facts(len(data) / rate, rate, data.shape[1])
     problems = []
     if facts.seconds < profile.window_seconds:
-        action = "padded" if short_policy == "pad" else "dropped"
+        action = "padded" if kept_when_short(facts.seconds, profile, short_policy) else "dropped"
         problems.append(
             Problem(
                 str(track.path),
@@ -159,7 +165,7 @@ def inspect(catalog: Catalog, profile: Profile, short_policy: str, console: Cons
             problems += found_problems
             if found is not None:
                 facts[track.id] = found
-                if short_policy == "pad" or found.seconds >= profile.window_seconds:
+                if found.seconds >= profile.window_seconds or kept_when_short(found.seconds, profile, short_policy):
                     usable.append(track)
     return Report(catalog, facts, problems + odd_formats(catalog.tracks, facts, profile), usable)
 
