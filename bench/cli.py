@@ -70,6 +70,14 @@ def _add_run(
     p.add_argument("--executor", choices=["process", "inline", "ray"], default="process", help="where trials run")
     p.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p.add_argument("--save-models", action="store_true", help="save each trial's trained model next to its record")
+    if name == "run":
+        p.add_argument(
+            "--augment",
+            action="append",
+            metavar="NAME[,NAME]",
+            help="also train each network with these augmentations of its training windows (a comma list is applied "
+            "together; repeat the flag for separate variants); the clean trials run too. `bench plugins` lists them",
+        )
     p.add_argument(
         "--resume", metavar="RUN_ID", help="finish an interrupted run: run the trials it lacks, retry its failed ones"
     )
@@ -272,6 +280,7 @@ def _source_options(args) -> dict:
 
 
 def _config(args):
+    from bench.augment import parse_variants
     from bench.runner import RunConfig
 
     overrides = {
@@ -298,6 +307,7 @@ def _config(args):
         short_policy=args.short,
         aggregate=args.aggregate,
         save_models=args.save_models,
+        augment=[list(variant) for variant in parse_variants(getattr(args, "augment", None))],
         cache_dir=str(args.cache_dir or ""),
         results_dir=str(args.results_dir or ""),
     )

@@ -60,12 +60,16 @@ class Framework:
     that leaves the range fails its trial. Regressors fed the scaled labels directly
     (scikit-learn baselines) set it False. `normalized_input` says the trial normalises the
     features these models read (`--normalization`, bench/normalization.py); False leaves
-    them as cached, for models that scale their own input."""
+    them as cached, for models that scale their own input. `augmentable` says `fit` trains
+    batch by batch over epochs and reads its training batches through the reader's
+    `read_training(rows, rng)` when the reader has one (`bench run --augment`, bench/augment.py);
+    a run augments only such frameworks' models."""
 
     name = ""
     suffix = ""  # the saved model's file suffix
     bounded = True
     normalized_input = True
+    augmentable = False
 
     def build(self, spec: ModelSpec, input_shape: tuple[int, ...], profile: Profile, seed: int) -> Any:
         """A fresh, ready-to-train model from `spec.build` (seeded for this trial)."""
@@ -197,6 +201,7 @@ class KerasFramework(Framework):
     name = "keras"
     suffix = ".keras"
     bounded = True
+    augmentable = True
 
     def build(self, spec, input_shape, profile, seed):
         from bench.quiet import keras
@@ -213,7 +218,8 @@ class KerasFramework(Framework):
         from bench.quiet import keras
 
         batch = profile.batch_size
-        train_batches = training.windows(reader, train, y[train], batch, seed=seed)
+        augmented = getattr(reader, "augments_training", False)
+        train_batches = training.windows(reader, train, y[train], batch, seed=seed, augment=augmented)
         val_batches = None if validation is None else training.windows(reader, validation, y[validation], batch)
         fitted = training.fit(model, profile, train_batches, val_batches)
         fields = {

@@ -1,4 +1,4 @@
-"""The six hooks a plugin may implement, one per kind of plugin.
+"""The seven hooks a plugin may implement, one per kind of plugin.
 
 Each hook is called once, when the plugin manager collects the registry at start-up, takes
 no arguments and returns a list of spec records (see `bench.specs`). A plugin module
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from bench.specs import FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
+from bench.specs import AugmentationSpec, FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
 
 if TYPE_CHECKING:  # bench.frameworks imports hookimpl from here
     from bench.frameworks import FrameworkSpec
@@ -92,4 +92,15 @@ def bench_frameworks() -> list[FrameworkSpec]:
     counts and checks the models whose ModelSpec has `framework=` that name. A model naming a
     framework nobody registered is refused when the registry is collected.
     Example: `return [FrameworkSpec("lightgbm", "gradient-boosted trees", LightGBMFramework)]`.
+    """
+
+
+@hookspec
+def bench_augmentations() -> list[AugmentationSpec]:
+    """Training-window augmentations this plugin offers (`bench run --augment NAME`).
+
+    Called once at start-up. Returns AugmentationSpec records; `apply[feature](batch, rng,
+    profile)` is called inside a trial on every training batch of every epoch, on the raw
+    features before normalisation; validation and test windows are never augmented.
+    Example: `return [AugmentationSpec("gain", "±6 dB", {"wav": gain}, refuses={"energy": "..."})]`.
     """

@@ -101,6 +101,9 @@ def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     window = f"window {profile['window_seconds']:g} s, hop {profile['hop_seconds']:g} s"
     tuning = info.tuning
     tuned = f"; tuned rows: {tuning['budget']} configurations per model, chosen on validation" if tuning else ""
+    variants = sorted({"+".join(r.augment) for c in cells for r in c.records + c.failed if r.augment})
+    if variants:  # bench.augment: "model+noise" rows
+        tuned += f"; rows model+X augmented on training windows only: {', '.join(variants)}"
     return f"{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.backend or '?'}{tuned}"
 
 

@@ -43,6 +43,7 @@ class TrialRecord:
     profile: str | None = None  # the profile's name
     aggregate: str = "mean"
     tuning: str | None = None  # the tuned configuration's label (bench tune); None for the defaults
+    augment: list[str] | None = None  # training-window augmentations, in order (bench.augment); None: clean
     # results: None when the trial did not produce them (left out of the JSON)
     baseline: bool | None = None
     leaky: bool | None = None
@@ -80,6 +81,7 @@ class TrialRecord:
 OPTIONAL_TRIAL_FIELDS = frozenset(
     (
         "tuning",
+        "augment",
         "baseline",
         "leaky",
         "metrics",

@@ -23,7 +23,7 @@ import pluggy
 
 from bench import frameworks, hookspecs
 from bench.frameworks import Framework, FrameworkSpec
-from bench.specs import FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
+from bench.specs import AugmentationSpec, FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
 
 # hook name -> (kind shown to people, record type the hook must return)
 KINDS = {
@@ -33,6 +33,7 @@ KINDS = {
     "bench_metrics": ("metric", MetricSpec),
     "bench_splits": ("split", SplitSpec),
     "bench_frameworks": ("framework", FrameworkSpec),
+    "bench_augmentations": ("augmentation", AugmentationSpec),
 }
 CORE_PLUGIN = "frameworks"  # bench.frameworks: the built-in keras and sklearn adapters
 
@@ -77,6 +78,7 @@ class Registry:
     metrics: dict[str, MetricSpec] = field(default_factory=dict)
     splits: dict[str, SplitSpec] = field(default_factory=dict)
     frameworks: dict[str, FrameworkSpec] = field(default_factory=dict)
+    augmentations: dict[str, AugmentationSpec] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     providers: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
     broken: list[BrokenPlugin] = field(default_factory=list)

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench import augment
 from bench.cache import FeatureCache, default_cache_dir
 from bench.dataset import Dataset, build_dataset
 from bench.executors import make_executor
@@ -47,6 +48,9 @@ class RunConfig:
     short_policy: str = "pad"
     aggregate: str = "mean"
     save_models: bool = False
+    # bench.augment: variants of training-window augmentations, each a list applied together;
+    # each adds an augmented twin of every network it applies to, beside the clean trials
+    augment: list[list[str]] = field(default_factory=list)
     cache_dir: str = ""
     results_dir: str = ""
 
@@ -72,6 +76,7 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
     models.sort(key=lambda name: (not registry.models[name].baseline, name))
     folds = range(config.folds) if config.folds else [0]
     threads = max(1, (os.cpu_count() or 1) // config.job_count())
+    variants = [(), *(tuple(v) for v in config.augment)]
     return [
         TrialSpec(
             run_dir=str(run_dir),
@@ -88,10 +93,12 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
             aggregate=config.aggregate,
             threads=threads,
             save_model=config.save_models,
+            augment=variant,
         )
-        for target, model, split, seed, fold in itertools.product(
-            config.targets, models, splits, range(config.seeds), folds
+        for target, model, variant, split, seed, fold in itertools.product(
+            config.targets, models, variants, splits, range(config.seeds), folds
         )
+        if not variant or augment.applies(registry, variant, model)
     ]
 
 
@@ -119,6 +126,7 @@ def _validate(registry: Registry, config: RunConfig) -> None:
         raise ValueError(f"--seeds must be at least 1. Received: {config.seeds}")
     if config.folds is not None and config.folds < 2:
         raise ValueError(f"--folds must be at least 2. Received: {config.folds}")
+    augment.check(registry, [tuple(v) for v in config.augment], registry.select("model", config.models), config.targets)
 
 
 def start_run(config: RunConfig, registry: Registry) -> RunStore:

@@ -8,7 +8,7 @@ in `bench.hookspecs`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,5 +204,30 @@ class SplitSpec:
     supports_folds: bool = True
 
 
-Spec = SourceSpec | FeatureSpec | ModelSpec | MetricSpec | SplitSpec
+AugmentFn = Callable[[np.ndarray, np.random.Generator, Profile], np.ndarray]
+
+
+@dataclass(frozen=True)
+class AugmentationSpec:
+    """A label-keeping change to training windows, drawn afresh for every batch of every epoch
+    (`bench run --augment NAME`); validation and test windows, and the cache, stay clean.
+
+    `apply` maps a feature name (or "*" for any feature) to `fn(batch, rng, profile)`: a batch
+    of that feature's raw, unnormalised windows (windows, *row_shape) float32 in, the same
+    shape and dtype out; all randomness comes from `rng`, so a trial's seed reproduces it.
+    `refuses` maps a target name to why the augmentation would falsify that label (gain
+    changes loudness, so it refuses `energy` and `loudness`): asking for one is an error
+    before the run starts. Any other target is taken to be kept valid."""
+
+    name: str
+    description: str
+    apply: Mapping[str, AugmentFn]
+    refuses: Mapping[str, str] = field(default_factory=dict)
+
+    def for_feature(self, feature: str) -> AugmentFn | None:
+        """The function that augments `feature`'s windows, or None if this augmentation has none."""
+        return self.apply.get(feature, self.apply.get("*"))
+
+
+Spec = SourceSpec | FeatureSpec | ModelSpec | MetricSpec | SplitSpec | AugmentationSpec
 SpecList = Iterable[Spec]

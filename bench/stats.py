@@ -75,6 +75,8 @@ def cell_key(record: TrialRecord) -> CellKey:
     # A tuned trial (bench tune) is a row of its own beside the model's default: "1dwav (tuned20)"; round
     # brackets, since rich would take "[tuned20]" for markup and drop it.
     model = f"{record.model} ({record.tuning})" if record.tuning else record.model
+    # An augmented trial (bench run --augment) is a row of its own too: "1dwav+noise", or "1dwav+noise+tilt".
+    model = "+".join([model, *record.augment]) if record.augment else model
     return record.target, model, record.feature, record.split
 
 

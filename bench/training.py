@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from bench.augment import batch_rng
 from bench.profiles import Profile
 from bench.quiet import keras
 from bench.reader import FeatureReader
@@ -45,7 +46,9 @@ def in_memory_budget_mb() -> float:
 
 
 class WindowBatches(keras.utils.PyDataset):
-    """Batches of (features, scaled labels) read from disk; reshuffled every epoch."""
+    """Batches of (features, scaled labels) read from disk; reshuffled every epoch. With
+    `augment`, each batch is read through `reader.read_training` (bench.augment) with a
+    generator of (seed, epoch, batch), so every epoch sees fresh, reproducible changes."""
 
     def __init__(
         self,
@@ -54,24 +57,31 @@ class WindowBatches(keras.utils.PyDataset):
         labels: np.ndarray | None,
         batch_size: int,
         seed: int | None = None,
+        augment: bool = False,
     ):
         super().__init__()
         self.reader, self.indices, self.labels, self.batch_size = reader, np.asarray(indices), labels, batch_size
         self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.seed, self.augment, self.epoch = seed or 0, augment, 0
         self.order = np.arange(len(self.indices))
         self.on_epoch_end()
+        self.epoch = 0
 
     def __len__(self) -> int:
         return -(-len(self.indices) // self.batch_size)
 
     def __getitem__(self, batch: int):
         rows = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
-        x = self.reader.read(self.indices[rows])
+        if self.augment:
+            x = self.reader.read_training(self.indices[rows], batch_rng(self.seed, self.epoch, batch))
+        else:
+            x = self.reader.read(self.indices[rows])
         if self.labels is None:
             return (x,)
         return x, self.labels[rows].astype(np.float32).reshape(-1, 1)
 
     def on_epoch_end(self) -> None:
+        self.epoch += 1
         if self.rng is not None:
             self.rng.shuffle(self.order)
 
@@ -108,11 +118,17 @@ Windows = tuple | WindowBatches  # (x,) or (x, y) arrays, or batches streamed fr
 
 
 def windows(
-    reader: FeatureReader, rows: np.ndarray, labels: np.ndarray | None, batch_size: int, seed: int | None = None
+    reader: FeatureReader,
+    rows: np.ndarray,
+    labels: np.ndarray | None,
+    batch_size: int,
+    seed: int | None = None,
+    augment: bool = False,
 ) -> Windows:
-    """The windows `rows` as arrays when they fit in the in-memory budget, else streamed."""
-    if len(rows) * reader.row_bytes > in_memory_budget_mb() * 2**20:
-        return WindowBatches(reader, rows, labels, batch_size, seed)
+    """The windows `rows` as arrays when they fit in the in-memory budget, else streamed;
+    always streamed when augmented, since arrays would repeat one draw every epoch."""
+    if augment or len(rows) * reader.row_bytes > in_memory_budget_mb() * 2**20:
+        return WindowBatches(reader, rows, labels, batch_size, seed, augment)
     x = reader.read(rows)
     return (x,) if labels is None else (x, labels.astype(np.float32).reshape(-1, 1))
 

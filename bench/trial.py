@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from bench.augment import augmenting_reader
+from bench.augment import label as augment_label
 from bench.dataset import Dataset
 from bench.frameworks import Framework, ModelContractError
 from bench.measure import keras_backend, peak_rss_mb
@@ -49,12 +51,15 @@ class TrialSpec:
     # bench.tuning: "searchN" scores configuration N on the validation windows (never test);
     # "tunedN" is the configuration chosen with a budget of N, scored on test as usual.
     tuning: str = ""
+    # bench.augment: the augmentations applied, in order, to this trial's training batches
+    augment: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         fold = f"--fold{self.fold}" if self.folds else ""
         tuning = f"--{self.tuning}" if self.tuning else ""
-        return f"{self.target}--{self.model}--{self.feature}--{self.split}--seed{self.seed}{fold}{tuning}"
+        augment = f"--aug-{augment_label(self.augment)}" if self.augment else ""
+        return f"{self.target}--{self.model}--{self.feature}--{self.split}--seed{self.seed}{fold}{tuning}{augment}"
 
 
 def now() -> str:
@@ -66,6 +71,8 @@ def base_record(spec: TrialSpec) -> dict:
     fields = asdict(spec)
     for private in ("run_dir", "profile", "plugins", "threads", "save_model"):
         fields.pop(private)
+    if not spec.augment:
+        fields.pop("augment")  # a clean trial's record is as it was before augmentation existed
     return {"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields}
 
 
@@ -173,6 +180,8 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     adapter = registry.framework(spec.model)
     # The networks read normalised features; scikit-learn models scale their own.
     reader = normalizing_reader(reader, profile.normalization if adapter.normalized_input else "none", train)
+    if spec.augment:  # after the clean `train` statistics are fitted; validation and test stay clean
+        reader = augmenting_reader(registry, spec.augment, spec.feature, profile, reader, train)
     first_batch = reader.read(train[: profile.batch_size])
     started = time.perf_counter()
     try:
