@@ -109,10 +109,11 @@ class Registry:
         return self.frameworks[self.get("model", model).framework].adapter()
 
     def select(self, kind: str, patterns: list[str] | None) -> list[str]:
-        """Names of `kind` matching any glob pattern (all when patterns is empty)."""
+        """Names of `kind` matching any glob pattern (all when patterns is empty, but for
+        opt-in models: those run only when a pattern names them)."""
         names = sorted(self.of_kind(kind))
         if not patterns:
-            return names
+            return [n for n in names if not (kind == "model" and self.models[n].opt_in)]
         chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
         for pattern in patterns:
             if not any(fnmatch.fnmatchcase(n, pattern) for n in names):

@@ -5,6 +5,9 @@ Each channel's waveform is cut into `wav_slices` consecutive slices stacked into
 moment in neighbouring slices along the other. The flow is 1DWav's: per channel,
 [Conv2D (45, 10) -> MaxPool2D (3, 2) -> BatchNorm] twice, then concatenate, two dense
 layers and a sigmoid output.
+
+The model also reads a window that arrives already stacked, `(slices, samples, 2)`: the
+`wav-beats` feature's rows, one beat each (registered as the opt-in model `2dwav-beats`).
 """
 
 from __future__ import annotations
@@ -22,17 +25,20 @@ POOL = (3, 2)
 
 
 def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
-    """The uncompiled 2DWav model for windows of shape `(n_samples, 2)`."""
-    n_samples, _ = check_stereo_input(input_shape, rank=2, model=NAME)
-    if n_samples // profile.wav_slices < KERNEL[1]:
+    """The uncompiled 2DWav model for windows of shape `(n_samples, 2)`, cut here into
+    wav_slices slices, or `(slices, samples, 2)`, already stacked (wav-beats)."""
+    shape = check_stereo_input(input_shape, rank=(2, 3), model=NAME)
+    stacked_input = len(shape) == 3
+    per_slice = shape[1] if stacked_input else shape[0] // profile.wav_slices
+    if per_slice < KERNEL[1]:
+        cut = "" if stacked_input else f" cuts the window into wav_slices={profile.wav_slices} slices and"
         raise ValueError(
-            f"Model {NAME} cuts the window into wav_slices={profile.wav_slices} slices and "
-            f"needs at least {KERNEL[1]} samples in each. Received: input_shape={input_shape}"
+            f"Model {NAME}{cut} needs at least {KERNEL[1]} samples in each slice. Received: input_shape={input_shape}"
         )
 
     inputs = keras.Input(shape=input_shape, name="wav")
     # (n, 2) -> (slices, n // slices, 2); the tail that does not fill a slice is dropped.
-    stacked = StackSlices(profile.wav_slices, axis=0, name="stack_slices")(inputs)
+    stacked = inputs if stacked_input else StackSlices(profile.wav_slices, axis=0, name="stack_slices")(inputs)
     mid = _branch(stacked, 0, "mid", profile)
     side = _branch(stacked, 1, "side", profile)
     x = layers.Concatenate(name="concat")([mid, side])

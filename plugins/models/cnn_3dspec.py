@@ -6,6 +6,9 @@ kernel sees neighbouring frames and the same frames in neighbouring slices. Then
 2DSpec: 2 x Conv3D (3, 2, 2) -> MaxPool3D (2, 2, 2) -> Conv3D (3, 2, 3), Conv3D (2, 3, 3)
 -> MaxPool3D (1, 2, 2) -> 2 x Conv3D (2, 2, 2) -> 3 dense layers and a sigmoid output,
 with BatchNorm after every conv and Dropout after every hidden dense layer.
+
+The model also reads a window that arrives already stacked, `(slices, n_mels, frames, 2)`:
+the `mel-beats` feature's rows, one beat each (registered as the opt-in model `3dspec-beats`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ NAME = "3dspec"
 
 
 def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
-    """The uncompiled 3DSpec model for windows of shape `(n_mels, frames, 2)`."""
-    _, frames, _ = check_stereo_input(input_shape, rank=3, model=NAME)
-    if frames < profile.spec_slices:
+    """The uncompiled 3DSpec model for windows of shape `(n_mels, frames, 2)`, cut here into
+    spec_slices time slices, or `(slices, n_mels, frames, 2)`, already stacked (mel-beats)."""
+    shape = check_stereo_input(input_shape, rank=(3, 4), model=NAME)
+    stacked_input = len(shape) == 4
+    if not stacked_input and shape[1] < profile.spec_slices:
         raise ValueError(
             f"Model {NAME} cuts the window into spec_slices={profile.spec_slices} time slices "
             f"and needs at least one frame in each. Received: input_shape={input_shape}"
@@ -30,7 +35,7 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
 
     inputs = keras.Input(shape=input_shape, name="mel")
     # (n_mels, frames, 2) -> (slices, n_mels, frames // slices, 2); leftover frames dropped.
-    x = StackSlices(profile.spec_slices, axis=1, name="stack_slices")(inputs)
+    x = inputs if stacked_input else StackSlices(profile.spec_slices, axis=1, name="stack_slices")(inputs)
     # Block 1
     x = _conv(x, profile.filters, (3, 2, 2), "block1_conv1")
     x = _conv(x, profile.filters, (3, 2, 2), "block1_conv2")

@@ -20,17 +20,17 @@ BN_MOMENTUM = 0.9
 PACKAGE = "audio_feature_bench"
 
 
-def check_stereo_input(input_shape: Sequence[int], rank: int, model: str) -> tuple[int, ...]:
+def check_stereo_input(input_shape: Sequence[int], rank: int | tuple[int, ...], model: str) -> tuple[int, ...]:
     """Check a per-window input shape (batch axis excluded) and return it as a tuple.
 
-    Every feature is channels-last with exactly two channels (mid, side); `rank` counts
-    the channel axis.
+    Every feature is channels-last with exactly two channels (mid, side); `rank` (one, or
+    the ranks a model accepts) counts the channel axis.
     """
-    shape = tuple(input_shape)
-    if len(shape) != rank:
+    shape, ranks = tuple(input_shape), (rank,) if isinstance(rank, int) else tuple(rank)
+    if len(shape) not in ranks:
         raise ValueError(
-            f"Model {model} expects an input of rank {rank} (batch axis excluded, channels "
-            f"last). Received: input_shape={input_shape}"
+            f"Model {model} expects an input of rank {' or '.join(map(str, ranks))} (batch axis excluded, "
+            f"channels last). Received: input_shape={input_shape}"
         )
     if any(dim is None or dim < 1 for dim in shape):
         raise ValueError(
