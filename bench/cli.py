@@ -79,7 +79,11 @@ def _add_run(
             "together; repeat the flag for separate variants); the clean trials run too. `bench plugins` lists them",
         )
     p.add_argument(
-        "--resume", metavar="RUN_ID", help="finish an interrupted run: run the trials it lacks, retry its failed ones"
+        "--resume",
+        metavar="RUN_ID",
+        help="finish an interrupted run: run the trials it lacks, retry its failed ones; with --model (and --plugin), "
+        "also add those models to it: their trials run on the run's data, splits, seeds and targets ('adding N trials "
+        "for model X')",
     )
     _add_common(p)
     return p
@@ -196,6 +200,16 @@ def _add_validate(sub) -> None:
     _add_common(p)
 
 
+def _add_metric(p) -> None:
+    p.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a column with this metric's song-level values (a plugin's, or rmse, spearman; repeatable)",
+    )
+
+
 def _add_common(p) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import one more plugin module")
     p.add_argument("--results-dir", type=Path, help="where runs live (default: ./results or $AFB_RESULTS_DIR)")
@@ -217,8 +231,19 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     _add_hearing(sub)
     _add_tune(sub)
     _add_validate(sub)
-    p = sub.add_parser("leaderboard", help="render an earlier run's leaderboard from disk")
-    p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
+    p = sub.add_parser(
+        "leaderboard",
+        help="render an earlier run's leaderboard from disk; several runs with the same data make one leaderboard",
+    )
+    p.add_argument(
+        "run",
+        nargs="*",
+        metavar="RUN",
+        help="run id, unique prefix or folder (default: the latest); name several to merge runs whose data, splits "
+        "and seeds match (refused, naming the difference, when they do not; a trial in several runs is kept once, "
+        "the first-named run's)",
+    )
+    _add_metric(p)
     p.add_argument(
         "--format",
         choices=["table", "markdown", "csv", "json"],
@@ -228,6 +253,7 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     _add_common(p)
     p = sub.add_parser("report", help="write report.html (self-contained) and report.md into a run's folder")
     p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
+    _add_metric(p)
     _add_common(p)
     p = sub.add_parser(
         "compare", help="two runs' matched cells side by side: the change and whether it beats seed noise"
@@ -415,11 +441,11 @@ def cmd_hearing(args) -> int:
     return 0
 
 
-def show_leaderboard(store, fmt: str = "table") -> None:
+def show_leaderboard(store, fmt: str = "table", metrics: tuple[str, ...] = ()) -> None:
     from bench.leaderboard import boards, render_markdown, render_rich, run_summary
 
     if fmt == "markdown":
-        print("\n".join(render_markdown(b) for b in boards(store)))
+        print("\n".join(render_markdown(b) for b in boards(store, metrics=metrics)))
         return
     if fmt in ("csv", "json"):
         from bench.export import export
@@ -427,15 +453,26 @@ def show_leaderboard(store, fmt: str = "table") -> None:
         sys.stdout.write(export(store, fmt))
         return
     console.print()
-    for board in boards(store):
+    for board in boards(store, metrics=metrics):
         render_rich(board, console)
-    console.print(run_summary(store.info()))
+    console.print(run_summary(store.run_info()))
 
 
 def cmd_leaderboard(args) -> int:
+    from bench.merge import merge_runs
     from bench.results import find_run
 
-    show_leaderboard(find_run(_results_dir(args), args.run), args.format)
+    stores = [find_run(_results_dir(args), run) for run in args.run or [None]]
+    if len(stores) == 1:
+        show_leaderboard(stores[0], args.format, tuple(args.metric))
+        return 0
+    merged = merge_runs(stores)
+    out = console if args.format in ("table", "markdown") else Console(stderr=True)
+    for line in merged.warnings:
+        out.print(f"[yellow]warning:[/] {line}")
+    for line in merged.notes:
+        out.print(f"[italic]note:[/] {line}")
+    show_leaderboard(merged, args.format, tuple(args.metric))
     return 0
 
 
@@ -504,7 +541,7 @@ def cmd_report(args) -> int:
     from bench.report import write_report
     from bench.results import find_run
 
-    paths = write_report(find_run(_results_dir(args), args.run))
+    paths = write_report(find_run(_results_dir(args), args.run), tuple(args.metric))
     console.print(f"Report: {paths['html']} (self-contained) and {paths['markdown']} (figures in {paths['figures']})")
     return 0
 

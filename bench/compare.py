@@ -13,6 +13,10 @@ with |A|: when A's R² is near 0 (a model no better than the mean) almost any dr
 at exactly 0 every drop does. Cells present in only one run are listed, never failed. A gate
 with nothing to judge fails too: no cell of A matches one of B, or B has no successful trial
 (GateError, one line, exit 1).
+
+Above the table: each run's used plugins with their versions, the settings that differ, the
+data that differ (from the dataset fingerprints, `bench.merge`), and a warning for every model
+whose code hash changed between the runs.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 from bench.leaderboard import PRIMARY, context, fmt, run_cells
+from bench.merge import code_changes, data_differences, plugin_changes, plugin_versions
 from bench.records import RunInfo, as_run_info
 from bench.results import RunStore
 from bench.stats import Cell, CellKey
@@ -159,8 +164,15 @@ def compare_runs(store_a: RunStore, store_b: RunStore, fail_if_worse: float | No
     comparison = compare_cells(run_cells(store_a), run_cells(store_b), fail_if_worse)
     console.print(f"[bold]A[/] {store_a.id}: {context(info_a, [])}")
     console.print(f"[bold]B[/] {store_b.id}: {context(info_b, [])}")
-    for difference in setting_differences(info_a, info_b):
+    for side, info in (("A", info_a), ("B", info_b)):
+        console.print(f"[bold]{side} plugins:[/] {plugin_versions(info) or '?'}")
+    for difference in setting_differences(info_a, info_b) + plugin_changes(info_a, info_b):
         console.print(f"[yellow]settings differ:[/] {difference}")
+    if info_a.data and info_b.data:
+        for difference in data_differences(info_a.data, info_b.data):
+            console.print(f"[yellow]data differ:[/] {difference.describe('A', 'B')}")
+    for line in code_changes(info_a, info_b, store_a.id, store_b.id):
+        console.print(f"[yellow]warning:[/] {line}")
     render(comparison, f"Song-level R², B − A ({len(comparison.changes)} matched cells)", console)
     if comparison.unjudgeable:
         raise GateError(f"--fail-if-worse {fail_if_worse:g} fails: {comparison.unjudgeable}, so nothing was checked")

@@ -2,7 +2,9 @@
 
 Each board is a plain `Board` (title, columns, rows, highlighted cells, notes) rendered to the
 terminal with rich or to markdown, so `bench leaderboard` and docs/results.md show the same
-numbers. Every title names the source, the seed count (and folds), the profile and backend.
+numbers. Every title names the source, the seed count (and folds), the profile and backend
+(and the runs, for a leaderboard merged from several: `bench.merge`). A metric plugin's
+values, recorded by every trial, get a column when asked for (`metrics`).
 """
 
 from __future__ import annotations
@@ -104,14 +106,35 @@ def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     variants = sorted({"+".join(r.augment) for c in cells for r in c.records + c.failed if r.augment})
     if variants:  # bench.augment: "model+noise" rows
         tuned += f"; rows model+X augmented on training windows only: {', '.join(variants)}"
-    return f"{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.backend or '?'}{tuned}"
+    merged = info.extra.get("merged")
+    runs = f"runs {' + '.join(merged)} merged (same data); " if merged else ""
+    return f"{runs}{data}; {seeds}{folds}; profile {profile['name']} ({window}); backend {info.backend or '?'}{tuned}"
 
 
-def score_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
+def recorded_metrics(cells: list[Cell]) -> list[str]:
+    """The song-level metrics the cells' trials recorded (built-in and plugin ones)."""
+    return sorted({key.split(".", 1)[1] for c in cells for key in c.mean if key.startswith("song.")})
+
+
+def check_metrics(cells: list[Cell], metrics: list[str] | tuple[str, ...]) -> None:
+    """ValueError naming a requested metric no trial recorded, and the ones they did."""
+    known = recorded_metrics(cells)
+    for name in metrics:
+        if name not in known:
+            raise ValueError(
+                f"--metric {name}: no trial recorded it (a metric plugin must be installed, or passed with --plugin, "
+                f"when the run trains). Recorded metrics: {', '.join(known) or 'none'}."
+            )
+
+
+def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[str, ...] = ()) -> Board:
+    """Song-level scores per model and split; `metrics` adds a column (song level, mean ± std
+    over seeds) per named metric, a plugin's included."""
     cells = _order([c for c in cells if c.target == target])
     baselines = sorted({c.model for c in cells if c.baseline})
     columns = ["model", "feature", "split", "runs", "song R²", "song R² 95% CI"]
     columns += [f"Δ R² vs {b}" for b in baselines] + ["song MAE", "song r", "window R²"]
+    columns += [f"song {name}" for name in metrics]
     board = Board(f"{target}: song-level scores — {context(info, cells)}", columns)
     for i, cell in enumerate(cells):
         failed = f" ({len(cell.failed)} failed)" if cell.failed else ""
@@ -126,10 +149,11 @@ def score_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
             ]
             + [("baseline" if cell.model == b else _versus(cell, b)) for b in baselines]
             + [pm(cell, "song.mae"), pm(cell, "song.pearson"), pm(cell, "window.r2")]
+            + [pm(cell, f"song.{name}") for name in metrics]
         )
         if cell.baseline:
             board.baseline_rows.add(i)
-    n = len(columns)
+    n = len(columns) - len(metrics)
     _highlight_best(
         board,
         cells,
@@ -208,13 +232,16 @@ def run_cells(store: RunStore) -> list[Cell]:
     return summarize(store.trials(), BUILTIN_METRICS, PRIMARY)
 
 
-def boards(store: RunStore, cells: list[Cell] | None = None) -> list[Board]:
-    """Every board of a run, target by target (from `cells` when already summarized)."""
+def boards(store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str, ...] = ()) -> list[Board]:
+    """Every board of a run (or of runs merged by `bench.merge`), target by target (from
+    `cells` when already summarized); `metrics` adds score columns (ValueError for a metric
+    no trial recorded)."""
     info = store.run_info()
     cells = run_cells(store) if cells is None else cells
+    check_metrics(cells, metrics)
     result = []
     for target in sorted({c.target for c in cells}):
-        result += [score_board(cells, target, info), cost_board(cells, target, info)]
+        result += [score_board(cells, target, info, tuple(metrics)), cost_board(cells, target, info)]
         leak = leak_board(cells, target, info)
         if leak:
             result.append(leak)

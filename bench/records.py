@@ -118,6 +118,8 @@ class RunInfo:
     failed_trials: int | None = None
     wall_s: float | None = None
     tuning: dict[str, Any] | None = None  # bench tune's budget and study storage, when it ran
+    data: dict[str, Any] | None = None  # the dataset fingerprint (bench.provenance); None before it existed
+    model_code: dict[str, dict[str, Any]] | None = None  # per model: plugin, version, code hash (bench.provenance)
     extra: dict[str, Any] = field(default_factory=dict)  # every field this schema does not name
     schema_version: int = SCHEMA_VERSION
 
@@ -138,7 +140,7 @@ class RunInfo:
         return _join(self, OPTIONAL_RUN_FIELDS)
 
 
-OPTIONAL_RUN_FIELDS = frozenset(("finished", "trials", "failed_trials", "wall_s", "tuning"))
+OPTIONAL_RUN_FIELDS = frozenset(("finished", "trials", "failed_trials", "wall_s", "tuning", "data", "model_code"))
 
 
 def _split(cls, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

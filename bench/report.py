@@ -2,7 +2,9 @@
 
 Sections: the run, the leaderboard (the same boards as `bench leaderboard`), the primary
 metric per model and split with error bars, predicted-vs-true scatter plots at song level
-per model, learning curves of every Keras trial, time and memory, and failed trials.
+per model, learning curves of every Keras trial, time and memory, and failed trials. The run
+section names each used plugin's version and each model's plugin and code hash (`bench.merge`);
+`metrics` adds score columns for the named metrics, a plugin's included.
 Plots are drawn with matplotlib's Agg canvas (no display, no pyplot state); the HTML embeds
 them as base64 PNGs so it opens offline, the markdown links PNG files in `report-figures/`.
 """
@@ -21,6 +23,7 @@ import numpy as np
 
 from bench.leaderboard import PRIMARY, SPLIT_ORDER, Board, boards, context, render_markdown, run_cells, run_summary
 from bench.leaderboard import render_html as board_html
+from bench.merge import model_versions, plugin_versions
 from bench.records import RunInfo
 from bench.results import RunStore
 from bench.stats import Cell, pooled_songs
@@ -254,6 +257,8 @@ def _run_facts(info: RunInfo, cells: list[Cell]) -> list[tuple[str, str]]:
             f"vector instructions: {' '.join(machine.get('cpu_flags', [])) or '?'}",
         ),
         ("versions", versions or "?"),
+        ("plugins", plugin_versions(info) or "?"),
+        ("models", model_versions(info) or "? (recorded from runs made after this field existed)"),
         ("git commit", str(info.git_commit or "?")),
     ]
 
@@ -309,10 +314,11 @@ def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board],
     return "\n".join(parts)
 
 
-def write_report(store: RunStore) -> dict[str, Path]:
-    """Write report.html, report.md and report-figures/ into the run folder; returns the paths."""
+def write_report(store: RunStore, metrics: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Write report.html, report.md and report-figures/ into the run folder; returns the paths
+    (`metrics`: extra score columns, ValueError for one no trial recorded)."""
     cells = run_cells(store)
-    run_boards, figures = boards(store, cells), plots(store, cells)
+    run_boards, figures = boards(store, cells, metrics), plots(store, cells)
     folder = store.dir / FIGURES
     folder.mkdir(exist_ok=True)
     for plot in figures:

@@ -22,6 +22,7 @@ from bench.dataset import Dataset, build_dataset
 from bench.executors import make_executor
 from bench.measure import git_commit, keras_backend, machine, package_versions, peak_rss_mb
 from bench.profiles import Profile, get_profile
+from bench.provenance import record as record_provenance
 from bench.registry import PluginError, Registry, load_registry
 from bench.results import RunStore, default_results_dir, new_run_id, write_json
 from bench.specs import Catalog, FeatureSpec, Problem
@@ -210,14 +211,17 @@ def prepare(
     return Prepared(catalog, dataset, problems)
 
 
-def execute_run(store: RunStore, config: RunConfig, registry: Registry, console: Console) -> RunStore:
+def execute_run(
+    store: RunStore, config: RunConfig, registry: Registry, console: Console, added: tuple[str, ...] = ()
+) -> RunStore:
     """Prepare features and run every trial of the grid that has no successful record yet
-    (a resumed run retries failed trials)."""
+    (a resumed run retries failed trials; `added` names models a resume adds to the run)."""
     started = time.perf_counter()
     profile = config.resolved_profile()
     executor = make_executor(config.executor, config.job_count(), config.address)
     executor.warm_up()
-    prepared = prepare(config, registry, console, needed_features(registry, config), executor.feature_pool())
+    features = needed_features(registry, config)
+    prepared = prepare(config, registry, console, features, executor.feature_pool())
     dataset = prepared.dataset
     write_json(store.dir / "dataset.json", dataset.to_json())
     store.update_info(
@@ -238,8 +242,14 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
     splits = applicable_splits(registry, config.splits, any(t.official_split for t in dataset.tracks))
     if config.folds:
         splits = [n for n in splits if registry.splits[n].supports_folds]
+    record_provenance(
+        store, config, registry, features, dataset, splits, lambda line: console.print(f"[yellow]{line}[/]")
+    )
     specs = plan(registry, config, store.dir, splits)
     todo = [s for s in specs if (store.read_record(s.id) or {}).get("status") != "ok"]
+    new = [s for s in todo if s.model in added and store.read_record(s.id) is None]
+    if new:
+        console.print(f"[bold]Extending run {store.id}:[/] adding {len(new)} trials for model {', '.join(added)}")
     retried = sum(store.read_record(s.id) is not None for s in todo)
     console.print(
         f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded"
@@ -267,6 +277,18 @@ def execute_run(store: RunStore, config: RunConfig, registry: Registry, console:
     return store
 
 
+def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
+    """A resumed run's saved config, extended by the models (and `--plugin` modules) the resume
+    names: their trials join the run's grid, on its data, splits, seeds and targets. Returns the
+    config and the model patterns the run did not select before."""
+    saved = store.info()["config"]
+    models = saved["models"]
+    added = [m for m in asked.models if models and m not in models]
+    plugins = saved["plugins"] + [p for p in asked.plugins if p not in saved["plugins"]]
+    config = RunConfig(**{**saved, "jobs": asked.jobs or saved["jobs"], "models": models + added, "plugins": plugins})
+    return config, (added if models else list(asked.models))
+
+
 def run(config: RunConfig, console: Console, resume: str | None = None) -> RunStore:
     """Start (or resume) a run and return its store."""
     if resume:
@@ -274,16 +296,21 @@ def run(config: RunConfig, console: Console, resume: str | None = None) -> RunSt
 
         store = find_run(Path(config.results_dir or default_results_dir()), resume)
         saved = store.info()["config"]
-        config = RunConfig(**{**saved, "jobs": config.jobs or saved["jobs"]})
+        config, added = extend(store, config)
         registry = load_registry(config.plugins)
-        store.update_info(status="running", resumed=now())
+        recorded = {r["model"] for r in store.records()}
+        added = tuple(m for m in registry.select("model", added) if m not in recorded) if added else ()
+        extended = (
+            {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
+        )
+        store.update_info(status="running", resumed=now(), **extended)
     else:
-        registry = load_registry(config.plugins)
+        registry, added = load_registry(config.plugins), ()
         _validate(registry, config)
         store = start_run(config, registry)
     console.print(f"Run [bold]{store.id}[/] → {store.dir}")
     try:
-        return execute_run(store, config, registry, console)
+        return execute_run(store, config, registry, console, added)
     except KeyboardInterrupt:
         store.update_info(status="interrupted", finished=now())
         raise
