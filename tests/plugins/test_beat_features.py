@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import soundfile
 
 from bench.profiles import QUICK
 from plugins.features import beats, mel_beats, wav, wav_beats
@@ -110,3 +111,13 @@ def test_the_stable_beat_rule(beat_times, clarity, stable):
 def test_shapes_follow_the_profile():
     assert wav_beats.shape(QUICK) == (10, 1000, 2)  # 5 s at 120 BPM; 0.5 s at 2 kHz
     assert mel_beats.shape(QUICK) == (10, 24, 16, 2)  # 0.5 s of 31.25 frames/s
+
+
+def test_census_counts_the_windows_with_a_stable_beat(tmp_path, capsys):
+    clicks, _ = click_track(120.0, seconds=2 * QUICK.window_seconds)
+    noise = 0.1 * np.random.default_rng(1).standard_normal(clicks.shape)
+    for name, audio in (("clicks.wav", clicks), ("noise.wav", noise)):
+        soundfile.write(tmp_path / name, audio.T, SR)
+    assert beats.census([tmp_path / "clicks.wav", tmp_path / "noise.wav"], QUICK) == (4, 2)
+    assert beats.main([str(tmp_path / "noise.wav")]) == 0
+    assert "2 windows of 1 files (profile quick): 0 (0%) with a stable beat, 2 on the fixed" in capsys.readouterr().out
