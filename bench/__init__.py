@@ -1,7 +1,7 @@
 """audio-feature-bench: train and compare CNNs that predict audio features from raw audio.
 
 Plugin authors need only `bench.hookimpl` and the records in `bench.specs` (and
-`bench.frameworks` to add a model framework); see `bench.hookspecs` for the six hooks,
+`bench.frameworks` to add a model framework); see `bench.hookspecs` for the seven hooks,
 docs/plugins.md for a walk-through and docs/architecture.md for the whole public plugin API.
 """
 

@@ -62,10 +62,10 @@ class WindowBatches(keras.utils.PyDataset):
         super().__init__()
         self.reader, self.indices, self.labels, self.batch_size = reader, np.asarray(indices), labels, batch_size
         self.rng = np.random.default_rng(seed) if seed is not None else None
-        self.seed, self.augment, self.epoch = seed or 0, augment, 0
+        self.seed, self.augment = seed or 0, augment
+        self.epoch = -1  # counts on_epoch_end calls: the first shuffle below makes it 0
         self.order = np.arange(len(self.indices))
         self.on_epoch_end()
-        self.epoch = 0
 
     def __len__(self) -> int:
         return -(-len(self.indices) // self.batch_size)

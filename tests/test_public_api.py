@@ -21,6 +21,7 @@ PUBLIC_API = {
         "MetricSpec",
         "SplitSpec",
         "OptionSpec",
+        "AugmentationSpec",
         "Catalog",
         "Track",
         "Target",

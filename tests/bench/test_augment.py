@@ -193,6 +193,13 @@ def test_validation_and_test_windows_never_reach_an_augmentation(run_dir, regist
         seen["validation"].append(validation)
         return train, validation
 
+    epochs = set()
+
+    def spy_batch_rng(seed, epoch, batch):
+        epochs.add(epoch)
+        return batch_rng(seed, epoch, batch)
+
+    monkeypatch.setattr(training, "batch_rng", spy_batch_rng)
     monkeypatch.setattr(AugmentingReader, "read_training", spy_read_training)
     monkeypatch.setattr(Augmenter, "__call__", spy_augmenter)
     monkeypatch.setattr(trial, "choose_fold", spy_choose)
@@ -216,6 +223,7 @@ def test_validation_and_test_windows_never_reach_an_augmentation(run_dir, regist
     assert len(seen["augmented"]) == calls["augmenter"] >= 2  # every augmented batch went through the spy
     assert len(np.unique(augmented)) == record["n_train_windows"]  # each training window, every epoch
     assert not np.isin(augmented, held_out).any()
+    assert len(epochs) >= record["epochs"] >= 2  # each epoch draws afresh (TensorFlow adds its tensor-spec reads)
 
 
 @pytest.mark.slow
