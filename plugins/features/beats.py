@@ -20,7 +20,7 @@ period (its autocorrelation at that lag is at least MIN_PULSE_CLARITY). The last
 rejects noise: librosa's tracker lays an evenly spaced grid on anything, noise included.
 
 A run does not say how many windows fell back; count them beforehand with
-`python -m plugins.features.beats FILE...` (the windows a run would cut, at a profile).
+`python -m plugins.features.beat_census FILE...` (the windows a run would cut, at a profile).
 
 Beats are tracked per window because a feature transform sees one window (the harness caches
 features per window and `bench predict` scores windows); a song's tempo is not known to it.
@@ -28,16 +28,13 @@ features per window and `bench predict` scores windows); a song's tempo is not k
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import librosa
 import numpy as np
 
-from bench.audio import WindowStream, mid_side
-from bench.profiles import DEFAULT_PROFILE, PROFILES, Profile
+from bench.audio import mid_side
+from bench.profiles import Profile
 from plugins.features import mel
 from plugins.features.threads import one_blas_thread
 
@@ -131,35 +128,3 @@ def grid(window: np.ndarray, profile: Profile) -> Grid:
         return fixed_grid(profile)
     beats = beats[: rows(profile) + 1]
     return Grid(beats[:-1], np.diff(beats), stable=True)
-
-
-def census(paths: Iterable[Path | str], profile: Profile) -> tuple[int, int]:
-    """(windows, windows with a stable beat) of audio files, cut into windows as a run cuts them."""
-    windows = stable = 0
-    for path in paths:
-        for window in WindowStream(path, profile.sample_rate, profile.window_samples, profile.hop_samples):
-            windows += 1
-            stable += grid(window, profile).stable
-    return windows, stable
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m plugins.features.beats",
-        description="How many windows of these files wav-beats and mel-beats stack at beats; the rest fall back "
-        "to fixed slices.",
-    )
-    parser.add_argument("files", nargs="+", type=Path, help="audio files")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
-    args = parser.parse_args(argv)
-    windows, stable = census(args.files, PROFILES[args.profile])
-    share = stable / windows if windows else 0.0
-    print(
-        f"{windows} windows of {len(args.files)} files (profile {args.profile}): {stable} ({share:.0%}) with a "
-        f"stable beat, {windows - stable} on the fixed fallback grid"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

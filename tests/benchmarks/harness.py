@@ -15,8 +15,9 @@ Each timing is the median of `--repeats` runs.
     python tests/benchmarks/harness.py --streaming-rss
     python tests/benchmarks/harness.py --training
 
-5. `--real-music DIR`: the feature stage's per-step costs (decode, resample, wav, mel, dsp) on
-   real recordings, in multiples of real time on one core (quick profile).
+5. `--real-music DIR`: the feature stage's per-step costs (decode, resample, wav, mel, dsp, and
+   the opt-in wav-beats and mel-beats) on real recordings, in multiples of real time on one core
+   (quick profile).
 6. `--streaming-rss`: peak RSS of a process that decodes a 20-minute and a 1-minute file into
    windows, streamed (`WindowStream`) and whole (`load_stereo` + `cut_windows`).
 7. `--training`: windows trained per second for each CNN of the quick profile: batch size,
@@ -172,7 +173,8 @@ def real_music_costs(root: Path, files: int) -> dict:
 
     from bench.audio import cut_windows, to_stereo
 
-    profile, features = QUICK, {n: REGISTRY.features[n] for n in ("wav", "mel", "dsp")}
+    names = ("wav", "mel", "dsp", "wav-beats", "mel-beats")
+    profile, features = QUICK, {n: REGISTRY.features[n] for n in names}
     paths = music_files(root)
     paths = paths[:: max(1, len(paths) // files)][:files]
     warm = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)

@@ -24,7 +24,7 @@ def song():
     return audio
 
 
-@pytest.mark.parametrize("name", ["wav", "mel", "dsp"])
+@pytest.mark.parametrize("name", ["wav", "mel", "dsp", "wav-beats", "mel-beats"])
 def test_feature_transform(benchmark, song, name):
     window = song[:, : QUICK.window_samples]
     out = benchmark(REGISTRY.features[name].compute, window, QUICK)
