@@ -70,6 +70,11 @@ def _add_run(
     p.add_argument("--executor", choices=["process", "inline", "ray"], default="process", help="where trials run")
     p.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p.add_argument("--save-models", action="store_true", help="save each trial's trained model next to its record")
+    p.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="train and predict under Keras's mixed_float16 policy (a GPU in every trial's worker; refused on CPU)",
+    )
     if name == "run":
         p.add_argument(
             "--augment",
@@ -333,6 +338,7 @@ def _config(args):
         short_policy=args.short,
         aggregate=args.aggregate,
         save_models=args.save_models,
+        mixed_precision=args.mixed_precision,
         augment=[list(variant) for variant in parse_variants(getattr(args, "augment", None))],
         cache_dir=str(args.cache_dir or ""),
         results_dir=str(args.results_dir or ""),

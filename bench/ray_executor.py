@@ -8,7 +8,8 @@ sees at the same path (a shared filesystem); an entry a worker wrote where the h
 see it stops the run with that explanation rather than being recomputed. A task that crashes
 or hangs is retried once, alone, in a fresh worker (`max_calls=1`), as locally.
 
-Trials: one task per trial asking for its CPU threads (and a GPU when the cluster has one).
+Trials: one task per trial asking for its CPU threads, and one GPU each when the cluster has
+GPUs (feature tasks never ask for one).
 The driver ships the run's dataset.json and run.json with every task, so the results folder
 need not be shared; the task returns its record and the driver writes it. (`--save-models`
 writes models on the worker: share the results folder for those.) A task whose worker dies is
@@ -33,6 +34,7 @@ from bench.results import RunStore
 from bench.trial import TrialSpec, execute, failed_record
 
 SHIPPED = ("run.json", "dataset.json")  # what a trial reads from its run folder
+FEATURE_TASK = {"num_cpus": 1, "num_gpus": 0}  # features stay on CPUs, off the GPUs' critical path
 
 
 def _run_remote(spec: TrialSpec, shipped: dict[str, bytes]) -> dict:
@@ -80,7 +82,7 @@ class RayFeaturePool(FeaturePool):
     def _run(self, jobs, fresh, on_done):
         if not jobs:
             return
-        task = ray.remote(num_cpus=1, max_retries=0, max_calls=1 if fresh else 0)(_extract_remote)
+        task = ray.remote(**FEATURE_TASK, max_retries=0, max_calls=1 if fresh else 0)(_extract_remote)
         pending = {}
         for job in jobs:
             timeout = timeout_s(job.path)
@@ -107,6 +109,13 @@ def _largest_node_cpus() -> int:
     return max(1, int(max((n["Resources"].get("CPU", 0) for n in ray.nodes() if n["Alive"]), default=1)))
 
 
+def trial_resources(threads: int) -> dict:
+    """What one trial's task asks Ray for: its CPU threads, at most the largest live node's,
+    and one whole GPU when the cluster has any (one trial per GPU; Ray queues the rest)."""
+    gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+    return {"num_cpus": min(threads, _largest_node_cpus()), "num_gpus": gpus}
+
+
 class RayExecutor:
     """Submits every trial to Ray, at most `jobs` in flight on a local instance."""
 
@@ -129,13 +138,12 @@ class RayExecutor:
 
     def run(self, specs: Sequence[TrialSpec], on_record) -> None:
         self.warm_up()
-        gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
         task = ray.remote(max_retries=0)(_run_remote)
         shipped = {}
         if specs:
             shipped = ray.put({name: (Path(specs[0].run_dir) / name).read_bytes() for name in SHIPPED})
-        cpus = _largest_node_cpus()
-        pending = {task.options(num_cpus=min(s.threads, cpus), num_gpus=gpus).remote(s, shipped): s for s in specs}
+        resources = {threads: trial_resources(threads) for threads in {s.threads for s in specs}}
+        pending = {task.options(**resources[s.threads]).remote(s, shipped): s for s in specs}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             spec = pending.pop(done[0])

@@ -49,6 +49,7 @@ class RunConfig:
     short_policy: str = "pad"
     aggregate: str = "mean"
     save_models: bool = False
+    mixed_precision: bool = False  # keras mixed_float16 in every trial (GPU workers only)
     # bench.augment: variants of training-window augmentations, each a list applied together;
     # each adds an augmented twin of every network it applies to, beside the clean trials
     augment: list[list[str]] = field(default_factory=list)
@@ -95,6 +96,7 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
             threads=threads,
             save_model=config.save_models,
             augment=variant,
+            mixed_precision=config.mixed_precision,
         )
         for target, model, variant, split, seed, fold in itertools.product(
             config.targets, models, variants, splits, range(config.seeds), folds

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -27,6 +28,8 @@ from bench.results import RunStore
 from bench.specs import Fold, SplitSpec, Target, WindowTable
 
 AGGREGATIONS = {"mean": np.mean, "median": np.median}
+# docs/performance.md, "Paper profile on CPU": quick profile, TensorFlow, same machine and load
+MIXED_PRECISION_ON_CPU = "measured on 2 CPU cores: 1dwav 1.8x and 2dspec 3.0x the float32 seconds per epoch"
 VALIDATION_SEED_OFFSET = 7919  # the validation carve-out must not reuse the split's own draw
 
 
@@ -53,6 +56,8 @@ class TrialSpec:
     tuning: str = ""
     # bench.augment: the augmentations applied, in order, to this trial's training batches
     augment: tuple[str, ...] = ()
+    # --mixed-precision: Keras's mixed_float16 policy while the trial builds, trains and predicts
+    mixed_precision: bool = False
 
     @property
     def id(self) -> str:
@@ -73,6 +78,8 @@ def base_record(spec: TrialSpec) -> dict:
         fields.pop(private)
     if not spec.augment:
         fields.pop("augment")  # a clean trial's record is as it was before augmentation existed
+    if not spec.mixed_precision:
+        fields.pop("mixed_precision")  # likewise for a float32 trial
     return {"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields}
 
 
@@ -237,12 +244,54 @@ def save_model(adapter: Framework, model, store: RunStore, trial_id: str) -> str
     return str(path.relative_to(store.dir))
 
 
+def gpu_visible() -> bool:
+    """Whether the Keras backend of this process sees a GPU."""
+    backend = keras_backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return any(device.platform == "gpu" for device in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False
+
+
+@contextmanager
+def precision_policy(spec: TrialSpec):
+    """Keras's mixed_float16 policy for the trial when `spec.mixed_precision` asks for it, put
+    back afterwards (an inline executor runs many trials in one process). Refused where the
+    trial sees no GPU: on CPU, float16 only adds casts (MIXED_PRECISION_ON_CPU)."""
+    if not spec.mixed_precision:
+        yield
+        return
+    if not gpu_visible():
+        raise ValueError(
+            f"--mixed-precision needs a GPU, and this trial's worker ({keras_backend()} backend) sees none. "
+            f"On CPU it is slower, not faster ({MIXED_PRECISION_ON_CPU}): drop --mixed-precision"
+        )
+    from bench.quiet import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = True) -> dict:
     """Run one trial and return its record, successful or not (written to the run folder
     unless `write` is False, for executors that gather records themselves); never raises."""
     started, started_at = time.perf_counter(), now()
     try:
-        record = run_trial(spec, registry or load_registry(spec.plugins))
+        with precision_policy(spec):
+            record = run_trial(spec, registry or load_registry(spec.plugins))
     except Exception as exc:  # any plugin error fails only this trial
         record = failed_record(spec, f"{type(exc).__name__}: {exc}", traceback.format_exc())
     record.update(started=started_at, finished=now(), wall_s=time.perf_counter() - started)
