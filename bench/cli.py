@@ -71,6 +71,12 @@ def _add_run(
     p.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p.add_argument("--save-models", action="store_true", help="save each trial's trained model next to its record")
     p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="one thread per trial and deterministic kernels, so a seed gives the same numbers at any --jobs "
+        "(slower when --jobs is below the CPU count)",
+    )
+    p.add_argument(
         "--mixed-precision",
         action="store_true",
         help="train and predict under Keras's mixed_float16 policy (a GPU in every trial's worker; refused on CPU)",
@@ -339,6 +345,7 @@ def _config(args):
         aggregate=args.aggregate,
         save_models=args.save_models,
         mixed_precision=args.mixed_precision,
+        deterministic=args.deterministic,
         augment=[list(variant) for variant in parse_variants(getattr(args, "augment", None))],
         cache_dir=str(args.cache_dir or ""),
         results_dir=str(args.results_dir or ""),

@@ -50,6 +50,7 @@ class RunConfig:
     aggregate: str = "mean"
     save_models: bool = False
     mixed_precision: bool = False  # keras mixed_float16 in every trial (GPU workers only)
+    deterministic: bool = False  # one thread per trial and deterministic kernels: the same numbers at any --jobs
     # bench.augment: variants of training-window augmentations, each a list applied together;
     # each adds an augmented twin of every network it applies to, beside the clean trials
     augment: list[list[str]] = field(default_factory=list)
@@ -77,7 +78,7 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
     models = registry.select("model", config.models)
     models.sort(key=lambda name: (not registry.models[name].baseline, name))
     folds = range(config.folds) if config.folds else [0]
-    threads = max(1, (os.cpu_count() or 1) // config.job_count())
+    threads = 1 if config.deterministic else max(1, (os.cpu_count() or 1) // config.job_count())
     variants = [(), *(tuple(v) for v in config.augment)]
     return [
         TrialSpec(
@@ -97,6 +98,7 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
             save_model=config.save_models,
             augment=variant,
             mixed_precision=config.mixed_precision,
+            deterministic=config.deterministic,
         )
         for target, model, variant, split, seed, fold in itertools.product(
             config.targets, models, variants, splits, range(config.seeds), folds

@@ -38,6 +38,21 @@ def limit_threads(threads: int) -> None:
         torch.set_num_threads(max(1, threads))
 
 
+def deterministic_kernels() -> None:
+    """Ask the backend for deterministic kernels (`--deterministic`). With one thread per trial
+    TensorFlow's CPU kernels already sum in a fixed order; this also pins the ones that would
+    not (GPU reductions, scatter), at a cost only where they run. JAX on CPU needs nothing."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 DEFAULT_IN_MEMORY_MB = 256
 
 

@@ -58,6 +58,8 @@ class TrialSpec:
     augment: tuple[str, ...] = ()
     # --mixed-precision: Keras's mixed_float16 policy while the trial builds, trains and predicts
     mixed_precision: bool = False
+    # --deterministic: one thread (see `threads`) and the backend's deterministic kernels
+    deterministic: bool = False
 
     @property
     def id(self) -> str:
@@ -74,12 +76,14 @@ def now() -> str:
 def base_record(spec: TrialSpec) -> dict:
     """The identifying part of a record, shared by finished and failed trials."""
     fields = asdict(spec)
-    for private in ("run_dir", "profile", "plugins", "threads", "save_model"):
+    for private in ("run_dir", "profile", "plugins", "save_model"):
         fields.pop(private)
     if not spec.augment:
         fields.pop("augment")  # a clean trial's record is as it was before augmentation existed
     if not spec.mixed_precision:
         fields.pop("mixed_precision")  # likewise for a float32 trial
+    if not spec.deterministic:
+        fields.pop("deterministic")
     return {"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields}
 
 
@@ -290,6 +294,10 @@ def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = Tru
     unless `write` is False, for executors that gather records themselves); never raises."""
     started, started_at = time.perf_counter(), now()
     try:
+        if spec.deterministic:
+            from bench.training import deterministic_kernels
+
+            deterministic_kernels()
         with precision_policy(spec):
             record = run_trial(spec, registry or load_registry(spec.plugins))
     except Exception as exc:  # any plugin error fails only this trial

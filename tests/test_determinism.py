@@ -1,0 +1,40 @@
+"""`--deterministic`: one thread per trial, so a seed gives the same numbers at any --jobs."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench.cli import main
+from bench.registry import load_registry
+from bench.results import find_run
+from bench.runner import RunConfig, plan
+
+TINY = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--model", "1dwav", "--split", "song", "--seeds", "1"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 8])
+def test_deterministic_plans_one_thread_per_trial_at_any_jobs(tmp_path, jobs):
+    config = RunConfig(models=["1dwav"], splits=["song"], seeds=1, jobs=jobs, deterministic=True)
+    specs = plan(load_registry(), config, tmp_path, ["song"])
+    assert specs and all(s.threads == 1 and s.deterministic for s in specs)
+
+
+def test_threads_follow_jobs_without_it(tmp_path):
+    config = RunConfig(models=["1dwav"], splits=["song"], seeds=1, jobs=1)
+    (spec,) = plan(load_registry(), config, tmp_path, ["song"])
+    assert spec.threads == (os.cpu_count() or 1) and not spec.deterministic
+
+
+@pytest.mark.slow
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 1 and 2 give one thread each on one CPU")
+def test_same_predictions_at_jobs_1_and_2(isolated):
+    """Without the flag, --jobs 1 trains on every CPU's thread and the float sums change."""
+    for jobs in ("1", "2"):
+        assert main(["run", *TINY, "--jobs", jobs, "--deterministic"]) == 0
+    runs = sorted(p.name for p in (isolated / "results").iterdir())
+    records = [find_run(isolated / "results", rid).records() for rid in runs]
+    (first,), (second,) = records
+    assert first["threads"] == second["threads"] == 1 and first["deterministic"] is True
+    assert first["songs"]["pred"] == second["songs"]["pred"]  # bit-equal, not approximately
