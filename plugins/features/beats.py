@@ -28,6 +28,7 @@ features per window and `bench predict` scores windows); a song's tempo is not k
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import librosa
@@ -122,9 +123,24 @@ def is_stable(beats: np.ndarray, clarity: float) -> bool:
 
 
 def grid(window: np.ndarray, profile: Profile) -> Grid:
-    """The window's rows: its beats when stable, else the fixed grid."""
+    """The window's rows: its beats when stable, else the fixed grid.
+
+    The feature stage computes a window's features one after the other, so `wav-beats` and
+    `mel-beats` ask for the same window's grid in turn: the last grid is kept (keyed on the
+    window's bytes) and beats are tracked once, not twice."""
+    key = hashlib.blake2b(np.ascontiguousarray(window).tobytes(), digest_size=16)
+    key.update(repr((window.shape, profile.sample_rate, rows(profile))).encode())
+    if key.digest() in _last:
+        return _last[key.digest()]
     beats, clarity = track(window, profile.sample_rate)
-    if not is_stable(beats, clarity):
-        return fixed_grid(profile)
-    beats = beats[: rows(profile) + 1]
-    return Grid(beats[:-1], np.diff(beats), stable=True)
+    if is_stable(beats, clarity):
+        beats = beats[: rows(profile) + 1]
+        found = Grid(beats[:-1], np.diff(beats), stable=True)
+    else:
+        found = fixed_grid(profile)
+    _last.clear()
+    _last[key.digest()] = found
+    return found
+
+
+_last: dict[bytes, Grid] = {}  # the last window's grid, by its key

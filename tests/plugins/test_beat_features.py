@@ -121,3 +121,15 @@ def test_census_counts_the_windows_with_a_stable_beat(tmp_path, capsys):
     assert beat_census.census([tmp_path / "clicks.wav", tmp_path / "noise.wav"], QUICK) == (4, 2)
     assert beat_census.main([str(tmp_path / "noise.wav")]) == 0
     assert "2 windows of 1 files (profile quick): 0 (0%) with a stable beat, 2 on the fixed" in capsys.readouterr().out
+
+
+def test_the_two_features_track_a_window_once(monkeypatch):
+    window, _ = click_track(111.0)  # a window no other test tracked
+    calls = []
+    track = beats.track
+    monkeypatch.setattr(beats, "track", lambda *args: calls.append(1) or track(*args))
+    wav_beats.compute(window, QUICK)
+    mel_beats.compute(window, QUICK)
+    assert len(calls) == 1
+    mel_beats.compute(window[:, ::-1].copy(), QUICK)  # another window is tracked anew
+    assert len(calls) == 2
