@@ -30,7 +30,8 @@ def _add_run(
     p.add_argument(
         "--all",
         action="store_true",
-        help="every registered model on every split that applies (window, song, artist, ...)",
+        help="every registered model (but opt-in ones, such as 2dwav-beats: name those) on every split that "
+        "applies (window, song, artist, ...)",
     )
     p.add_argument("--model", action="append", metavar="NAME", help="a model name or glob (repeatable); default: all")
     p.add_argument(
