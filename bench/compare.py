@@ -139,7 +139,7 @@ def compare_cells(cells_a: list[Cell], cells_b: list[Cell], fail_if_worse: float
 
 def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[str]:
     """The settings that differ between two runs (profile fields, source, seeds, folds, backend,
-    CPU model and vector instruction sets)."""
+    thread settings, library versions, CPU model and vector instruction sets)."""
 
     def facts(info: RunInfo) -> dict:
         return {
@@ -148,6 +148,10 @@ def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[
             "seeds": info.seeds,
             "folds": info.folds,
             "backend": info.backend,
+            # thread count changes float sums (README: what reproduces where)
+            "jobs": info.config.get("jobs"),
+            "deterministic": info.config.get("deterministic", False),
+            **{f"version.{name}": version for name, version in info.versions.items()},
             # CNN numbers depend on the CPU's kernels: a different CPU explains a small change
             "cpu": info.machine.get("cpu_model"),
             "cpu vector instructions": " ".join(info.machine.get("cpu_flags", [])) or None,

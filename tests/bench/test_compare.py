@@ -134,3 +134,25 @@ def test_the_gate_exits_1_with_one_line_when_b_has_no_trials(tmp_path, capsys):
     failed = [{**r, "status": "failed", "error": "planted"} for r in RunStore(a).records()]
     assert main(["compare", str(a), str(write_run(tmp_path / "c", failed)), "--fail-if-worse", "5"]) == 1
     assert "B has no successful trial" in capsys.readouterr().out
+
+
+def test_thread_settings_and_library_versions_are_named():
+    """Both change CNN numbers without any profile field changing (README: what reproduces where)."""
+    info = {
+        "run_id": "a",
+        "status": "complete",
+        "config": {"source": "synthetic", "seeds": 1, "jobs": 0},
+        "profile": {},
+    }
+    info["versions"] = {"tensorflow": "2.20.0", "numpy": "2.1.0"}
+    other = {
+        **info,
+        "run_id": "b",
+        "config": {"source": "synthetic", "seeds": 1, "jobs": 1, "deterministic": True},
+        "versions": {**info["versions"], "tensorflow": "2.21.0"},
+    }
+    assert setting_differences(RunInfo.from_dict(info), RunInfo.from_dict(other)) == [
+        "deterministic: False → True",
+        "jobs: 0 → 1",
+        "version.tensorflow: 2.20.0 → 2.21.0",
+    ]
