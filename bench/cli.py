@@ -404,7 +404,7 @@ def cmd_prepare(args) -> int:
     )
     registry = load_registry(config.plugins)
     features = [registry.get("feature", n) for n in args.feature] if args.feature else needed_features(registry, config)
-    pool = make_executor(config.executor, config.job_count(), config.address).feature_pool()
+    pool = make_executor(config.executor, config.job_count(), config.address, config.plugins).feature_pool()
     prepared = prepare(config, registry, console, features, pool)
     dataset = prepared.dataset
     seconds = ", ".join(f"{name} {value:.1f} s" for name, value in dataset.feature_seconds.items())

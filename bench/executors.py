@@ -112,8 +112,8 @@ class ProcessExecutor:
         return record
 
 
-def make_executor(name: str, jobs: int, address: str | None = None):
-    """The executor called `name` ("process", "inline" or "ray")."""
+def make_executor(name: str, jobs: int, address: str | None = None, plugins: Sequence[str] = ()):
+    """The executor called `name` ("process", "inline" or "ray"); Ray ships the `--plugin` files."""
     if name == "process":
         return ProcessExecutor(jobs)
     if name == "inline":
@@ -121,5 +121,5 @@ def make_executor(name: str, jobs: int, address: str | None = None):
     if name == "ray":
         from bench.ray_executor import RayExecutor
 
-        return RayExecutor(jobs, address)
+        return RayExecutor(jobs, address, plugins)
     raise ValueError(f"executor must be 'process', 'inline' or 'ray'. Received: {name!r}")

@@ -13,7 +13,8 @@ GPUs (feature tasks never ask for one).
 The driver ships the run's dataset.json and run.json with every task, so the results folder
 need not be shared; the task returns its record and the driver writes it. (`--save-models`
 writes models on the worker: share the results folder for those.) A task whose worker dies is
-recorded as failed, like a crashed process locally.
+recorded as failed, like a crashed process locally. `--plugin` files and local modules travel
+to the workers in the job's runtime_env (`plugin_runtime_env`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import ray
 
 from bench.extraction import TrackJob, extract
 from bench.feature_pool import FeaturePool, timeout_s
+from bench.registry import SHIPPED_PLUGINS_ENV, local_plugin_path
 from bench.results import RunStore
 from bench.trial import TrialSpec, execute, failed_record
 
@@ -109,6 +111,20 @@ def _largest_node_cpus() -> int:
     return max(1, int(max((n["Resources"].get("CPU", 0) for n in ray.nodes() if n["Alive"]), default=1)))
 
 
+def plugin_runtime_env(plugins: Sequence[str]) -> dict:
+    """Ray's runtime_env that ships the `--plugin` files and local modules to every worker (it
+    uploads them once per job), and names them so a worker where the path does not exist
+    imports the shipped copy (bench.registry). An installed module must be installed on every
+    node instead."""
+    shipped = {plugin: path for plugin in plugins if (path := local_plugin_path(plugin)) is not None}
+    if not shipped:
+        return {}
+    return {
+        "py_modules": sorted(str(path.resolve()) for path in shipped.values()),
+        "env_vars": {SHIPPED_PLUGINS_ENV: ",".join(sorted(shipped))},
+    }
+
+
 def trial_resources(threads: int) -> dict:
     """What one trial's task asks Ray for: its CPU threads, at most the largest live node's,
     and one whole GPU when the cluster has any (one trial per GPU; Ray queues the rest)."""
@@ -121,12 +137,13 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, jobs: int = 1, address: str | None = None):
-        self.jobs, self.address = max(1, jobs), address
+    def __init__(self, jobs: int = 1, address: str | None = None, plugins: Sequence[str] = ()):
+        self.jobs, self.address, self.plugins = max(1, jobs), address, tuple(plugins)
 
     def warm_up(self) -> None:
         if not ray.is_initialized():
             quiet = {"log_to_driver": False, "logging_level": logging.ERROR}  # a clean terminal
+            quiet["runtime_env"] = plugin_runtime_env(self.plugins)
             if self.address:
                 ray.init(address=self.address, **quiet)
             else:

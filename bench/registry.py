@@ -14,6 +14,7 @@ import fnmatch
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -141,8 +142,25 @@ def _import_extra(module_name: str):
         raise PluginError(f"--plugin {module_name}: importing it failed ({type(exc).__name__}: {exc})") from exc
 
 
+SHIPPED_PLUGINS_ENV = "AFB_SHIPPED_PLUGINS"  # set on Ray workers: the --plugin files the job shipped
+
+
+def local_plugin_path(module_name: str) -> Path | None:
+    """The file or package folder a `--plugin` names on this machine, None for an installed
+    module: what an executor on other machines must ship."""
+    if module_name.endswith(".py") or "/" in module_name:
+        path = Path(module_name)
+        return path if path.is_file() else None
+    local = Path.cwd() / module_name.split(".")[0]
+    if local.with_suffix(".py").is_file():
+        return local.with_suffix(".py")
+    return local if (local / "__init__.py").is_file() else None
+
+
 def _import_file(module_name: str, path: Path):
     if not path.is_file():
+        if module_name in os.environ.get(SHIPPED_PLUGINS_ENV, "").split(","):
+            return importlib.import_module(path.stem)  # a Ray worker elsewhere: the job's shipped copy
         raise PluginError(f"--plugin {module_name}: no such file")
     name = path.stem
     loaded = sys.modules.get(name)

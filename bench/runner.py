@@ -222,7 +222,7 @@ def execute_run(
     (a resumed run retries failed trials; `added` names models a resume adds to the run)."""
     started = time.perf_counter()
     profile = config.resolved_profile()
-    executor = make_executor(config.executor, config.job_count(), config.address)
+    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
     executor.warm_up()
     features = needed_features(registry, config)
     prepared = prepare(config, registry, console, features, executor.feature_pool())

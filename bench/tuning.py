@@ -135,7 +135,7 @@ def tune_run(store: RunStore, budget: int, storage: str | None, console: Console
     storage = storage or info.get("tuning", {}).get("storage") or default_storage(store)
     store.update_info(tuning={"budget": budget, "storage": storage, "score": f"validation song {SCORE}"})
     search = search_store(store)
-    executor = make_executor(config.executor, config.job_count(), config.address)
+    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
     executor.warm_up()
     studies = {}
     for base in bases:
