@@ -229,7 +229,7 @@ def main() -> None:
         if args.layers:  # block 1 (1 -> 16 channels) and block 2 (16 -> 16, half the length)
             n = int(PAPER_SAMPLES * args.fraction)
             cases += [{"kind": "layer", "n": n, "cin": 1}, {"kind": "layer", "n": n // 2, "cin": 16}]
-        if args.model:
+        if args.model and variant != "conv2d":  # the model's own layer is a Conv1D
             cases.append({"kind": "model"})
         for case in cases:
             case.update(variant=variant, jit=jit)
