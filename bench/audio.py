@@ -9,8 +9,12 @@ raises AudioError naming the file and the problem.
 from __future__ import annotations
 
 import math
+import os
+import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +30,37 @@ class AudioError(Exception):
         super().__init__(f"{path}: {problem}")
         self.path = str(path)
         self.problem = problem
+
+
+class DecoderNotes:
+    """What C decoders print on file descriptor 2 while they decode (mpg123 inside libsndfile
+    writes "Note: Illegal Audio-MPEG-Header ..." for every damaged frame of an MP3), kept off
+    the terminal and reported once, as a problem with the file, by whoever decoded it."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    @contextmanager
+    def capture(self):
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                text = sink.read().decode(errors="replace")
+                self.lines += [line.strip() for line in text.splitlines() if line.strip()]
+
+    def summary(self) -> str | None:
+        """One line for the file's problem report; None when the decoder said nothing."""
+        if not self.lines:
+            return None
+        first = self.lines[0].removeprefix("Note: ")
+        return f"damaged stream: the decoder skipped what it could not read ({len(self.lines)} notes, first: {first})"
 
 
 def _decode(path: Path) -> tuple[np.ndarray, int]:
@@ -125,12 +160,14 @@ def _check_file(path: Path) -> None:
     _head(path, 0)
 
 
-def read_audio(path: Path | str) -> tuple[np.ndarray, int]:
+def read_audio(path: Path | str, notes: DecoderNotes | None = None) -> tuple[np.ndarray, int]:
     """Decode `path` to float32 (frames, channels) at the file's own rate, and that rate.
-    Raises AudioError for missing, empty, undecodable or non-finite audio."""
+    Raises AudioError for missing, empty, undecodable or non-finite audio. What the decoder
+    prints goes to `notes` (a fresh, discarded one when None), not to the terminal."""
     path = Path(path)
     _check_file(path)
-    data, rate = _decode(path)
+    with (notes or DecoderNotes()).capture():
+        data, rate = _decode(path)
     if data.size == 0:
         raise AudioError(path, "no audio frames in the file")
     if not np.isfinite(data).all():
@@ -203,6 +240,7 @@ class WindowStream:
         self.short: str | None = None
         self.samples = 0  # at sample_rate, once exhausted
         self.file_rate: int | None = None
+        self.notes = DecoderNotes()  # what the decoder printed (a damaged MP3's resyncs)
 
     @property
     def seconds(self) -> float:
@@ -252,16 +290,18 @@ class WindowStream:
         """(frames, channels) float32 blocks at the file's rate, checked as read_audio checks."""
         _check_file(self.path)
         try:
-            handle = soundfile.SoundFile(self.path)
+            with self.notes.capture():
+                handle = soundfile.SoundFile(self.path)
         except Exception:  # not for libsndfile: decode whole through read_audio's fallback
-            data, self.file_rate = read_audio(self.path)
+            data, self.file_rate = read_audio(self.path, self.notes)
             yield data
             return
         with handle:
             self.file_rate, any_frames = handle.samplerate, False
             while True:
                 try:
-                    data = handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
+                    with self.notes.capture():
+                        data = handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
                 except Exception as exc:
                     raise AudioError(self.path, f"cannot decode ({_first_line(exc)})") from exc
                 if not len(data):

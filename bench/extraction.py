@@ -143,6 +143,9 @@ def extract(job: TrackJob) -> TrackResult:
     except AudioError as exc:
         result.problems.append(Problem(exc.path, exc.problem))
         return result
+    damaged = stream.notes.summary()
+    if damaged:
+        result.problems.append(Problem(job.path, damaged, "kept"))
     if stream.short:
         length, needed = stream.seconds, MIN_WINDOW_FRACTION * profile.window_seconds
         action = "dropped" if stream.short == "dropped" or length < needed else "padded"

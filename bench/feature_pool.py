@@ -23,6 +23,7 @@ import soundfile
 from pebble import ProcessExpired, ProcessPool
 
 from bench import numba_cache
+from bench.audio import DecoderNotes
 from bench.extraction import TrackJob, TrackResult, check_output, extract, features_for, view
 from bench.profiles import Profile
 
@@ -53,7 +54,8 @@ def _worker_init() -> None:
 def timeout_s(path: str) -> float:
     """How long one clip's extraction may run before it counts as hung."""
     try:
-        seconds = soundfile.info(path).duration
+        with DecoderNotes().capture():  # a damaged MP3's notes: its worker reports them
+            seconds = soundfile.info(path).duration
     except Exception:  # not for libsndfile: guess from the size at 128 kbit/s
         seconds = os.path.getsize(path) / 16000 if os.path.exists(path) else 0.0
     return float(os.environ.get("AFB_FEATURE_TIMEOUT_S", TIMEOUT_BASE_S)) + TIMEOUT_PER_AUDIO_S * seconds

@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench.audio import AudioError, extension_mismatch, read_audio
+from bench.audio import AudioError, DecoderNotes, extension_mismatch, read_audio
 from bench.extraction import MIN_WINDOW_FRACTION
 from bench.profiles import Profile
 from bench.specs import Catalog, Problem, SourceSpec, Target, Track
@@ -101,12 +101,13 @@ def kept_when_short(seconds: float, profile: Profile, short_policy: str) -> bool
 
 def inspect_track(track: Track, profile: Profile, short_policy: str) -> tuple[Facts | None, list[Problem]]:
     """Decode one file; None when it does not decode."""
+    notes = DecoderNotes()
     try:
-        data, rate = read_audio(track.path)
+        data, rate = read_audio(track.path, notes)
     except AudioError as exc:
         return None, [Problem(exc.path, exc.problem, "skipped")]
     facts = Facts(len(data) / rate, rate, data.shape[1])
-    problems = []
+    problems = [Problem(str(track.path), damaged, "kept") for damaged in [notes.summary()] if damaged]
     if facts.seconds < profile.window_seconds:
         action = "padded" if kept_when_short(facts.seconds, profile, short_policy) else "dropped"
         problems.append(

@@ -10,6 +10,7 @@ import soundfile
 
 from bench.audio import (
     AudioError,
+    DecoderNotes,
     WindowStream,
     cut_windows,
     fit_short,
@@ -148,3 +149,32 @@ def test_permission_denied_becomes_audio_error(tmp_path, monkeypatch, read):
     with pytest.raises(AudioError) as error:
         read(path)
     assert str(error.value) == f"{path}: cannot read the file (permission denied)"
+
+
+def damaged_mp3(path, seconds=12.0, rate=22050):
+    """An MP3 whose frames are overwritten with noise every ~1 kB: mpg123 resyncs past them."""
+    t = np.arange(int(seconds * rate)) / rate
+    write(path, 0.3 * np.stack([np.sin(2 * np.pi * 220 * t)] * 2, axis=1), rate, format="MP3")
+    data, rng = bytearray(path.read_bytes()), np.random.default_rng(1)
+    for start in range(2000, len(data) - 2000, 997):
+        data[start : start + 40] = rng.integers(0, 256, 40, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_decoder_notes_keep_what_c_code_prints_off_the_terminal(capfd):
+    notes = DecoderNotes()
+    with notes.capture():
+        os.write(2, b"Note: Illegal Audio-MPEG-Header 0x00 at offset 1.\nNote: Trying to resync...\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
+    assert notes.lines == ["Note: Illegal Audio-MPEG-Header 0x00 at offset 1.", "Note: Trying to resync..."]
+    assert notes.summary().startswith("damaged stream") and "2 notes" in notes.summary()
+    assert DecoderNotes().summary() is None
+
+
+def test_a_damaged_mp3_streams_quietly_and_keeps_its_notes(tmp_path, capfd):
+    stream = WindowStream(damaged_mp3(tmp_path / "damaged.mp3"), 8000, 40000, 40000)
+    assert len(list(stream)) == 2
+    assert capfd.readouterr().err == ""
+    assert stream.notes.lines and "Illegal Audio-MPEG-Header" in stream.notes.summary()
