@@ -216,7 +216,8 @@ def test_unimportable_module_names_itself():
 
 
 def test_lookups_and_globs(registry):
-    assert registry.select("model", ["2d*"]) == ["2dspec", "2dwav"]
-    assert registry.select("model", []) == sorted(registry.models)
+    # A pattern picks opt-in models too (2dwav-beats); no pattern means every model but those.
+    assert registry.select("model", ["2d*"]) == ["2dspec", "2dwav", "2dwav-beats"]
+    assert registry.select("model", []) == sorted(n for n, spec in registry.models.items() if not spec.opt_in)
     with pytest.raises(PluginError, match="Unknown model 'nope'. Registered models: 1dwav"):
         registry.select("model", ["nope"])
