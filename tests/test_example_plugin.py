@@ -49,6 +49,9 @@ def test_the_installed_example_is_listed_and_passes_check_plugin(installed_examp
     assert "crnn: all 13 checks passed." in check.stdout
 
 
+GUIDE_MODULES = ("models", "features", "sources", "metrics", "augmentations")  # one per plugin kind
+
+
 def guide_files() -> dict[str, str]:
     """file name -> text of every code block of the guide that starts with `# file: NAME`."""
     blocks = re.findall(r"```(?:python|toml)\n# file: (\S+)\n(.*?)```", GUIDE.read_text(), flags=re.S)
@@ -70,21 +73,18 @@ def test_the_guide_has_a_complete_example_of_each_kind():
     files = guide_files()
     assert set(files) == {
         "pyproject.toml",
-        *(f"bench_extras/{m}.py" for m in ("models", "features", "sources", "metrics")),
+        *(f"bench_extras/{m}.py" for m in GUIDE_MODULES),
     }
     entry_points = tomllib.loads(files["pyproject.toml"])["project"]["entry-points"]["bench"]
-    assert sorted(entry_points.values()) == sorted(
-        f"bench_extras.{m}" for m in ("features", "metrics", "models", "sources")
-    )
+    assert sorted(entry_points.values()) == sorted(f"bench_extras.{m}" for m in GUIDE_MODULES)
 
 
 @pytest.mark.slow
 def test_the_guide_examples_register_and_work(guide_package, stereo_window):
-    modules = [f"bench_extras.{m}" for m in ("models", "features", "sources", "metrics")]
-    registry = load_registry(modules)
-    assert {"tcn", "chroma", "jsonl", "hit-rate"} <= set(registry.models) | set(registry.features) | set(
-        registry.sources
-    ) | set(registry.metrics)
+    registry = load_registry([f"bench_extras.{m}" for m in GUIDE_MODULES])
+    assert {"tcn", "chroma", "jsonl", "hit-rate", "dropout-time"} <= set(registry.models) | set(
+        registry.features
+    ) | set(registry.sources) | set(registry.metrics) | set(registry.augmentations)
 
     failed = [c for c in check_model(registry, "tcn") if not c.ok]
     assert not failed, failed
