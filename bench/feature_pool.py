@@ -3,7 +3,10 @@
 `probe` first runs every feature on one noise window in a fresh child, under the numba cache's
 lock: librosa's kernels get compiled once (never by two processes at once), and a feature
 whose output breaks its contract (shape, finiteness) is caught once for the whole run rather
-than once per clip. `LocalFeaturePool` then runs the `TrackJob`s on `jobs` worker processes
+than once per clip. Its verdict is kept beside the kernels, keyed by the features' code and
+versions, the libraries and the kernel files themselves, so a run on unchanged kernels skips
+the child's few seconds of loading them (a cleared, recompiled or damaged cache probes again).
+`LocalFeaturePool` then runs the `TrackJob`s on `jobs` worker processes, longest clip first
 (pebble's pool: a task that crashes its worker, or outlives its timeout, fails alone). Every
 feature that raised, crashed or hung on a clip is retried once, alone, in a fresh process;
 what fails again is reported against that clip and feature, and the run goes on.
@@ -13,19 +16,25 @@ from __future__ import annotations
 
 import ctypes
 import faulthandler
+import hashlib
+import json
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 
 import soundfile
 from pebble import ProcessExpired, ProcessPool
 
 from bench import numba_cache
 from bench.audio import DecoderNotes
+from bench.cache import atomic_write_bytes, digest, library_versions, read_fields
 from bench.extraction import TrackJob, TrackResult, check_output, extract, features_for, view
 from bench.profiles import Profile
+from bench.specs import FeatureSpec
 
 OnResult = Callable[[TrackResult], None]
 # A clip's whole extraction may take this long before it counts as hung: a fixed allowance
@@ -51,14 +60,24 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
 
 
-def timeout_s(path: str) -> float:
-    """How long one clip's extraction may run before it counts as hung."""
+def audio_seconds(path: str) -> float:
+    """The clip's duration from its header (a guess from its size where libsndfile cannot read it)."""
     try:
         with DecoderNotes().capture():  # a damaged MP3's notes: its worker reports them
-            seconds = soundfile.info(path).duration
+            return float(soundfile.info(path).duration)
     except Exception:  # not for libsndfile: guess from the size at 128 kbit/s
-        seconds = os.path.getsize(path) / 16000 if os.path.exists(path) else 0.0
-    return float(os.environ.get("AFB_FEATURE_TIMEOUT_S", TIMEOUT_BASE_S)) + TIMEOUT_PER_AUDIO_S * seconds
+        return os.path.getsize(path) / 16000 if os.path.exists(path) else 0.0
+
+
+def timeout_s(path: str) -> float:
+    """How long one clip's extraction may run before it counts as hung."""
+    return float(os.environ.get("AFB_FEATURE_TIMEOUT_S", TIMEOUT_BASE_S)) + TIMEOUT_PER_AUDIO_S * audio_seconds(path)
+
+
+def longest_first(jobs: Sequence[TrackJob]) -> list[TrackJob]:
+    """The jobs, longest clip first: the workers then end together instead of one finishing a
+    long recording alone at the end (on 47 real tracks, 0.1 to 10 min long, see docs/performance.md)."""
+    return sorted(jobs, key=lambda job: audio_seconds(job.path), reverse=True)
 
 
 def exit_reason(error: BaseException, timeout: float) -> str:
@@ -109,13 +128,60 @@ def _probe_once(plugins, names, profile) -> tuple[int | None, str | None, dict[s
     return child.exitcode, (None if child.exitcode == 0 else current), broken
 
 
+def _code_identity(feature: FeatureSpec) -> dict:
+    """Which code a feature runs: its function's name and a hash of its bytecode, constants and
+    closure (a callable without bytecode is named by its repr, which rarely repeats: never remembered)."""
+    function = feature.compute
+    code = getattr(function, "__code__", None)
+    if code is None:
+        body = repr(function)
+    else:
+        cells = [cell.cell_contents for cell in getattr(function, "__closure__", None) or ()]
+        body = hashlib.sha256(code.co_code + repr((code.co_consts, cells)).encode()).hexdigest()
+    return {"function": f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}", "code": body}
+
+
+def _verdict_path(plugins: Sequence[str], names: list[str], profile: Profile) -> Path:
+    """Where a passed probe of these features, on the numba cache as it is now, keeps its verdict."""
+    folder = numba_cache.cache_dir()
+    specs = features_for(tuple(plugins))
+    kernels = sorted(
+        (str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns)
+        for path in folder.rglob("*")
+        if not path.relative_to(folder).parts[0].startswith(".") and path.is_file() and (stat := path.stat())
+    )
+    features = [
+        {
+            "name": name,
+            "version": specs[name].version,
+            **_code_identity(specs[name]),
+            "profile": {field: getattr(profile, field) for field in read_fields(specs[name], profile)},
+        }
+        for name in sorted(names)
+    ]
+    token = digest({"features": features, "libraries": library_versions(), "python": sys.version, "kernels": kernels})
+    return folder / ".probed" / f"{token}.json"
+
+
+def _remembered(path: Path) -> dict[str, str] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def probe(plugins: Sequence[str], names: list[str], profile: Profile, say=print) -> dict[str, str]:
     """Run each feature once on noise before extraction; returns {feature: why it cannot run}.
     A crash may be a poisoned numba cache: clear it (saying so once) and probe again; a
-    feature that still crashes is returned. Call `bench.extraction.inherit` first."""
+    feature that still crashes is returned. A verdict on unchanged features and kernels is
+    remembered (see the module's docstring). Call `bench.extraction.inherit` first."""
     with numba_cache.lock():
+        remembered = _remembered(_verdict_path(plugins, names, profile))
+        if remembered is not None:
+            return remembered
         code, culprit, broken = _probe_once(plugins, names, profile)
         if code == 0:
+            atomic_write_bytes(_verdict_path(plugins, names, profile), json.dumps(broken).encode())
             return broken
         folder = numba_cache.cache_dir()
         say(
@@ -177,7 +243,7 @@ class FeaturePool:
             else:
                 result.failures.pop(name, None)
 
-        self._run(jobs, fresh=False, on_done=first)
+        self._run(longest_first(jobs), fresh=False, on_done=first)
         self._run(retries, fresh=True, on_done=retried)
         for result in pending.values():
             on_result(result)

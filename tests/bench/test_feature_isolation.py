@@ -122,3 +122,50 @@ def test_a_probe_that_crashes_clears_the_numba_cache_once_then_names_the_feature
     assert broken == {"segfaults": "crashed its process on a noise window (SIGSEGV)"}
     assert len(said) == 1 and "'segfaults'" in said[0] and "cleared" in said[0]
     assert not (kernels / "librosa_x").exists()  # the suspect kernels are gone
+
+
+def _probe_in(tmp_path, monkeypatch, features):
+    """Probe `features` with the probe's verdicts kept in tmp_path (the kernels stay the shared ones)."""
+    from bench import extraction, feature_pool, numba_cache
+
+    monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path / "numba")
+    extraction.inherit(features)
+    children = []
+    real = feature_pool._probe_once
+    monkeypatch.setattr(feature_pool, "_probe_once", lambda *a: children.append(a) or real(*a))
+    return feature_pool.probe((), [f.name for f in features], TINY_PROFILE), len(children)
+
+
+def test_a_passed_probe_is_remembered_until_its_features_or_kernels_change(tmp_path, monkeypatch):
+    assert _probe_in(tmp_path, monkeypatch, [MEL]) == ({}, 1)
+    assert _probe_in(tmp_path, monkeypatch, [MEL]) == ({}, 0)  # same code, versions and kernels
+    bumped = FeatureSpec("mel", MEL.description, MEL.version + "x", MEL.compute, MEL.shape, MEL.profile_fields)
+    assert _probe_in(tmp_path, monkeypatch, [bumped]) == ({}, 1)
+    (tmp_path / "numba" / "librosa_x").mkdir()
+    (tmp_path / "numba" / "librosa_x" / "beat.nbi").write_bytes(b"recompiled")
+    assert _probe_in(tmp_path, monkeypatch, [MEL]) == ({}, 1)
+
+
+def test_a_remembered_probe_keeps_its_contract_verdict(tmp_path, monkeypatch):
+    wrong = FeatureSpec("wrong-shape", "says 3, gives 2", "1", lambda w, p: np.zeros(2, np.float32), lambda p: (3,), ())
+    first, children = _probe_in(tmp_path, monkeypatch, [wrong])
+    assert children == 1 and "shape" in first["wrong-shape"]
+    assert _probe_in(tmp_path, monkeypatch, [wrong]) == (first, 0)
+
+
+def test_features_with_one_body_but_other_closures_are_probed_apart(tmp_path, monkeypatch):
+    one, other = (FeatureSpec("picky", "", "1", picky(b, tmp_path), MEL.shape, ()) for b in ("raise", "crash"))
+    assert _probe_in(tmp_path, monkeypatch, [one])[1] == 1
+    assert _probe_in(tmp_path, monkeypatch, [other])[1] == 1
+
+
+def test_the_workers_take_the_longest_clips_first(tmp_path):
+    from bench.extraction import TrackJob
+    from bench.feature_pool import longest_first
+
+    jobs = []
+    for index, seconds in enumerate((1.0, 4.0, 2.0)):
+        path = tmp_path / f"{index}.wav"
+        soundfile.write(path, np.zeros((int(seconds * 8000), 2), np.float32), 8000)
+        jobs.append(TrackJob(index, str(path), {}, (), TINY_PROFILE, str(tmp_path), "pad"))
+    assert [job.index for job in longest_first(jobs)] == [1, 2, 0]
