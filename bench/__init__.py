@@ -5,9 +5,10 @@ Plugin authors need only `bench.hookimpl` and the records in `bench.specs` (and
 docs/plugins.md for a walk-through and docs/architecture.md for the whole public plugin API.
 """
 
-from bench import numba_cache
+from bench import numba_cache, xla_cache
 
 numba_cache.configure()  # before anything imports numba: it reads NUMBA_CACHE_DIR once
+xla_cache.configure()  # before anything imports TensorFlow: it reads TF_XLA_FLAGS once
 
 from bench.hookspecs import hookimpl  # noqa: E402
 

@@ -211,7 +211,7 @@ class KerasFramework(Framework):
         model = spec.build(input_shape, profile)
         if not isinstance(model, keras.Model):
             raise ModelContractError(f"build() returned {type(model).__name__}, not a keras.Model (framework 'keras')")
-        return compile_model(model, profile)
+        return compile_model(model, profile, spec.jit_compile)
 
     def fit(self, model, profile, reader, train, validation, y, seed):
         from bench import training

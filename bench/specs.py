@@ -147,7 +147,10 @@ class ModelSpec:
     Baselines are drawn as reference rows on leaderboards. `search_space` maps Profile fields
     to Optuna distributions for `bench tune` (None: bench.tuning's default for keras models).
     An `opt_in` model runs only when a `--model` pattern names it, never as part of "every
-    model" (`--all`, or no `--model`), so an experiment does not grow the default run."""
+    model" (`--all`, or no `--model`), so an experiment does not grow the default run.
+    `jit_compile` asks for XLA-compiled training and prediction steps on TensorFlow (JAX always
+    compiles; other backends ignore it): on CPU, XLA speeds some networks up and slows others,
+    so it is each model's own choice, made by measurement (docs/performance.md)."""
 
     name: str
     description: str
@@ -157,6 +160,7 @@ class ModelSpec:
     baseline: bool = False
     search_space: dict[str, Any] | None = None
     opt_in: bool = False
+    jit_compile: bool = False
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,9 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._started)
 
 
-def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
+def compile_model(model: keras.Model, profile: Profile, jit_compile: bool = False) -> keras.Model:
+    """Compile with the profile's optimizer and loss; `jit_compile` (a ModelSpec's choice) turns
+    XLA on for TensorFlow, otherwise Keras's "auto" decides (XLA on GPU and JAX, not on CPU)."""
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
     losses = {"mae": "mean_absolute_error", "mse": "mean_squared_error"}
     if profile.optimizer not in optimizers or profile.loss not in losses:
@@ -124,7 +126,9 @@ def compile_model(model: keras.Model, profile: Profile) -> keras.Model:
             f"Received: optimizer={profile.optimizer!r}, loss={profile.loss!r}"
         )
     model.compile(
-        optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate), loss=losses[profile.loss]
+        optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate),
+        loss=losses[profile.loss],
+        jit_compile=True if jit_compile and keras.backend.backend() == "tensorflow" else "auto",
     )
     return model
 
