@@ -239,28 +239,30 @@ def streaming_rss(workdir: Path) -> dict:
 TRAIN_SPEED = """
 import json, os, sys, time
 import numpy as np
-import keras
-from bench.profiles import QUICK
-from bench.registry import load_registry
 from bench.training import compile_model, limit_threads
 if int(sys.argv[1]):
     limit_threads(int(sys.argv[1]))
+import keras
+from bench.profiles import QUICK
+from bench.registry import load_registry
 registry = load_registry()
 for name in ("1dwav", "2dwav", "2dspec", "3dspec"):
     spec = registry.models[name]
     shape = registry.features[spec.feature].shape(QUICK)
+    x = np.random.default_rng(0).standard_normal((320, *shape)).astype(np.float32)
+    y = np.random.default_rng(1).uniform(0, 1, (320, 1)).astype(np.float32)
     for batch in (16, 32, 64):
         for jit in (False, True):
             keras.utils.set_random_seed(0)
-            model = compile_model(spec.build(shape, QUICK), QUICK)
-            model.jit_compile = jit if keras.backend.backend() != "jax" else True  # JAX always compiles
-            x = np.random.default_rng(0).standard_normal((192, *shape)).astype(np.float32)
-            y = np.random.default_rng(1).uniform(0, 1, (192, 1)).astype(np.float32)
-            model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # tracing and compilation
+            model = compile_model(spec.build(shape, QUICK), QUICK, jit_compile=jit)
             started = time.perf_counter()
-            model.fit(x, y, batch_size=batch, epochs=2, verbose=0)
-            rate = 2 * len(x) / (time.perf_counter() - started)
-            row = {"model": name, "batch": batch, "jit": model.jit_compile, "windows_per_s": rate}
+            model.fit(x, y, batch_size=batch, epochs=1, verbose=0, validation_data=(x[:64], y[:64]))  # traces, compiles
+            first = time.perf_counter() - started
+            started = time.perf_counter()
+            model.fit(x, y, batch_size=batch, epochs=2, verbose=0, validation_data=(x[:64], y[:64]))
+            epoch = (time.perf_counter() - started) / 2
+            row = {"model": name, "batch": batch, "jit": bool(model.jit_compile), "first_epoch_s": first,
+                   "epoch_s": epoch, "windows_per_s": len(x) / epoch}
             print(json.dumps(row), flush=True)
             if keras.backend.backend() == "jax":
                 break
@@ -268,9 +270,12 @@ for name in ("1dwav", "2dwav", "2dspec", "3dspec"):
 
 
 def training_speed() -> list[dict]:
-    """Windows trained per second (2 epochs of 192 windows, after a warm-up epoch) per CNN, batch size
-    and jit_compile, for TensorFlow and JAX with one thread (what each of two parallel trials gets
-    on 2 cores: bench.training.limit_threads), and TensorFlow with its default pools."""
+    """Seconds of the first epoch (tracing, compiling) and of later ones, and windows trained per
+    second (320 windows, 64 of them also validation), per CNN, batch size and jit_compile, for
+    TensorFlow and JAX with one thread (what each of two parallel trials gets on 2 cores:
+    bench.training.limit_threads), and TensorFlow with its default pools. The subprocesses
+    inherit the harness's XLA program cache (bench.xla_cache): with it warm, an XLA first
+    epoch shows loading, not compiling."""
     settings = {  # backend, threads per trial (0: the framework's default, all cores)
         "tensorflow, 1 thread": ("tensorflow", 1),
         "jax, 1 thread": ("jax", 1),
