@@ -5,10 +5,10 @@ Plugin authors need only `bench.hookimpl` and the records in `bench.specs` (and
 docs/plugins.md for a walk-through and docs/architecture.md for the whole public plugin API.
 """
 
-from bench import numba_cache, xla_cache
+from bench import numba_cache, tensorflow_env
 
 numba_cache.configure()  # before anything imports numba: it reads NUMBA_CACHE_DIR once
-xla_cache.configure()  # before anything imports TensorFlow: it reads TF_XLA_FLAGS once
+tensorflow_env.configure()  # before anything imports TensorFlow: it reads its settings once
 
 from bench.hookspecs import hookimpl  # noqa: E402
 

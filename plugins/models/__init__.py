@@ -18,9 +18,6 @@ CNNS = {
     "cnn_2dspec": ("2dspec", "mel", "2D CNN on the mid/side mel spectrogram (7 x Conv2D (3, 4), 2 pools)"),
     "cnn_3dspec": ("3dspec", "mel", "3D CNN on the mid/side mel spectrogram cut into stacked time slices"),
 }
-# Trained with XLA on TensorFlow (ModelSpec.jit_compile): measured faster for these on CPU, slower
-# for 2dwav's large kernels and 3dspec's 3D convolutions (docs/performance.md, training throughput).
-XLA = {"1dwav", "2dspec"}
 # Tempo-synced stacking (issue 14): the same builders on stacks cut at beats; opt-in, so not in --all.
 BEAT_CNNS = {
     "2dwav-beats": ("cnn_2dwav", "wav-beats", "2dwav on the waveform stacked one beat per row (opt-in)"),
@@ -39,7 +36,7 @@ def _lazy_build(module_name: str):
 @hookimpl
 def bench_models() -> list[ModelSpec]:
     cnns = [
-        ModelSpec(name, description, feature, _lazy_build(module), jit_compile=name in XLA)
+        ModelSpec(name, description, feature, _lazy_build(module))
         for module, (name, feature, description) in CNNS.items()
     ] + [
         ModelSpec(name, description, feature, _lazy_build(module), opt_in=True)

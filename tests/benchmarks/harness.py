@@ -274,7 +274,7 @@ def training_speed() -> list[dict]:
     second (320 windows, 64 of them also validation), per CNN, batch size and jit_compile, for
     TensorFlow and JAX with one thread (what each of two parallel trials gets on 2 cores:
     bench.training.limit_threads), and TensorFlow with its default pools. The subprocesses
-    inherit the harness's XLA program cache (bench.xla_cache): with it warm, an XLA first
+    inherit the harness's XLA program cache (bench.tensorflow_env): with it warm, an XLA first
     epoch shows loading, not compiling."""
     settings = {  # backend, threads per trial (0: the framework's default, all cores)
         "tensorflow, 1 thread": ("tensorflow", 1),

@@ -1,0 +1,34 @@
+"""The harness turns oneDNN on and points TensorFlow's persistent XLA cache at its own folder,
+unless the user chose otherwise."""
+
+from __future__ import annotations
+
+import os
+
+from bench import tensorflow_env as env
+
+
+def test_every_bench_process_gets_onednn_and_one_xla_program_cache():
+    # bench/__init__.py has configured this process, and trial processes inherit the variables.
+    assert os.environ[env.ONEDNN_ENV] in ("0", "1")  # the user's value, else ours
+    assert f"{env.XLA_CACHE_FLAG}={env.xla_cache_folder()}" in os.environ[env.XLA_ENV]
+    assert env.xla_cache_folder().parent.name == "xla" and env.xla_cache_folder().name.startswith("tensorflow-")
+
+
+def test_onednn_is_on_unless_the_user_turned_it_off(monkeypatch):
+    monkeypatch.delenv(env.ONEDNN_ENV)
+    env.configure()
+    assert os.environ[env.ONEDNN_ENV] == "1"
+    monkeypatch.setenv(env.ONEDNN_ENV, "0")
+    env.configure()
+    assert os.environ[env.ONEDNN_ENV] == "0"
+
+
+def test_the_users_own_xla_flags_are_kept(monkeypatch):
+    monkeypatch.setenv(env.XLA_ENV, "--tf_xla_enable_xla_devices")
+    env.configure()
+    assert os.environ[env.XLA_ENV] == f"--tf_xla_enable_xla_devices {env.XLA_CACHE_FLAG}={env.xla_cache_folder()}"
+    mine = f"{env.XLA_CACHE_FLAG}=/somewhere/else"
+    monkeypatch.setenv(env.XLA_ENV, mine)
+    env.configure()
+    assert os.environ[env.XLA_ENV] == mine
