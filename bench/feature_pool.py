@@ -17,11 +17,13 @@ from __future__ import annotations
 import ctypes
 import faulthandler
 import hashlib
+import inspect
 import json
 import multiprocessing
 import os
 import signal
 import sys
+import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -128,17 +130,29 @@ def _probe_once(plugins, names, profile) -> tuple[int | None, str | None, dict[s
     return child.exitcode, (None if child.exitcode == 0 else current), broken
 
 
-def _code_identity(feature: FeatureSpec) -> dict:
-    """Which code a feature runs: its function's name and a hash of its bytecode, constants and
-    closure (a callable without bytecode is named by its repr, which rarely repeats: never remembered)."""
-    function = feature.compute
+def _code_hash(code: types.CodeType) -> str:
+    """Bytecode and constants, nested code (comprehensions, lambdas) by its own hash, not its address."""
+    consts = [_code_hash(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+    return hashlib.sha256(code.co_code + repr(consts).encode()).hexdigest()
+
+
+def _function_hash(function, depth: int = 0) -> str:
+    """A function's code and what its closure holds (functions there by their own hash), through
+    decorators that keep `__wrapped__`. Without bytecode, its repr: rarely stable, never remembered."""
+    function = inspect.unwrap(function)
     code = getattr(function, "__code__", None)
-    if code is None:
-        body = repr(function)
-    else:
-        cells = [cell.cell_contents for cell in getattr(function, "__closure__", None) or ()]
-        body = hashlib.sha256(code.co_code + repr((code.co_consts, cells)).encode()).hexdigest()
-    return {"function": f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}", "code": body}
+    if code is None or depth > 4:
+        return repr(function)
+    cells = [cell.cell_contents for cell in getattr(function, "__closure__", None) or ()]
+    held = [_function_hash(c, depth + 1) if callable(c) else repr(c) for c in cells]
+    return hashlib.sha256((_code_hash(code) + repr(held)).encode()).hexdigest()
+
+
+def _code_identity(feature: FeatureSpec) -> dict:
+    """Which code a feature runs: its function's name and hash (the same in every process)."""
+    function = inspect.unwrap(feature.compute)
+    name = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}"
+    return {"function": name, "code": _function_hash(function)}
 
 
 def _verdict_path(plugins: Sequence[str], names: list[str], profile: Profile) -> Path:

@@ -14,6 +14,7 @@ from conftest import TINY_PROFILE
 
 from bench.cache import FeatureCache
 from bench.dataset import build_dataset
+from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.specs import Catalog, FeatureSpec, Target, Track
 
@@ -169,3 +170,28 @@ def test_the_workers_take_the_longest_clips_first(tmp_path):
         soundfile.write(path, np.zeros((int(seconds * 8000), 2), np.float32), 8000)
         jobs.append(TrackJob(index, str(path), {}, (), TINY_PROFILE, str(tmp_path), "pad"))
     assert [job.index for job in longest_first(jobs)] == [1, 2, 0]
+
+
+def test_a_verdict_is_found_again_by_another_process(tmp_path, monkeypatch):
+    """Built-in features are decorated (`one_blas_thread`) and their code holds nested code:
+    their identity must not depend on where a process put them in memory."""
+    import subprocess
+    import sys
+
+    from bench import extraction, feature_pool, numba_cache
+
+    monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path)
+    features = list(load_registry().features.values())
+    extraction.inherit(features)
+    names = [f.name for f in features]
+    script = (
+        "import sys, pathlib; from bench import extraction, feature_pool, numba_cache;"
+        "from bench.registry import load_registry; from bench.profiles import QUICK;"
+        "numba_cache.cache_dir = lambda: pathlib.Path(sys.argv[1]);"
+        "extraction.inherit(list(load_registry().features.values()));"
+        "print(feature_pool._verdict_path((), sys.argv[2:], QUICK))"
+    )
+    there = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), *names], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert there == str(feature_pool._verdict_path((), names, QUICK))
