@@ -2,7 +2,7 @@
 
 `paper` reproduces the seed paper's shapes (30 s windows at 22050 Hz, 24 mel bands x 2584
 frames); `quick` keeps every topology but shrinks window, rate and widths so the default
-`bench run --all` fits in a few minutes on a 2-core laptop.
+`bench run --all` fits in about 8 minutes on a 2-core CPU (docs/performance.md).
 """
 
 from __future__ import annotations
