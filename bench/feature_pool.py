@@ -78,7 +78,7 @@ def timeout_s(path: str) -> float:
 
 def longest_first(jobs: Sequence[TrackJob]) -> list[TrackJob]:
     """The jobs, longest clip first: the workers then end together instead of one finishing a
-    long recording alone at the end (on 47 real tracks, 0.1 to 10 min long, see docs/performance.md)."""
+    long recording alone at the end (docs/performance.md, the feature stage's timeline)."""
     return sorted(jobs, key=lambda job: audio_seconds(job.path), reverse=True)
 
 

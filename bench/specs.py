@@ -149,8 +149,8 @@ class ModelSpec:
     An `opt_in` model runs only when a `--model` pattern names it, never as part of "every
     model" (`--all`, or no `--model`), so an experiment does not grow the default run.
     `jit_compile` asks for XLA-compiled training and prediction steps on TensorFlow (JAX always
-    compiles; other backends ignore it): on CPU, XLA speeds some networks up and slows others,
-    so it is each model's own choice, made by measurement (docs/performance.md)."""
+    compiles; other backends ignore it): each model's own choice, made by measurement, since on
+    a CPU with oneDNN kernels it sped none of the built-in CNNs up (docs/performance.md)."""
 
     name: str
     description: str

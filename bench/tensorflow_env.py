@@ -26,6 +26,7 @@ XLA_CACHE_FLAG = "--tf_xla_persistent_cache_directory"
 
 
 def xla_cache_folder() -> Path:
+    """The persistent XLA cache of this TensorFlow version, inside the harness's cache."""
     from bench.cache import default_cache_dir
 
     try:
