@@ -47,6 +47,9 @@ class Profile:
     # The built-in synthetic corpus
     synthetic_songs: int
     synthetic_seconds: float
+    # TensorFlow's oneDNN CPU kernels for the trials (bench.tensorflow_env); a user's own
+    # TF_ENABLE_ONEDNN_OPTS wins
+    onednn: bool = True
 
     def __post_init__(self) -> None:
         for name in ("window_seconds", "hop_seconds"):
@@ -99,6 +102,9 @@ PAPER = Profile(
     validation_fraction=0.15,
     synthetic_songs=66,
     synthetic_seconds=300.0,
+    # On a CPU without AVX-512, oneDNN's gradients of the waveform models' long convolutions
+    # ran 17x slower than TensorFlow's own kernels (1dwav: 242 s vs ~14 s a window).
+    onednn=False,
 )
 
 QUICK = Profile(

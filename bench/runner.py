@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import augment
+from bench import augment, tensorflow_env
 from bench.cache import FeatureCache, default_cache_dir
 from bench.dataset import Dataset, build_dataset
 from bench.executors import make_executor
@@ -222,6 +222,7 @@ def execute_run(
     (a resumed run retries failed trials; `added` names models a resume adds to the run)."""
     started = time.perf_counter()
     profile = config.resolved_profile()
+    tensorflow_env.use_profile_kernels(profile)
     executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
     executor.warm_up()
     features = needed_features(registry, config)

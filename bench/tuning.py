@@ -27,6 +27,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from rich.console import Console
 
+from bench import tensorflow_env
 from bench.executors import make_executor
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
@@ -135,6 +136,7 @@ def tune_run(store: RunStore, budget: int, storage: str | None, console: Console
     storage = storage or info.get("tuning", {}).get("storage") or default_storage(store)
     store.update_info(tuning={"budget": budget, "storage": storage, "score": f"validation song {SCORE}"})
     search = search_store(store)
+    tensorflow_env.use_profile_kernels(config.resolved_profile())
     executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
     executor.warm_up()
     studies = {}
