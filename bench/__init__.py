@@ -5,7 +5,8 @@ Plugin authors need only `bench.hookimpl` and the records in `bench.specs` (and
 docs/plugins.md for a walk-through and docs/architecture.md for the whole public plugin API.
 """
 
-from bench import numba_cache, tensorflow_env
+from bench.features import numba_cache
+from bench.trial import tensorflow_env
 
 numba_cache.configure()  # before anything imports numba: it reads NUMBA_CACHE_DIR once
 tensorflow_env.configure()  # before anything imports TensorFlow: it reads its settings once

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from bench.features.reader import FeatureReader
 from bench.hookspecs import hookimpl
 from bench.profiles import Profile
-from bench.reader import FeatureReader
 from bench.specs import ModelSpec
 
 CHECK_BATCH = 4  # random windows `bench check-plugin` feeds a model
@@ -59,10 +59,10 @@ class Framework:
     output): their outputs are checked to lie there before training and after, and a model
     that leaves the range fails its trial. Regressors fed the scaled labels directly
     (scikit-learn baselines) set it False. `normalized_input` says the trial normalises the
-    features these models read (`--normalization`, bench/normalization.py); False leaves
+    features these models read (`--normalization`, bench/trial/normalization.py); False leaves
     them as cached, for models that scale their own input. `augmentable` says `fit` trains
     batch by batch over epochs and reads its training batches through the reader's
-    `read_training(rows, rng)` when the reader has one (`bench run --augment`, bench/augment.py);
+    `read_training(rows, rng)` when the reader has one (`bench run --augment`, bench/trial/augment.py);
     a run augments only such frameworks' models."""
 
     name = ""
@@ -204,8 +204,8 @@ class KerasFramework(Framework):
     augmentable = True
 
     def build(self, spec, input_shape, profile, seed):
-        from bench.quiet import keras
-        from bench.training import compile_model
+        from bench.trial.quiet import keras
+        from bench.trial.training import compile_model
 
         keras.utils.set_random_seed(seed)
         model = spec.build(input_shape, profile)
@@ -214,8 +214,8 @@ class KerasFramework(Framework):
         return compile_model(model, profile, spec.jit_compile)
 
     def fit(self, model, profile, reader, train, validation, y, seed):
-        from bench import training
-        from bench.quiet import keras
+        from bench.trial import training
+        from bench.trial.quiet import keras
 
         batch = profile.batch_size
         augmented = getattr(reader, "augments_training", False)
@@ -231,7 +231,7 @@ class KerasFramework(Framework):
         return Fitted(fields, fitted["epoch_seconds"])
 
     def predict(self, model, reader, rows, profile):
-        from bench import training
+        from bench.trial import training
 
         batch = profile.batch_size
         return training.predict(model, training.windows(reader, rows, None, batch), batch)
@@ -243,7 +243,7 @@ class KerasFramework(Framework):
         model.save(path)
 
     def load(self, path, spec, input_shape, profile):
-        from bench.quiet import keras
+        from bench.trial.quiet import keras
 
         spec.build(input_shape, profile)  # imports the plugin's modules, registering its custom layers
         return keras.saving.load_model(path)
@@ -281,7 +281,7 @@ class KerasFramework(Framework):
         return f"{got}"
 
     def checks(self, spec, input_shape, profile):
-        from bench.quiet import keras
+        from bench.trial.quiet import keras
 
         rng = np.random.default_rng(0)
         x = rng.standard_normal((CHECK_BATCH, *input_shape)).astype(np.float32)

@@ -26,7 +26,7 @@ class Profile:
     n_fft: int
     mel_hop: int
     n_mels: int
-    normalization: str  # the trial's (bench.normalization): "paper", "zscore", "train" or "none"
+    normalization: str  # the trial's (bench.trial.normalization): "paper", "zscore", "train" or "none"
     # Models
     filters: int  # base number of convolution filters
     dense_units: int
@@ -47,7 +47,7 @@ class Profile:
     # The built-in synthetic corpus
     synthetic_songs: int
     synthetic_seconds: float
-    # TensorFlow's oneDNN CPU kernels for the trials (bench.tensorflow_env); a user's own
+    # TensorFlow's oneDNN CPU kernels for the trials (bench.trial.tensorflow_env); a user's own
     # TF_ENABLE_ONEDNN_OPTS wins
     onednn: bool = True
 

@@ -145,7 +145,7 @@ class ModelSpec:
     unfitted scikit-learn regressor (fed flattened features) for "sklearn", or what a plugin's
     own framework expects. A framework no plugin registered is refused at registration.
     Baselines are drawn as reference rows on leaderboards. `search_space` maps Profile fields
-    to Optuna distributions for `bench tune` (None: bench.tuning's default for keras models).
+    to Optuna distributions for `bench tune` (None: bench.pipeline.tuning's default for keras models).
     An `opt_in` model runs only when a `--model` pattern names it, never as part of "every
     model" (`--all`, or no `--model`), so an experiment does not grow the default run.
     `jit_compile` asks for XLA-compiled training and prediction steps on TensorFlow (JAX always

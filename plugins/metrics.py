@@ -1,6 +1,6 @@
 """Built-in metrics: MAE, RMSE, R², Pearson r and Spearman rho.
 
-The functions are the core's own (`bench.stats`), so reading a run recomputes them without
+The functions are the core's own (`bench.results.stats`), so reading a run recomputes them without
 this plugin. Plain numpy: leaderboards bootstrap these thousands of times, where scikit-learn's
 input validation would cost more than the arithmetic. Each returns NaN rather than a
 misleading number when it is undefined (fewer than two points, a constant truth for R², a
@@ -10,8 +10,8 @@ misleading number when it is undefined (fewer than two points, a constant truth 
 from __future__ import annotations
 
 from bench import hookimpl
+from bench.results.stats import mae, pearson, r2, rmse, spearman
 from bench.specs import MetricSpec
-from bench.stats import mae, pearson, r2, rmse, spearman
 
 
 @hookimpl

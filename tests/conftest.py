@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 import numpy as np
 import pytest
 
-from bench import extraction, feature_pool, numba_cache
+from bench.features import extraction, numba_cache
+from bench.features import pool as feature_pool
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
@@ -85,8 +86,8 @@ def tiny_run(tmp_path_factory):
     """The folder of one finished tiny run (two baselines and 2dspec, song and window splits,
     two seeds: records with learning curves), made once per session (~20 s). Read-only:
     copy it (shutil.copytree) before writing into it."""
-    from bench.cli import main
-    from bench.results import find_run
+    from bench.cli.main import main
+    from bench.results.store import find_run
 
     root = tmp_path_factory.mktemp("tiny_run")
     with pytest.MonkeyPatch.context() as patch:

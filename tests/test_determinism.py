@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
+from bench.pipeline.runner import RunConfig, plan
 from bench.registry import load_registry
-from bench.results import find_run
-from bench.runner import RunConfig, plan
+from bench.results.store import find_run
 
 TINY = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--model", "1dwav", "--split", "song", "--seeds", "1"]
 

@@ -14,7 +14,7 @@ import pytest
 import soundfile
 from subprocesses import pip_install_target, run_bench
 
-from bench.check_plugin import check_model
+from bench.cli.check_plugin import check_model
 from bench.profiles import QUICK
 from bench.registry import load_registry
 

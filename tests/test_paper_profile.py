@@ -20,7 +20,7 @@ import pytest
 from subprocesses import run_bench
 
 from bench.profiles import PAPER
-from bench.results import find_run
+from bench.results.store import find_run
 from plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
 from plugins.models.layers import StackSlices
 

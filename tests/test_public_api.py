@@ -31,8 +31,8 @@ PUBLIC_API = {
     },
     "bench.profiles": {"Profile", "QUICK", "PAPER"},
     "bench.frameworks": {"Framework", "FrameworkSpec", "Fitted", "ModelContractError"},
-    "bench.reader": {"FeatureReader"},
-    "bench.audio": {"mid_side"},
+    "bench.features.reader": {"FeatureReader"},
+    "bench.features.audio": {"mid_side"},
 }
 
 

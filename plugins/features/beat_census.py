@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
-from bench.audio import WindowStream
+from bench.features.audio import WindowStream
 from bench.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from plugins.features import beats
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
-from bench.audio import mid_side
+from bench.features.audio import mid_side
 from bench.profiles import Profile
 from plugins.features import mel
 from plugins.features.threads import one_blas_thread

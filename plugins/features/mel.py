@@ -8,12 +8,12 @@ import librosa
 import numpy as np
 import scipy.fft
 
-from bench.audio import mid_side
+from bench.features.audio import mid_side
 from bench.profiles import Profile
 from plugins.features.threads import one_blas_thread
 
 NAME = "mel"
-VERSION = "2"  # 2: unnormalised; the trial normalises (bench.normalization)
+VERSION = "2"  # 2: unnormalised; the trial normalises (bench.trial.normalization)
 PROFILE_FIELDS = ("n_fft", "mel_hop", "n_mels")  # besides the window's own fields: what the cache key hashes
 DESCRIPTION = "mid/side log-mel spectrogram (n_mels x frames x 2)"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from bench.audio import mid_side
+from bench.features.audio import mid_side
 from bench.profiles import Profile
 
 NAME = "wav"
-VERSION = "2"  # 2: unnormalised; the trial normalises (bench.normalization)
+VERSION = "2"  # 2: unnormalised; the trial normalises (bench.trial.normalization)
 PROFILE_FIELDS = ("wav_rate",)  # besides the window's own fields: what the cache key hashes
 DESCRIPTION = "mid/side waveform (2 channels) at the profile's wav_rate"
 

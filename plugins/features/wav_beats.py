@@ -12,7 +12,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from bench.audio import mid_side
+from bench.features.audio import mid_side
 from bench.profiles import Profile
 from plugins.features import beats
 

@@ -12,7 +12,7 @@
 Only tracks with Echo Nest features in the chosen subset are kept; subsets nest (small is in
 medium, medium in large). The artist id is the group; ('set', 'split') is the official
 training/validation/test split the `fma-official` split plugin uses. Bad label rows follow
-the rules in `bench.labels`.
+the rules in `bench.features.labels`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.labels import RowRules, Table, requested_targets, target_for
+from bench.features.labels import RowRules, Table, requested_targets, target_for
 from bench.specs import Catalog, OptionSpec, Problem, Track
 from plugins.sources.folder import required_path
 

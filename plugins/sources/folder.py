@@ -14,7 +14,7 @@ The CSV has one header row (names are case-sensitive):
              known Spotify feature's column is a target even when it is not
 
 At least one of `file` and `id` is needed; with only `file`, the file is the id. Bad rows and
-columns follow the rules in `bench.labels`; audio is decoded later, one track at a time.
+columns follow the rules in `bench.features.labels`; audio is decoded later, one track at a time.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.labels import (
+from bench.features.labels import (
     KNOWN_RANGES,
     LabelError,
     Row,

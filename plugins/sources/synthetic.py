@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from bench.cache import digest
+from bench.features.cache import digest
 from bench.specs import Catalog, OptionSpec, Problem, Target, Track
 from plugins.sources import synth
 

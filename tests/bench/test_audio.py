@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from bench.audio import (
+from bench.features.audio import (
     AudioError,
     DecoderNotes,
     WindowStream,
@@ -87,7 +87,7 @@ def test_short_clips_pad_or_drop():
 
 @pytest.mark.parametrize("file_rate", [44100, 8000], ids=["resampled", "same-rate"])
 def test_streamed_windows_equal_whole_file_windows(tmp_path, monkeypatch, file_rate):
-    monkeypatch.setattr("bench.audio.BLOCK_FRAMES", 1000)  # many blocks, windows straddling them
+    monkeypatch.setattr("bench.features.audio.BLOCK_FRAMES", 1000)  # many blocks, windows straddling them
     audio = 0.3 * np.random.default_rng(0).standard_normal((int(3.3 * file_rate), 2)).astype(np.float32)
     path = write(tmp_path / "noise.flac", audio, file_rate, subtype="PCM_24")
     stereo, _ = load_stereo(path, 8000)
@@ -145,7 +145,7 @@ def test_permission_denied_becomes_audio_error(tmp_path, monkeypatch, read):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("bench.audio.open", denied, raising=False)  # what open() does for a mode-000 file
+    monkeypatch.setattr("bench.features.audio.open", denied, raising=False)  # what open() does for a mode-000 file
     with pytest.raises(AudioError) as error:
         read(path)
     assert str(error.value) == f"{path}: cannot read the file (permission denied)"

@@ -11,16 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import augment, training, trial
-from bench.augment import Augmenter, AugmentingReader, batch_rng, parse_variants
-from bench.normalization import normalizing_reader
+from bench.features.reader import FeatureReader
+from bench.pipeline.runner import RunConfig, plan
 from bench.profiles import QUICK
-from bench.reader import FeatureReader
-from bench.records import TrialRecord
-from bench.results import RunStore, find_run
-from bench.runner import RunConfig, plan
-from bench.stats import cell_key
-from bench.trial import TrialSpec, run_trial
+from bench.results.records import TrialRecord
+from bench.results.stats import cell_key
+from bench.results.store import RunStore, find_run
+from bench.trial import augment, training
+from bench.trial import execute as trial
+from bench.trial.augment import Augmenter, AugmentingReader, batch_rng, parse_variants
+from bench.trial.execute import TrialSpec, run_trial
+from bench.trial.normalization import normalizing_reader
 
 
 def _windows(registry, feature: str) -> np.ndarray:
@@ -82,7 +83,7 @@ def test_gain_is_refused_for_energy_and_loudness_before_a_run_starts(registry, i
             augment.check(registry, [("noise",), ("tilt", "gain")], ["1dwav"], ["danceability", target])
     augment.check(registry, [("gain",)], ["1dwav"], ["danceability", "tempo"])
 
-    from bench.cli import main
+    from bench.cli.main import main
 
     assert main(["run", "--model", "1dwav", "--augment", "gain", "--target", "energy", "--songs", "8"]) == 1
     assert "augmentation 'gain' (plugin 'augmentations') cannot train target 'energy'" in capsys.readouterr().out
@@ -228,7 +229,7 @@ def test_validation_and_test_windows_never_reach_an_augmentation(run_dir, regist
 
 @pytest.mark.slow
 def test_bench_run_augment_noise_writes_records_naming_it(isolated, capsys):
-    from bench.cli import main
+    from bench.cli.main import main
 
     args = "run --model 2dspec --model mean --split song --seeds 1 --songs 8 --seconds 12 --epochs 2 --jobs 2"
     assert main([*args.split(), "--augment", "noise"]) == 0

@@ -8,9 +8,9 @@ import stat
 import numpy as np
 import pytest
 
-import bench.cache
-from bench.cache import FeatureCache
-from bench.extraction import ProfileView, UndeclaredProfileField
+import bench.features.cache
+from bench.features.cache import FeatureCache
+from bench.features.extraction import ProfileView, UndeclaredProfileField
 from bench.profiles import QUICK
 from bench.specs import FeatureSpec
 
@@ -75,7 +75,7 @@ def test_key_changes_with_the_audio_libraries(tmp_path, monkeypatch):
     audio.write_bytes(b"x")
     cache = FeatureCache(tmp_path / "cache")
     before = cache.key(audio, spec(), QUICK, "pad")
-    monkeypatch.setattr(bench.cache, "library_versions", lambda: {"librosa": "99.0"})
+    monkeypatch.setattr(bench.features.cache, "library_versions", lambda: {"librosa": "99.0"})
     assert cache.key(audio, spec(), QUICK, "pad") != before
 
 

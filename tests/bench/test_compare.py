@@ -11,17 +11,17 @@ import pytest
 from fake_runs import scored_run, write_run
 from rich.console import Console
 
-from bench.cli import main
-from bench.compare import compare_cells, got_worse, seed_noise, setting_differences
-from bench.records import RunInfo
+from bench.cli.main import main
 from bench.registry import load_registry
-from bench.results import RunStore
-from bench.stats import Cell
+from bench.results.compare import compare_cells, got_worse, seed_noise, setting_differences
+from bench.results.records import RunInfo
+from bench.results.stats import Cell
+from bench.results.store import RunStore
 
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
 
 
 def cell(model: str, r2: float | None, std: float = 0.1, runs: int = 3, split: str = "song") -> Cell:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import TINY_PROFILE
 
-import bench.dataset
-from bench.cache import FeatureCache
-from bench.dataset import build_dataset
-from bench.reader import FeatureReader
+import bench.features.stage
+from bench.features.cache import FeatureCache
+from bench.features.reader import FeatureReader
+from bench.features.stage import build_dataset
 from bench.registry import load_registry
 from bench.specs import Catalog, Target, Track
 from plugins.features import mel
@@ -45,7 +45,7 @@ def test_cold_build_then_warm_build_decodes_nothing(catalog, tmp_path, monkeypat
     def no_decoding(*args, **kwargs):
         raise AssertionError("a warm build must not decode audio")
 
-    monkeypatch.setattr(bench.dataset, "LocalFeaturePool", no_decoding)
+    monkeypatch.setattr(bench.features.stage, "LocalFeaturePool", no_decoding)
     warm = build_dataset(catalog, FEATURES, TINY_PROFILE, cache)
     assert warm.feature_seconds == {"mel": 0.0, "dsp": 0.0}
     np.testing.assert_array_equal(load(warm, "dsp"), load(cold, "dsp"))

@@ -11,18 +11,18 @@ import re
 import pytest
 from rich.console import Console
 
-from bench.cli import main
-from bench.export import flat_row
-from bench.leaderboard import run_cells
-from bench.results import RunStore
-from bench.stats import MIN_TEST_SONGS
+from bench.cli.main import main
+from bench.results.export import flat_row
+from bench.results.leaderboard import run_cells
+from bench.results.stats import MIN_TEST_SONGS
+from bench.results.store import RunStore
 
 pytestmark = pytest.mark.slow  # every test reads the session's tiny run (~20 s, made once)
 
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 import soundfile
 from conftest import TINY_PROFILE
 
-from bench.cache import FeatureCache
-from bench.dataset import build_dataset
+from bench.features.cache import FeatureCache
+from bench.features.stage import build_dataset
 from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.specs import Catalog, FeatureSpec, Target, Track
@@ -110,7 +110,8 @@ def _segfault(window, profile):
 
 
 def test_a_probe_that_crashes_clears_the_numba_cache_once_then_names_the_feature(tmp_path, monkeypatch):
-    from bench import extraction, feature_pool, numba_cache
+    from bench.features import extraction, numba_cache
+    from bench.features import pool as feature_pool
 
     kernels = tmp_path / "numba"
     (kernels / "librosa_x").mkdir(parents=True)
@@ -127,7 +128,8 @@ def test_a_probe_that_crashes_clears_the_numba_cache_once_then_names_the_feature
 
 def _probe_in(tmp_path, monkeypatch, features):
     """Probe `features` with the probe's verdicts kept in tmp_path (the kernels stay the shared ones)."""
-    from bench import extraction, feature_pool, numba_cache
+    from bench.features import extraction, numba_cache
+    from bench.features import pool as feature_pool
 
     monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path / "numba")
     extraction.inherit(features)
@@ -161,8 +163,8 @@ def test_features_with_one_body_but_other_closures_are_probed_apart(tmp_path, mo
 
 
 def test_the_workers_take_the_longest_clips_first(tmp_path):
-    from bench.extraction import TrackJob
-    from bench.feature_pool import longest_first
+    from bench.features.extraction import TrackJob
+    from bench.features.pool import longest_first
 
     jobs = []
     for index, seconds in enumerate((1.0, 4.0, 2.0)):
@@ -178,14 +180,16 @@ def test_a_verdict_is_found_again_by_another_process(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    from bench import extraction, feature_pool, numba_cache
+    from bench.features import extraction, numba_cache
+    from bench.features import pool as feature_pool
 
     monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path)
     features = list(load_registry().features.values())
     extraction.inherit(features)
     names = [f.name for f in features]
     script = (
-        "import sys, pathlib; from bench import extraction, feature_pool, numba_cache;"
+        "import sys, pathlib; from bench.features import extraction, numba_cache;"
+        "from bench.features import pool as feature_pool;"
         "from bench.registry import load_registry; from bench.profiles import QUICK;"
         "numba_cache.cache_dir = lambda: pathlib.Path(sys.argv[1]);"
         "extraction.inherit(list(load_registry().features.values()));"

@@ -8,10 +8,10 @@ from dataclasses import asdict
 
 import pytest
 
-from bench import trial
-from bench.cli import _config, build_parser
+from bench.cli.main import _config, build_parser
 from bench.profiles import QUICK
-from bench.trial import TrialSpec, base_record
+from bench.trial import execute as trial
+from bench.trial.execute import TrialSpec, base_record
 
 
 def spec(tmp_path, mixed_precision: bool) -> TrialSpec:
@@ -43,7 +43,7 @@ def test_mixed_precision_is_refused_where_the_trial_sees_no_gpu(tmp_path, monkey
 
 
 def test_mixed_precision_holds_during_the_trial_and_is_put_back(tmp_path, monkeypatch):
-    from bench.quiet import keras
+    from bench.trial.quiet import keras
 
     seen = {}
 
@@ -62,7 +62,7 @@ def test_mixed_precision_holds_during_the_trial_and_is_put_back(tmp_path, monkey
 
 def test_trials_ask_for_one_gpu_each_only_when_the_cluster_has_gpus(monkeypatch):
     pytest.importorskip("ray")
-    from bench import ray_executor
+    from bench.pipeline import ray_executor
 
     monkeypatch.setattr(ray_executor, "_largest_node_cpus", lambda: 8)
     monkeypatch.setattr(ray_executor.ray, "cluster_resources", lambda: {"CPU": 16.0, "GPU": 2.0})

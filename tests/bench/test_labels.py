@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.labels import LabelError, RowRules, Table, range_outliers, requested_targets, target_for
+from bench.features.labels import LabelError, RowRules, Table, range_outliers, requested_targets, target_for
 from bench.specs import Target
 
 FOUR_ROW = (

@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from bench import measure
+from bench.trial import measure
 
 
 @pytest.mark.parametrize(("platform", "maxrss"), [("darwin", 300 * 2**20), ("linux", 300 * 1024)])

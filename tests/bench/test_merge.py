@@ -1,4 +1,4 @@
-"""One leaderboard across runs (bench.merge, bench.provenance): runs whose data match merge,
+"""One leaderboard across runs (bench.results.merge, bench.pipeline.provenance): runs whose data match merge,
 a plugin model beside the built-ins; other data are refused naming the difference; a resume
 adds a model's trials; a model's changed code is warned about; `--metric` shows a plugin metric."""
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.merge import Difference, data_differences, merge_runs
-from bench.provenance import code_files, code_hash
-from bench.results import RunStore
+from bench.cli.main import main
+from bench.pipeline.provenance import code_files, code_hash
+from bench.results.merge import Difference, data_differences, merge_runs
+from bench.results.store import RunStore
 
 PLUGIN = '''
 """A model and a metric of a researcher's own, in one file."""

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.cli import SOURCE_COMMANDS, _registry_for, build_parser, main
-from bench.options import add_source_groups, declared, preparse, source_options
+from bench.cli.main import SOURCE_COMMANDS, _registry_for, build_parser, main
+from bench.cli.options import add_source_groups, declared, preparse, source_options
 from bench.registry import PluginError, PluginInfo, Registry
-from bench.results import find_run
+from bench.results.store import find_run
 from bench.specs import OptionSpec, SourceSpec
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -22,7 +22,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
 
 
 def source(name: str, *options: OptionSpec) -> SourceSpec:
@@ -154,7 +154,7 @@ def test_every_command_that_reads_a_source_gets_the_source_flags():
 
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     readers = {name for name, parser in commands.items() if parser.get_default("source")}
-    assert readers == set(SOURCE_COMMANDS), "a command with --source belongs in bench.cli.SOURCE_COMMANDS"
+    assert readers == set(SOURCE_COMMANDS), "a command with --source belongs in bench.cli.main.SOURCE_COMMANDS"
 
 
 def test_only_commands_that_read_a_source_load_the_registry():

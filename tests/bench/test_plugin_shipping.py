@@ -10,7 +10,7 @@ import pytest
 from bench.registry import SHIPPED_PLUGINS_ENV, PluginError, load_registry, local_plugin_path
 
 ray = pytest.importorskip("ray")
-from bench.ray_executor import plugin_runtime_env  # noqa: E402  (needs ray)
+from bench.pipeline.ray_executor import plugin_runtime_env  # noqa: E402  (needs ray)
 
 PLUGIN = """
 from bench import hookimpl

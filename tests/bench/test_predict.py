@@ -7,16 +7,16 @@ import json
 import pytest
 from rich.console import Console
 
-from bench.cli import main
-from bench.predict import rate
+from bench.cli.main import main
+from bench.cli.predict import rate
 from bench.profiles import QUICK
-from bench.results import find_run
+from bench.results.store import find_run
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["2dspec", "dsp-ridge"])
 def test_saved_model_gives_the_song_value_of_its_record(isolated, monkeypatch, capsys, model):
-    monkeypatch.setattr("bench.cli.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
     args = [
         "run",
         "--model",
@@ -49,7 +49,7 @@ def test_saved_model_gives_the_song_value_of_its_record(isolated, monkeypatch, c
 
 
 def test_a_trial_without_a_saved_model_says_how_to_get_one(isolated, tmp_path):
-    from bench.results import RunStore, write_json
+    from bench.results.store import RunStore, write_json
 
     store = RunStore(tmp_path / "results" / "run1")
     write_json(store.dir / "run.json", {"config": {}, "profile": {}, "targets": {}})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.reader import FeatureReader
+from bench.features.reader import FeatureReader
 
 
 def test_reads_any_rows_in_any_order(tmp_path):

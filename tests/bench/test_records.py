@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.leaderboard import run_cells
-from bench.records import SCHEMA_VERSION, RunInfo, SongPredictions, TrialRecord
-from bench.results import RunStore
+from bench.results.leaderboard import run_cells
+from bench.results.records import SCHEMA_VERSION, RunInfo, SongPredictions, TrialRecord
+from bench.results.store import RunStore
 
 OLD = Path(__file__).parents[1] / "fixtures" / "records_v0"  # written by the code before schema versions
 
@@ -57,7 +57,7 @@ def test_the_store_writes_dicts_and_records_alike_and_reads_old_folders(tmp_path
     before = {c.key: (c.runs, len(c.failed), c.mean) for c in run_cells(store)}
 
     store.write_record(ok)  # typed
-    store.write_record(json.loads((OLD / "failed.json").read_text()))  # a dict, as bench.trial builds it
+    store.write_record(json.loads((OLD / "failed.json").read_text()))  # a dict, as bench.trial.execute builds it
     store.write_info(store.run_info())
     assert {r.schema_version for r in store.trials()} == {SCHEMA_VERSION}
     assert store.read_record(ok.id) == {**json.loads((OLD / "ok.json").read_text()), "schema_version": 1}

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.cli import main
-from bench.leaderboard import Board, boards, render_html, render_markdown
-from bench.report import FIGURES, SECTIONS
-from bench.results import RunStore
+from bench.cli.main import main
+from bench.results.leaderboard import Board, boards, render_html, render_markdown
+from bench.results.report import FIGURES, SECTIONS
+from bench.results.store import RunStore
 
 EMBEDDED = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from fake_runs import trial
 
-from bench.leaderboard import score_board
-from bench.records import RunInfo, TrialRecord
-from bench.stats import (
+from bench.results.leaderboard import score_board
+from bench.results.records import RunInfo, TrialRecord
+from bench.results.stats import (
     BUILTIN_METRICS,
     MIN_TEST_SONGS,
     bootstrap_interval,

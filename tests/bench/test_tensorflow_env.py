@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from bench import tensorflow_env as env
 from bench.profiles import PAPER, QUICK
+from bench.trial import tensorflow_env as env
 
 
 def test_every_bench_process_gets_onednn_and_one_xla_program_cache():
@@ -35,7 +35,7 @@ def test_only_a_value_the_harness_did_not_set_counts_as_the_users(monkeypatch):
     import subprocess
     import sys
 
-    code = "from bench import tensorflow_env as e; print(e._USER_KERNELS)"
+    code = "from bench.trial import tensorflow_env as e; print(e._USER_KERNELS)"
     inherited = {**os.environ, env.ONEDNN_ENV: "1", env.CHOSEN_BY_BENCH_ENV: "1"}
     users = {k: v for k, v in inherited.items() if k != env.CHOSEN_BY_BENCH_ENV}
     for environment, expected in ((inherited, "False"), (users, "True")):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench import training
+from bench.features.reader import FeatureReader
 from bench.frameworks import KerasFramework
 from bench.profiles import QUICK
-from bench.reader import FeatureReader
 from bench.registry import load_registry
+from bench.trial import training
 
 PROFILE = QUICK.replace(epochs=3, patience=5)
 

@@ -12,8 +12,8 @@ import pytest
 
 from bench.frameworks import ModelContractError
 from bench.registry import load_registry
-from bench.results import RunStore
-from bench.trial import TrialSpec, check_bounded, execute, input_problem
+from bench.results.store import RunStore
+from bench.trial.execute import TrialSpec, check_bounded, execute, input_problem
 
 
 @pytest.fixture(scope="module")

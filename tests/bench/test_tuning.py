@@ -9,10 +9,10 @@ import optuna
 import pytest
 from optuna.distributions import FloatDistribution
 
-from bench import tuning
-from bench.leaderboard import boards
-from bench.results import find_run
-from bench.tuning import DEFAULT_SPACE, search_space
+from bench.pipeline import tuning
+from bench.pipeline.tuning import DEFAULT_SPACE, search_space
+from bench.results.leaderboard import boards
+from bench.results.store import find_run
 
 
 def test_keras_models_get_the_default_space_baselines_none_and_a_declared_space_wins(registry):
@@ -32,7 +32,7 @@ def test_a_space_naming_no_profile_field_is_one_clear_error(registry):
 
 
 def test_tuning_only_baselines_is_refused_before_anything_runs(isolated, capsys):
-    from bench.cli import main
+    from bench.cli.main import main
 
     assert main("tune --model mean --split song --seeds 1 --songs 8 --seconds 12".split()) == 1
     assert "no tunable model selected" in capsys.readouterr().out
@@ -41,7 +41,7 @@ def test_tuning_only_baselines_is_refused_before_anything_runs(isolated, capsys)
 
 @pytest.mark.slow
 def test_a_killed_search_resumes_and_the_tuned_row_sits_beside_the_default(isolated, monkeypatch):
-    from bench.cli import main
+    from bench.cli.main import main
 
     told = []
     real_tell = tuning._tell

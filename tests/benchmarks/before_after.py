@@ -5,7 +5,7 @@
 For every (target, model, feature, split) cell both runs have: each seed's song R² before and
 after, the mean ± std over seeds, and the paired difference after - before in song R² on the
 same (seed, fold, song) entries with its 95% bootstrap interval over those entries
-(bench.stats.paired_difference). `within spread` says whether |mean after - mean before| is
+(bench.results.stats.paired_difference). `within spread` says whether |mean after - mean before| is
 no more than the larger of the two seed standard deviations. Used for the before/after table
 of docs/performance.md ("Same results on real music before and after the speed-ups"); it reads
 records written by older trees too (RunStore keeps fields it does not name).
@@ -18,8 +18,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from bench.results import RunStore
-from bench.stats import BUILTIN_METRICS, cell_key, paired_difference
+from bench.results.stats import BUILTIN_METRICS, cell_key, paired_difference
+from bench.results.store import RunStore
 
 
 def cells(run_dir: str) -> dict[tuple, list]:

@@ -39,10 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.cache import FeatureCache
-from bench.dataset import build_dataset
+from bench.features.cache import FeatureCache
+from bench.features.reader import FeatureReader
+from bench.features.stage import build_dataset
 from bench.profiles import PAPER, QUICK
-from bench.reader import FeatureReader
 from bench.registry import load_registry
 
 REGISTRY = load_registry()
@@ -67,7 +67,7 @@ def fit_overhead(workdir: Path, repeats: int, epochs: int = 5) -> dict:
     """Harness training (PyDataset from disk) over plain fit (in-memory arrays)."""
     import keras
 
-    from bench import training
+    from bench.trial import training
 
     profile = QUICK.replace(epochs=epochs, patience=epochs + 1)
     dataset = build_dataset(catalog_of(workdir, 48, 30), [REGISTRY.features["mel"]], profile, FeatureCache(workdir))
@@ -128,7 +128,7 @@ def run_peak_memory(workdir: Path, songs: int, budget_mb: str) -> dict:
     command = [
         sys.executable,
         "-m",
-        "bench.cli",
+        "bench.cli.main",
         "run",
         "--model",
         "2dspec",
@@ -171,7 +171,7 @@ def real_music_costs(root: Path, files: int) -> dict:
     import soxr
     from real_music import music_files  # the sibling script that labels the set
 
-    from bench.audio import cut_windows, to_stereo
+    from bench.features.audio import cut_windows, to_stereo
 
     names = ("wav", "mel", "dsp", "wav-beats", "mel-beats")
     profile, features = QUICK, {n: REGISTRY.features[n] for n in names}
@@ -207,7 +207,7 @@ def real_music_costs(root: Path, files: int) -> dict:
 
 DECODE_PEAK = """
 import sys, numpy as np
-from bench.audio import WindowStream, cut_windows, load_stereo
+from bench.features.audio import WindowStream, cut_windows, load_stereo
 path, mode = sys.argv[1], sys.argv[2]
 if mode == "streamed":
     count = sum(1 for _ in WindowStream(path, 8000, 40000, 40000))
@@ -239,7 +239,7 @@ def streaming_rss(workdir: Path) -> dict:
 TRAIN_SPEED = """
 import json, os, sys, time
 import numpy as np
-from bench.training import compile_model, limit_threads
+from bench.trial.training import compile_model, limit_threads
 if int(sys.argv[1]):
     limit_threads(int(sys.argv[1]))
 import keras
@@ -273,8 +273,8 @@ def training_speed() -> list[dict]:
     """Seconds of the first epoch (tracing, compiling) and of later ones, and windows trained per
     second (320 windows, 64 of them also validation), per CNN, batch size and jit_compile, for
     TensorFlow and JAX with one thread (what each of two parallel trials gets on 2 cores:
-    bench.training.limit_threads), and TensorFlow with its default pools. The subprocesses
-    inherit the harness's XLA program cache (bench.tensorflow_env): with it warm, an XLA first
+    bench.trial.training.limit_threads), and TensorFlow with its default pools. The subprocesses
+    inherit the harness's XLA program cache (bench.trial.tensorflow_env): with it warm, an XLA first
     epoch shows loading, not compiling."""
     settings = {  # backend, threads per trial (0: the framework's default, all cores)
         "tensorflow, 1 thread": ("tensorflow", 1),

@@ -32,7 +32,7 @@ import types
 
 import numpy as np
 
-from bench.measure import peak_rss_mb
+from bench.trial.measure import peak_rss_mb
 
 PAPER_SAMPLES = 661500
 CASES = [  # (backend, variant, jit_compile)
@@ -100,7 +100,7 @@ def median_seconds(function, repeats: int = 3) -> float:
 
 
 def one_layer(variant: str, jit: bool, n: int, cin: int) -> dict:
-    from bench.quiet import keras
+    from bench.trial.quiet import keras
 
     inputs = keras.Input((n, cin))
     if variant == "conv2d":
@@ -122,8 +122,8 @@ def one_layer(variant: str, jit: bool, n: int, cin: int) -> dict:
 
 def one_model(variant: str, jit: bool, fraction: float, batch: int) -> dict:
     from bench.profiles import PAPER
-    from bench.quiet import keras
-    from bench.training import compile_model
+    from bench.trial.quiet import keras
+    from bench.trial.training import compile_model
     from plugins.models import cnn_1dwav
 
     if variant != "conv1d":
@@ -142,8 +142,8 @@ def one_model(variant: str, jit: bool, fraction: float, batch: int) -> dict:
 def one_cnn(name: str, batch: int) -> dict:
     """A training step and a prediction of CNN `name` at PAPER shapes, after a warm-up step."""
     from bench.profiles import PAPER
-    from bench.quiet import keras
-    from bench.training import compile_model
+    from bench.trial.quiet import keras
+    from bench.trial.training import compile_model
     from plugins.features import mel, wav
     from plugins.models import CNNS
 
@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a single case, in this process
     args = parser.parse_args()
     if args.one:
-        from bench.training import limit_threads
+        from bench.trial.training import limit_threads
 
         limit_threads(1)  # what each of two parallel trials gets on 2 cores
         case = json.loads(args.one)

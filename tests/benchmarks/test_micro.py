@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.audio import WindowStream, cut_windows, load_stereo
+from bench.features.audio import WindowStream, cut_windows, load_stereo
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
@@ -65,7 +65,7 @@ KERAS_MODELS = sorted(n for n, m in REGISTRY.models.items() if m.framework == "k
 
 @pytest.fixture(scope="module")
 def compiled():
-    from bench.training import compile_model
+    from bench.trial.training import compile_model
 
     models = {}
     for name in KERAS_MODELS:

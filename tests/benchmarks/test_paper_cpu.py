@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.quiet import keras
+from bench.trial.quiet import keras
 
 spec = importlib.util.spec_from_file_location("paper_cpu", Path(__file__).with_name("paper_cpu.py"))
 paper_cpu = importlib.util.module_from_spec(spec)

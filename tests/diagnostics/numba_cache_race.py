@@ -4,7 +4,7 @@ For each trial it compiles librosa's beat tracker into a fresh NUMBA_CACHE_DIR, 
 writer and once with two processes compiling at the same time, then loads the cache in a later
 process. Measured here (2 cores, numba 0.68, librosa 0.11): one writer, the later loader ran
 (3 of 3); two writers, the later loader died from SIGSEGV (3 of 3), and one of the writers
-itself in 2 of 3. Hence bench.numba_cache: one cache folder of the harness's own, compiled by
+itself in 2 of 3. Hence bench.features.numba_cache: one cache folder of the harness's own, compiled by
 one process at a time under a file lock, cleared when a probe crashes on it.
 
     python tests/diagnostics/numba_cache_race.py TRIALS

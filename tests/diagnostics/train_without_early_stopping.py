@@ -5,7 +5,7 @@ hand; about 3 minutes for 20 epochs of 2dspec on 2 cores).
 It asks whether a CNN that ties with the mean would learn with a longer run or other training
 settings, without the harness's early stopping in the way. The split is its own grouped one
 (25% of songs for test, 15% of the rest for validation, by `SEED`), the normalisation a
-per-window or train-fitted one as in bench.normalization.
+per-window or train-fitted one as in bench.trial.normalization.
 
     python tests/diagnostics/train_without_early_stopping.py RUN_DIR MODEL SEED CHANGES [NORMALIZATION]
 
@@ -19,15 +19,15 @@ import sys
 import numpy as np
 from sklearn.metrics import r2_score
 
-from bench.dataset import Dataset
-from bench.normalization import fit_train, per_window
+from bench.features.reader import FeatureReader
+from bench.features.stage import Dataset
 from bench.profiles import QUICK
-from bench.reader import FeatureReader
 from bench.registry import load_registry
-from bench.training import compile_model, limit_threads
+from bench.trial.normalization import fit_train, per_window
+from bench.trial.training import compile_model, limit_threads
 
 limit_threads(2)
-from bench.quiet import keras  # noqa: E402
+from bench.trial.quiet import keras  # noqa: E402
 
 
 def main(run_dir: str, model: str, seed: int, changes: dict, normalization: str = "zscore") -> None:

@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from bench.profiles import PAPER, QUICK
-from bench.results import find_run
+from bench.results.store import find_run
 from plugins.features import mel_beats, wav_beats
 from plugins.models import BEAT_CNNS, cnn_2dwav, cnn_3dspec
 from plugins.models.layers import StackSlices

@@ -7,8 +7,8 @@ import music_fixtures as music
 import numpy as np
 import pytest
 
+from bench.features.reader import FeatureReader
 from bench.profiles import QUICK
-from bench.reader import FeatureReader
 from bench.registry import load_registry
 from bench.specs import Catalog, Fold, WindowTable
 
@@ -112,7 +112,7 @@ def test_source_lists_tracks_without_decoding(name, tmp_path, monkeypatch):
     def no_decoding(*args, **kwargs):
         raise AssertionError("a source must not decode audio while listing tracks")
 
-    monkeypatch.setattr("bench.audio.read_audio", no_decoding)
+    monkeypatch.setattr("bench.features.audio.read_audio", no_decoding)
     catalog = REGISTRY.sources[name].load(options)
     assert isinstance(catalog, Catalog) and len(catalog.tracks) >= 4 and catalog.description
     assert "danceability" in catalog.targets

@@ -10,9 +10,9 @@ lightgbm = pytest.importorskip("lightgbm")
 
 from bench_lightgbm import LightGBMFramework, bench_models  # noqa: E402
 
+from bench.features.reader import FeatureReader  # noqa: E402
 from bench.frameworks import ModelContractError  # noqa: E402
 from bench.profiles import QUICK  # noqa: E402
-from bench.reader import FeatureReader  # noqa: E402
 from bench.registry import load_registry  # noqa: E402
 from bench.specs import ModelSpec  # noqa: E402
 

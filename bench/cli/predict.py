@@ -1,0 +1,91 @@
+"""Rates new audio files with a model saved by `bench run --save-models`.
+
+Each file goes through the run's own decoding, windowing and feature transform, so a song
+gets exactly the value the run would have given it: one prediction per window, and the
+song's value aggregated the way the run aggregated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.features.audio import cut_windows, fit_short, load_stereo
+from bench.profiles import Profile
+from bench.registry import load_registry
+from bench.results.store import RunStore
+from bench.specs import Target
+from bench.trial.execute import AGGREGATIONS
+from bench.trial.normalization import Normalizer
+
+
+@dataclass
+class Rating:
+    """A file's predicted value per window and for the whole song."""
+
+    path: str
+    windows: list[float]
+    song: float
+
+
+def saved_record(store: RunStore, trial_id: str) -> dict:
+    """The record of a trial whose model was saved, or FileNotFoundError saying what to do."""
+    record = store.read_record(trial_id)
+    if record is None:
+        known = ", ".join(sorted(p.stem for p in store.trials_dir.glob("*.json"))[:5])
+        raise FileNotFoundError(f"run {store.id} has no trial {trial_id!r}. Some of its trials: {known}")
+    if "model_path" not in record:
+        raise FileNotFoundError(f"trial {trial_id} saved no model: run it with `bench run --save-models`")
+    return record
+
+
+def load_trained(store: RunStore, trial_id: str):
+    """(record, registry, trained model) of a trial saved with --save-models."""
+    record = saved_record(store, trial_id)
+    registry = load_registry(store.info()["config"].get("plugins", []))
+    spec = registry.get("model", record["model"])
+    profile = Profile(**store.info()["profile"])
+    shape = tuple(registry.get("feature", spec.feature).shape(profile))
+    model = registry.framework(spec.name).load(store.dir / record["model_path"], spec, shape, profile)
+    return record, registry, model
+
+
+def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.ndarray:
+    """The feature of every window of one file, as the run computed them."""
+    stereo, _ = load_stereo(path, profile.sample_rate)
+    if stereo.shape[1] < profile.window_samples:
+        stereo = fit_short(stereo, profile.window_samples, short_policy)
+        if stereo is None:
+            raise ValueError(
+                f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips"
+            )
+    return np.stack(
+        [feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)]
+    )
+
+
+def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
+    """Predictions of the trial's saved model for every file."""
+    info = store.info()
+    registry = load_registry(info["config"].get("plugins", []))
+    spec = registry.get("model", saved_record(store, trial_id)["model"])
+    profile = Profile(**info["profile"])
+    # Features first: librosa's numba kernels must not compile after TensorFlow has loaded.
+    inputs = [
+        _features(path, registry.get("feature", spec.feature), profile, info["config"]["short_policy"])
+        for path in files
+    ]
+    record, registry, model = load_trained(store, trial_id)
+    adapter = registry.framework(spec.name)
+    # As the trial normalised; a model saved before records said how read its profile's mode.
+    normalize = Normalizer.from_json(
+        record.get("normalization") or {"mode": profile.normalization if adapter.normalized_input else "none"}
+    )
+    target = Target(**info["targets"][record["target"]])
+    ratings = []
+    for path, x in zip(files, inputs):
+        values = target.unscale(adapter.predict_array(model, normalize(x), profile))
+        ratings.append(Rating(str(path), values.tolist(), float(AGGREGATIONS[record["aggregate"]](values))))
+    return ratings

@@ -1,0 +1,1 @@
+"""The feature stage: decoding, windows, feature workers and the on-disk cache."""

@@ -1,0 +1,234 @@
+"""The on-disk feature cache: one checksummed entry per (audio file, transform, parameters).
+
+Keys hash the file's identity (resolved path, size, modification time), the transform's name
+and version, the versions of the libraries that decode and transform audio, the window
+geometry, and exactly the profile fields the transform declares it reads (all of them for a
+transform that declares none), so a changed file, a new transform or library version, or
+another profile never reads a stale entry, while tuning a training knob recomputes nothing.
+
+Entries are raw `.npy` bytes behind an 8-byte header (magic, CRC-32): trials read rows
+straight out of them (`bench.features.reader`), so the cache holds each array once. A corrupt or
+truncated entry is deleted and rebuilt, never trusted. A (file, transform) that failed is
+remembered with its reason, so a resumed run does not crash on the same clip again.
+
+Several runs may share one cache (a shared filesystem included): every write goes to a
+uniquely named temporary file in the entry's folder and is renamed into place, files get the
+user's umask rather than mkstemp's 0600, and readers check an entry before using it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import io
+import json
+import os
+import shutil
+import struct
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from bench.profiles import Profile
+from bench.specs import FeatureSpec
+
+MAGIC = b"AFB1"
+HEADER = 8  # MAGIC + CRC-32 of the .npy body
+# The windows themselves depend on these, so every key holds them and every feature may read them.
+WINDOW_FIELDS = ("sample_rate", "window_seconds", "hop_seconds")
+# What decodes, resamples and transforms audio: an upgrade may change every feature.
+AUDIO_LIBRARIES = ("numpy", "scipy", "librosa", "soundfile", "soxr", "numba")
+
+
+def default_cache_dir() -> Path:
+    """$AFB_CACHE_DIR, else the user's cache directory (XDG on Linux)."""
+    if os.environ.get("AFB_CACHE_DIR"):
+        return Path(os.environ["AFB_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "audio-feature-bench"
+
+
+def digest(payload: object) -> str:
+    """A short stable hash of any JSON-able value."""
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def file_identity(path: Path) -> dict:
+    """What identifies an audio file's content without reading it."""
+    stat = path.stat()
+    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+@cache
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of AUDIO_LIBRARIES (None for one that is absent)."""
+    versions = {}
+    for name in AUDIO_LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+@cache
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a uniquely named temporary file in the same folder and rename, so readers
+    (and concurrent writers) never see half a file; the file gets the umask's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_fields(feature: FeatureSpec, profile: Profile) -> tuple[str, ...]:
+    """The profile fields a feature may read: the window geometry plus what it declares (every
+    field when it declares nothing)."""
+    if feature.profile_fields is None:
+        return tuple(name for name in profile.to_dict() if name not in ("name", "description"))
+    return tuple(dict.fromkeys((*WINDOW_FIELDS, *feature.profile_fields)))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Where one track's rows of one feature lie: a file, the byte offset of its first row, rows."""
+
+    path: str
+    offset: int
+    rows: int
+
+
+class FeatureCache:
+    """Feature arrays of single tracks under `root/features/<feature>/`."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def key(self, audio_path: Path, feature: FeatureSpec, profile: Profile, short_policy: str) -> str:
+        return digest(
+            {
+                "file": file_identity(audio_path),
+                "feature": feature.name,
+                "version": feature.version,
+                "libraries": library_versions(),
+                "profile": {name: getattr(profile, name) for name in read_fields(feature, profile)},
+                "short": short_policy,
+            }
+        )
+
+    def path(self, feature_name: str, key: str) -> Path:
+        return self.root / "features" / feature_name / key[:2] / f"{key}.afb"
+
+    def failure_path(self, feature_name: str, key: str) -> Path:
+        return self.path(feature_name, key).with_suffix(".failed.json")
+
+    def save(self, feature_name: str, key: str, array: np.ndarray) -> None:
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        body = buffer.getvalue()
+        atomic_write_bytes(self.path(feature_name, key), MAGIC + struct.pack("<I", zlib.crc32(body)) + body)
+        self.failure_path(feature_name, key).unlink(missing_ok=True)
+
+    def load(self, feature_name: str, key: str) -> np.ndarray | None:
+        """The cached array, or None when absent; a corrupt entry is removed and None returned."""
+        path = self.path(feature_name, key)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        body = blob[HEADER:]
+        if blob[:4] != MAGIC or struct.unpack("<I", blob[4:8])[0] != zlib.crc32(body):
+            path.unlink(missing_ok=True)
+            return None
+        return np.load(io.BytesIO(body), allow_pickle=False)
+
+    def segment(self, feature_name: str, key: str, row_shape: tuple[int, ...]) -> Segment | None:
+        """Where the entry's rows lie, after a cheap check (magic, float32 rows of `row_shape`,
+        the file's length); None when absent, and a damaged entry is removed."""
+        path = self.path(feature_name, key)
+        try:
+            with open(path, "rb") as handle:
+                if handle.read(4) != MAGIC:
+                    raise ValueError("bad magic")
+                handle.seek(HEADER)
+                major, _ = np.lib.format.read_magic(handle)
+                read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                shape, fortran, dtype = read_header(handle)
+                offset = handle.tell()
+            row_bytes = int(np.prod(row_shape, dtype=np.int64)) * 4
+            if fortran or dtype != np.float32 or tuple(shape[1:]) != tuple(row_shape):
+                raise ValueError("unexpected layout")
+            if path.stat().st_size != offset + shape[0] * row_bytes:
+                raise ValueError("truncated")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, IndexError):
+            path.unlink(missing_ok=True)
+            return None
+        return Segment(str(path), offset, int(shape[0]))
+
+    def mark_failed(self, feature_name: str, key: str, reason: str) -> None:
+        """Remember that this (file, transform) failed, and why."""
+        atomic_write_bytes(self.failure_path(feature_name, key), json.dumps({"reason": reason}).encode())
+
+    def failure(self, feature_name: str, key: str) -> str | None:
+        """Why this (file, transform) failed before, or None."""
+        try:
+            return json.loads(self.failure_path(feature_name, key).read_text())["reason"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def info(self) -> dict:
+        """Entries and bytes per top-level area (features per transform, corpora, numba kernels)."""
+        summary = {}
+        if not self.root.exists():
+            return summary
+        for area in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            groups = [g for g in area.iterdir() if g.is_dir()] if area.name == "features" else [area]
+            for group in groups:
+                files = [f for f in group.rglob("*") if f.is_file()]
+                label = f"features/{group.name}" if area.name == "features" else area.name
+                summary[label] = {"files": len(files), "bytes": sum(f.stat().st_size for f in files)}
+        return summary
+
+    def prune(self, older_than_days: float | None = None, max_bytes: int | None = None) -> tuple[int, int]:
+        """Delete feature entries last used more than `older_than_days` ago, then the least
+        recently used ones until the features take at most `max_bytes`; (files, bytes) removed."""
+        entries = []
+        for path in (self.root / "features").rglob("*"):
+            if path.is_file():
+                stat = path.stat()
+                entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, path))
+        entries.sort()
+        total = sum(size for _, size, _ in entries)
+        cutoff = time.time() - older_than_days * 86400 if older_than_days is not None else None
+        removed = freed = 0
+        for used, size, path in entries:
+            too_old = cutoff is not None and used < cutoff
+            too_big = max_bytes is not None and total - freed > max_bytes
+            if not (too_old or too_big):
+                continue
+            path.unlink(missing_ok=True)
+            removed, freed = removed + 1, freed + size
+        return removed, freed
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

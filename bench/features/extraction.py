@@ -1,0 +1,164 @@
+"""One track's features: the work a feature worker does, in a process of its own.
+
+The runner never computes a feature itself. It plans `TrackJob`s (the cache keys are computed
+on the head, since they hold the file's identity) and hands them to a feature pool
+(`bench.features.pool`, or Ray's); a worker decodes the file once, block by block, runs every
+missing transform window by window, and writes each finished array into the shared cache.
+A transform that raises fails for that clip alone and is reported in the `TrackResult`; one
+that crashes or hangs takes only its worker down, and the pool retries it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from bench.features.audio import AudioError, WindowStream
+from bench.features.cache import FeatureCache, read_fields
+from bench.profiles import Profile
+from bench.specs import FeatureSpec, Problem
+
+# A clip shorter than this fraction of a window is dropped even under `--short pad`: padding
+# 0.1 s of music with 4.9 s of silence would keep its label on what is mostly silence.
+MIN_WINDOW_FRACTION = 0.5
+DERIVED_FIELDS = ("window_samples", "hop_samples")
+
+
+class UndeclaredProfileField(AttributeError):
+    """A feature read a Profile field it did not declare in FeatureSpec.profile_fields."""
+
+
+class ProfileView:
+    """The profile as a feature sees it: the window's fields and what it declared, nothing else."""
+
+    def __init__(self, profile: Profile, feature: FeatureSpec):
+        self._profile, self._feature = profile, feature.name
+        self._allowed = frozenset((*read_fields(feature, profile), *DERIVED_FIELDS))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name in self._allowed:
+            return getattr(self._profile, name)
+        raise UndeclaredProfileField(
+            f"feature {self._feature!r} read profile.{name}, which it does not declare: add {name!r} to its "
+            "FeatureSpec profile_fields (the feature cache key hashes exactly those fields)"
+        )
+
+
+def view(profile: Profile, feature: FeatureSpec) -> Profile | ProfileView:
+    return profile if feature.profile_fields is None else ProfileView(profile, feature)
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    """What a worker needs to extract one track: plain, picklable values."""
+
+    index: int
+    path: str
+    keys: dict[str, str]  # feature name -> cache key, for the features still missing
+    plugins: tuple[str, ...]
+    profile: Profile
+    cache_root: str
+    short_policy: str
+
+    def only(self, feature: str) -> TrackJob:
+        """The same job for one of its features (a retry isolates each)."""
+        return TrackJob(
+            self.index, self.path, {feature: self.keys[feature]}, self.plugins, self.profile, self.cache_root,
+            self.short_policy,
+        )  # fmt: skip
+
+
+@dataclass
+class TrackResult:
+    """What extracting one track produced (the arrays went to the cache)."""
+
+    index: int
+    windows: int | None = None  # None when the file never decoded
+    seconds: dict[str, float] = field(default_factory=dict)  # compute time per feature
+    failures: dict[str, str] = field(default_factory=dict)  # feature -> why it failed on this clip
+    problems: list[Problem] = field(default_factory=list)  # about the file itself
+
+
+# The feature specs of the build under way, set by the runner before it forks its workers:
+# forked workers inherit them as they are, so a spec need not pickle (a lambda may not).
+_inherited: dict[str, FeatureSpec] = {}
+
+
+def inherit(features: list[FeatureSpec]) -> None:
+    """Make `features` what workers forked from now on compute."""
+    _inherited.clear()
+    _inherited.update({f.name: f for f in features})
+
+
+def features_for(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
+    """The specs a worker computes: inherited from its parent, else from the plugins
+    (a worker on another machine, such as a Ray node, loads its own registry)."""
+    return _inherited or _registry_features(plugins)
+
+
+@cache
+def _registry_features(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
+    from bench.registry import load_registry
+
+    return load_registry(plugins).features
+
+
+def check_output(feature: FeatureSpec, array: np.ndarray, profile: Profile) -> str | None:
+    """Why one window's output breaks the feature's contract, or None."""
+    expected = tuple(feature.shape(view(profile, feature)))
+    if tuple(array.shape) != expected:
+        hint = " (channels first? the harness wants channels last)" if sorted(array.shape) == sorted(expected) else ""
+        return f"returned shape {tuple(array.shape)}, but its shape() declares {expected}{hint}"
+    if not np.isfinite(array).all():
+        return "returned NaN or infinite values"
+    return None
+
+
+def extract(job: TrackJob) -> TrackResult:
+    """Decode one track once and cache each of the job's features for all its windows."""
+    features = features_for(job.plugins)
+    profile, result = job.profile, TrackResult(job.index)
+    stream = WindowStream(job.path, profile.sample_rate, profile.window_samples, profile.hop_samples, job.short_policy)
+    outputs: dict[str, list[np.ndarray]] = {name: [] for name in job.keys}
+    seconds, count = dict.fromkeys(job.keys, 0.0), 0
+    try:
+        for window in stream:
+            count += 1
+            for name in [n for n in outputs if n not in result.failures]:
+                started = time.perf_counter()
+                try:
+                    array = np.asarray(features[name].compute(window, view(profile, features[name])), np.float32)
+                    problem = check_output(features[name], array, profile)
+                except Exception as exc:  # a plugin's bug fails this clip's feature, nothing more
+                    problem = f"{type(exc).__name__}: {exc}"
+                seconds[name] += time.perf_counter() - started
+                if problem:
+                    result.failures[name] = problem
+                else:
+                    outputs[name].append(array)
+    except AudioError as exc:
+        result.problems.append(Problem(exc.path, exc.problem))
+        return result
+    damaged = stream.notes.summary()
+    if damaged:
+        result.problems.append(Problem(job.path, damaged, "kept"))
+    if stream.short:
+        length, needed = stream.seconds, MIN_WINDOW_FRACTION * profile.window_seconds
+        action = "dropped" if stream.short == "dropped" or length < needed else "padded"
+        rule = f"; under {needed:g} s a clip is dropped" if action == "dropped" and stream.short == "padded" else ""
+        what = f"shorter than one window ({length:.2f} s < {profile.window_seconds:g} s{rule})"
+        result.problems.append(Problem(job.path, what, action))
+        if action == "dropped":
+            result.windows = 0
+            return result
+    result.windows = count
+    cache = FeatureCache(Path(job.cache_root))
+    for name, arrays in outputs.items():
+        if name not in result.failures:
+            cache.save(name, job.keys[name], np.stack(arrays) if arrays else np.empty((0, 0), np.float32))
+    result.seconds = seconds
+    return result

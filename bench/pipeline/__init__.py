@@ -1,0 +1,1 @@
+"""A run: the grid of trials, where they execute, provenance and tuning."""

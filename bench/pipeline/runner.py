@@ -1,0 +1,324 @@
+"""Plans the grid of trials, prepares the features, runs what is missing, records the run.
+
+    source -> catalog -> features (cached) -> trials (isolated) -> records in results/<run-id>/
+
+The runner renders nothing but progress; leaderboards read the records afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bench.features.cache import FeatureCache, default_cache_dir
+from bench.features.stage import Dataset, build_dataset
+from bench.pipeline.executors import make_executor
+from bench.pipeline.provenance import record as record_provenance
+from bench.profiles import Profile, get_profile
+from bench.registry import PluginError, Registry, load_registry
+from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
+from bench.specs import Catalog, FeatureSpec, Problem
+from bench.trial import augment, tensorflow_env
+from bench.trial.execute import AGGREGATIONS, TrialSpec, now
+from bench.trial.measure import git_commit, keras_backend, machine, package_versions, peak_rss_mb
+
+
+@dataclass
+class RunConfig:
+    """Everything `bench run` was asked to do; stored in run.json so a run can resume."""
+
+    source: str = "synthetic"
+    source_options: dict = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)  # glob patterns; empty = every model
+    splits: list[str] = field(default_factory=list)  # glob patterns; empty = every split that applies
+    seeds: int = 3
+    folds: int | None = None
+    targets: list[str] = field(default_factory=lambda: ["danceability"])
+    profile: str = "quick"
+    overrides: dict = field(default_factory=dict)  # profile fields changed on the command line
+    plugins: list[str] = field(default_factory=list)
+    jobs: int = 0  # 0 = one per CPU
+    executor: str = "process"
+    address: str | None = None
+    short_policy: str = "pad"
+    aggregate: str = "mean"
+    save_models: bool = False
+    mixed_precision: bool = False  # keras mixed_float16 in every trial (GPU workers only)
+    deterministic: bool = False  # one thread per trial and deterministic kernels: the same numbers at any --jobs
+    # bench.trial.augment: variants of training-window augmentations, each a list applied together;
+    # each adds an augmented twin of every network it applies to, beside the clean trials
+    augment: list[list[str]] = field(default_factory=list)
+    cache_dir: str = ""
+    results_dir: str = ""
+
+    def resolved_profile(self) -> Profile:
+        return get_profile(self.profile).replace(**self.overrides)
+
+    def job_count(self) -> int:
+        return self.jobs or os.cpu_count() or 1
+
+
+def applicable_splits(registry: Registry, patterns: list[str], has_official_split: bool) -> list[str]:
+    """The splits asked for; by default every split, official ones only when the source has them."""
+    names = registry.select("split", patterns)
+    if patterns:
+        return names
+    return [n for n in names if has_official_split or not registry.splits[n].official]
+
+
+def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]) -> list[TrialSpec]:
+    """Every trial of the grid, baselines first (they are quick and anchor the leaderboard)."""
+    profile = config.resolved_profile()
+    models = registry.select("model", config.models)
+    models.sort(key=lambda name: (not registry.models[name].baseline, name))
+    folds = range(config.folds) if config.folds else [0]
+    threads = 1 if config.deterministic else max(1, (os.cpu_count() or 1) // config.job_count())
+    variants = [(), *(tuple(v) for v in config.augment)]
+    return [
+        TrialSpec(
+            run_dir=str(run_dir),
+            source=config.source,
+            feature=registry.models[model].feature,
+            model=model,
+            split=split,
+            seed=seed,
+            target=target,
+            profile=profile.to_dict(),
+            fold=fold,
+            folds=config.folds,
+            plugins=tuple(config.plugins),
+            aggregate=config.aggregate,
+            threads=threads,
+            save_model=config.save_models,
+            augment=variant,
+            mixed_precision=config.mixed_precision,
+            deterministic=config.deterministic,
+        )
+        for target, model, variant, split, seed, fold in itertools.product(
+            config.targets, models, variants, splits, range(config.seeds), folds
+        )
+        if not variant or augment.applies(registry, variant, model)
+    ]
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=console,
+        transient=False,
+    )
+
+
+def _validate(registry: Registry, config: RunConfig) -> None:
+    registry.get("source", config.source)
+    registry.select("model", config.models)
+    for name in registry.select("split", config.splits):
+        if config.folds and config.splits and not registry.splits[name].supports_folds:
+            raise ValueError(f"split {name!r} cannot be cross-validated: drop --folds or choose another split")
+    if config.aggregate not in AGGREGATIONS:
+        raise ValueError(f"--aggregate must be one of {list(AGGREGATIONS)}. Received: {config.aggregate!r}")
+    if config.seeds < 1:
+        raise ValueError(f"--seeds must be at least 1. Received: {config.seeds}")
+    if config.folds is not None and config.folds < 2:
+        raise ValueError(f"--folds must be at least 2. Received: {config.folds}")
+    augment.check(registry, [tuple(v) for v in config.augment], registry.select("model", config.models), config.targets)
+
+
+def start_run(config: RunConfig, registry: Registry) -> RunStore:
+    """A new run folder with its run.json."""
+    store = RunStore(Path(config.results_dir or default_results_dir()) / new_run_id())
+    store.dir.mkdir(parents=True, exist_ok=False)
+    store.write_info(
+        {
+            "run_id": store.id,
+            "status": "running",
+            "started": now(),
+            "config": asdict(config),
+            "profile": config.resolved_profile().to_dict(),
+            "backend": keras_backend(),
+            "versions": package_versions(),
+            "git_commit": git_commit(Path(__file__).parent),
+            "machine": machine(),
+            "plugins": [asdict(p) for p in registry.plugins],
+        }
+    )
+    return store
+
+
+HARMLESS = ("padded", "lengthened", "kept", "ignored")  # problem actions that lose no data
+
+
+@dataclass
+class Prepared:
+    """The feature stage's outcome: the catalog, the dataset and every problem found."""
+
+    catalog: Catalog
+    dataset: Dataset
+    problems: list[Problem]
+
+    @property
+    def skipped(self) -> int:
+        """Problems that lost data: a file, row or clip's feature left out (what was padded,
+        lengthened, kept or an ignored column does not count)."""
+        return sum(p.action not in HARMLESS for p in self.problems)
+
+
+def needed_features(registry: Registry, config: RunConfig) -> list[FeatureSpec]:
+    """The features of every model the run selects."""
+    names = sorted({registry.models[m].feature for m in registry.select("model", config.models)})
+    return [registry.get("feature", n) for n in names]
+
+
+def prepare(
+    config: RunConfig, registry: Registry, console: Console, features: list[FeatureSpec], pool=None
+) -> Prepared:
+    """Load the source and build `features` for every window into the cache (no training)."""
+    profile = config.resolved_profile()
+    cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
+    source = registry.get("source", config.source)
+    console.print(f"[bold]Loading source[/] {config.source} …")
+    catalog = source.load(
+        {**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets}
+    )
+    missing = [t for t in config.targets if t not in catalog.targets]
+    if missing:
+        raise PluginError(
+            f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
+        )
+    with _progress(console) as progress:
+        task = progress.add_task("Features", total=len(catalog.tracks), status=", ".join(f.name for f in features))
+        dataset = build_dataset(
+            catalog,
+            features,
+            profile,
+            cache,
+            config.short_policy,
+            config.job_count(),
+            on_track_done=lambda: progress.advance(task),
+            plugins=tuple(config.plugins),
+            pool=pool,
+            say=lambda line: progress.console.print(f"[yellow]{line}[/]"),
+        )
+    problems = catalog.problems + dataset.problems
+    for problem in problems:
+        console.print(f"[yellow]{problem.action}:[/] {problem.where}: {problem.what}")
+    return Prepared(catalog, dataset, problems)
+
+
+def execute_run(
+    store: RunStore, config: RunConfig, registry: Registry, console: Console, added: tuple[str, ...] = ()
+) -> RunStore:
+    """Prepare features and run every trial of the grid that has no successful record yet
+    (a resumed run retries failed trials; `added` names models a resume adds to the run)."""
+    started = time.perf_counter()
+    profile = config.resolved_profile()
+    tensorflow_env.use_profile_kernels(profile)
+    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
+    executor.warm_up()
+    features = needed_features(registry, config)
+    prepared = prepare(config, registry, console, features, executor.feature_pool())
+    dataset = prepared.dataset
+    write_json(store.dir / "dataset.json", dataset.to_json())
+    store.update_info(
+        source={
+            "name": config.source,
+            "description": prepared.catalog.description,
+            "tracks": len(dataset.tracks),
+            "windows": len(dataset.window_track),
+            "groups": len({t.group for t in dataset.tracks}),
+        },
+        targets={n: asdict(prepared.catalog.targets[n]) for n in config.targets},
+        problems=[asdict(p) for p in prepared.problems],
+        skipped_inputs=prepared.skipped,
+        feature_seconds=dataset.feature_seconds,
+    )
+    if len(dataset.tracks) < 2:
+        raise ValueError(f"only {len(dataset.tracks)} usable track(s) in source {config.source!r}: nothing to split")
+    splits = applicable_splits(registry, config.splits, any(t.official_split for t in dataset.tracks))
+    if config.folds:
+        splits = [n for n in splits if registry.splits[n].supports_folds]
+    record_provenance(
+        store, config, registry, features, dataset, splits, lambda line: console.print(f"[yellow]{line}[/]")
+    )
+    specs = plan(registry, config, store.dir, splits)
+    todo = [s for s in specs if (store.read_record(s.id) or {}).get("status") != "ok"]
+    new = [s for s in todo if s.model in added and store.read_record(s.id) is None]
+    if new:
+        console.print(f"[bold]Extending run {store.id}:[/] adding {len(new)} trials for model {', '.join(added)}")
+    retried = sum(store.read_record(s.id) is not None for s in todo)
+    console.print(
+        f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded"
+        + (f", {retried} failed before and retried" if retried else "")
+        + f"), {config.job_count()} at a time, executor {executor.name}, profile {profile.name}"
+    )
+    with _progress(console) as progress:
+        task = progress.add_task("Trials", total=len(todo), status="")
+
+        def on_record(record: dict) -> None:
+            progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
+            if record["status"] != "ok":
+                progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
+
+        executor.run(todo, on_record)
+    failed = sum((store.read_record(s.id) or {}).get("status") != "ok" for s in specs)
+    store.update_info(
+        status="complete",
+        finished=now(),
+        runner_peak_rss_mb=round(peak_rss_mb(), 1),
+        wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
+        trials=len(specs),
+        failed_trials=failed,
+    )
+    return store
+
+
+def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
+    """A resumed run's saved config, extended by the models (and `--plugin` modules) the resume
+    names: their trials join the run's grid, on its data, splits, seeds and targets. Returns the
+    config and the model patterns the run did not select before."""
+    saved = store.info()["config"]
+    models = saved["models"]
+    added = [m for m in asked.models if models and m not in models]
+    plugins = saved["plugins"] + [p for p in asked.plugins if p not in saved["plugins"]]
+    config = RunConfig(**{**saved, "jobs": asked.jobs or saved["jobs"], "models": models + added, "plugins": plugins})
+    return config, (added if models else list(asked.models))
+
+
+def run(config: RunConfig, console: Console, resume: str | None = None) -> RunStore:
+    """Start (or resume) a run and return its store."""
+    if resume:
+        from bench.results.store import find_run
+
+        store = find_run(Path(config.results_dir or default_results_dir()), resume)
+        saved = store.info()["config"]
+        config, added = extend(store, config)
+        registry = load_registry(config.plugins)
+        recorded = {r["model"] for r in store.records()}
+        added = tuple(m for m in registry.select("model", added) if m not in recorded) if added else ()
+        extended = (
+            {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
+        )
+        store.update_info(status="running", resumed=now(), **extended)
+    else:
+        registry, added = load_registry(config.plugins), ()
+        _validate(registry, config)
+        store = start_run(config, registry)
+    console.print(f"Run [bold]{store.id}[/] → {store.dir}")
+    try:
+        return execute_run(store, config, registry, console, added)
+    except KeyboardInterrupt:
+        store.update_info(status="interrupted", finished=now())
+        raise
+    except Exception as exc:
+        store.update_info(status="failed", finished=now(), error=f"{type(exc).__name__}: {exc}")
+        raise

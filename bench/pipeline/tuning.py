@@ -1,0 +1,191 @@
+"""`bench tune`: per-model hyperparameter search, the seed paper's own method, made fair.
+
+Every tunable model gets the same budget (the same number of configurations) over its search
+space: `ModelSpec.search_space` when it declares one, else `DEFAULT_SPACE` for keras models
+(scikit-learn baselines are not tuned). A search is one Optuna study per cell and seed (target,
+model, split, seed, fold), driven by ask/tell so every configuration is an ordinary trial run
+by the harness's executors (process, inline or Ray): a TrialSpec whose profile carries the
+configuration and whose `tuning` tag makes it score on that seed's own validation carve-out,
+never on test. Search records live in RUN/search (a run folder of their own, so leaderboards of
+the run never mix them in); the chosen configuration is then trained once more and scored on
+the seed's test set as a normal record of the run, tagged `tunedN` (N the budget), so its
+leaderboard shows tuned and default rows side by side.
+
+Studies are stored in SQLite inside the run folder (RUN/tuning.db) unless `--storage` names
+another database (a URL several machines can share), so a killed search resumes where it
+stopped: a configuration whose record was written before the kill is told from disk; one that
+never finished stays unfinished in the study and a fresh configuration takes its place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+from rich.console import Console
+
+from bench.pipeline.executors import make_executor
+from bench.pipeline.runner import RunConfig, plan
+from bench.profiles import Profile
+from bench.registry import Registry, load_registry
+from bench.results.store import RunStore
+from bench.trial import tensorflow_env
+from bench.trial.execute import TrialSpec
+
+DEFAULT_SPACE = {
+    "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
+    "optimizer": CategoricalDistribution(["adam", "sgd"]),
+    "dropout": FloatDistribution(0.0, 0.5),
+    "loss": CategoricalDistribution(["mae", "mse"]),
+    "batch_size": CategoricalDistribution([8, 16, 32]),
+}
+DEFAULT_BUDGET = 10
+SEARCH_FOLDER = "search"
+# Song-level RMSE on the validation songs, minimised: on one set of songs it orders
+# configurations exactly as song R² does, and unlike R² it is defined on a single song.
+SCORE = "rmse"
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def search_space(registry: Registry, model: str) -> dict | None:
+    """The model's declared space, the default for keras models, or None (not tuned)."""
+    spec = registry.get("model", model)
+    space = spec.search_space
+    if space is None and spec.framework == "keras":
+        space = DEFAULT_SPACE
+    if space is not None:
+        fields = {f.name for f in dataclasses.fields(Profile)}
+        unknown = sorted(set(space) - fields)
+        if unknown:
+            raise ValueError(
+                f"model {model!r}: its search_space names {', '.join(unknown)}, which are not Profile fields"
+            )
+    return space
+
+
+def check_tunable(registry: Registry, patterns: list[str]) -> None:
+    """A ValueError unless the selected models include one with a search space."""
+    if not any(search_space(registry, name) is not None for name in registry.select("model", patterns)):
+        raise ValueError("no tunable model selected: keras models and models that declare a search_space are")
+
+
+def default_storage(store: RunStore) -> str:
+    return f"sqlite:///{store.dir / 'tuning.db'}"
+
+
+def search_store(store: RunStore) -> RunStore:
+    """RUN/search: a run folder for the search's records, with the run's data description."""
+    search = RunStore(store.dir / SEARCH_FOLDER)
+    (search.dir / "trials").mkdir(parents=True, exist_ok=True)
+    for name in ("run.json", "dataset.json"):
+        shutil.copyfile(store.dir / name, search.dir / name)
+    return search
+
+
+def _configured(spec: TrialSpec, params: dict, tag: str, run_dir: Path) -> TrialSpec:
+    return dataclasses.replace(spec, profile={**spec.profile, **params}, tuning=tag, run_dir=str(run_dir))
+
+
+def study_name(store: RunStore, spec: TrialSpec) -> str:
+    """One study per run and cell: a storage shared by several runs keeps their studies apart."""
+    return f"{store.id}--{spec.id}"
+
+
+def _score(record: dict) -> float | None:
+    value = record.get("metrics", {}).get("song", {}).get(SCORE) if record.get("status") == "ok" else None
+    return value if value is not None and value == value else None  # NaN is a failure
+
+
+def _tell(study: optuna.Study, number: int, record: dict) -> None:
+    score = _score(record)
+    if score is None:
+        study.tell(number, state=optuna.trial.TrialState.FAIL)
+    else:
+        study.tell(number, score)
+
+
+def _settle_interrupted(study: optuna.Study, base: TrialSpec, search: RunStore) -> None:
+    """Configurations asked before a kill are told from their record when one was written;
+    the others stay unfinished and do not count against the budget."""
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        record = search.read_record(_configured(base, trial.params, f"search{trial.number}", search.dir).id)
+        if record is not None:
+            _tell(study, trial.number, record)
+
+
+def _spent(study: optuna.Study) -> int:
+    """Configurations that finished (failures count: every model gets the same attempts)."""
+    return len(
+        study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL))
+    )
+
+
+def tune_run(store: RunStore, budget: int, storage: str | None, console: Console) -> list[dict]:
+    """Search every tunable cell of the run with `budget` configurations, then train and test
+    the best of each; returns the tuned records."""
+    info = store.info()
+    config = RunConfig(**info["config"])
+    registry = load_registry(config.plugins)
+    splits = sorted({r["split"] for r in store.records() if not r.get("tuning")})
+    check_tunable(registry, config.models)
+    bases = [s for s in plan(registry, config, store.dir, splits) if search_space(registry, s.model) is not None]
+    storage = storage or info.get("tuning", {}).get("storage") or default_storage(store)
+    store.update_info(tuning={"budget": budget, "storage": storage, "score": f"validation song {SCORE}"})
+    search = search_store(store)
+    tensorflow_env.use_profile_kernels(config.resolved_profile())
+    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
+    executor.warm_up()
+    studies = {}
+    for base in bases:
+        sampler = optuna.samplers.TPESampler(seed=base.seed)
+        study = optuna.create_study(
+            study_name=study_name(store, base),
+            storage=storage,
+            direction="minimize",
+            sampler=sampler,
+            load_if_exists=True,
+        )
+        _settle_interrupted(study, base, search)
+        studies[base.id] = study
+    # Rounds of one configuration per study, run together, so the executor's jobs stay busy.
+    while True:
+        asked = []
+        for base in bases:
+            study = studies[base.id]
+            if _spent(study) < budget:
+                trial = study.ask(search_space(registry, base.model))
+                asked.append(
+                    (study, trial.number, _configured(base, trial.params, f"search{trial.number}", search.dir))
+                )
+        if not asked:
+            break
+        console.print(f"[bold]Tuning:[/] {len(asked)} configuration(s), scored on validation")
+        by_id = {spec.id: (study, number) for study, number, spec in asked}
+        executor.run([spec for _, _, spec in asked], lambda record, by_id=by_id: _tell(*by_id[record["id"]], record))
+    finals = []
+    for base in bases:
+        study = studies[base.id]
+        try:
+            best = study.best_trial
+        except ValueError:
+            console.print(f"[yellow]no configuration of {base.id} finished: it has no tuned row[/]")
+            continue
+        final = _configured(base, best.params, f"tuned{budget}", store.dir)
+        if (store.read_record(final.id) or {}).get("status") != "ok":
+            finals.append((final, best))
+    records = []
+
+    def keep(record: dict) -> None:  # the record says which configuration won, and how
+        best = next(b for f, b in finals if f.id == record["id"])
+        record.update(tuned_params=best.params, tuned_validation={SCORE: best.value, "configuration": best.number})
+        store.write_record(record)
+        records.append(record)
+
+    if finals:
+        console.print(f"[bold]Tuned:[/] training {len(finals)} chosen configuration(s), scored on test")
+        executor.run([f for f, _ in finals], keep)
+    return records

@@ -1,0 +1,1 @@
+"""The read side: records, the results store, statistics, leaderboards, reports and comparisons."""

@@ -1,0 +1,166 @@
+"""What a run leaves on disk, as types: `TrialRecord` (one trial's JSON) and `RunInfo` (run.json).
+
+`bench.results.store.RunStore` is the one place these are written and read; the read side (stats,
+leaderboard, report, compare, export) works with these attributes instead of string keys.
+Both carry a `schema_version`; files written before it existed (no `schema_version`) are
+version 0 and have the same shape, so they load unchanged. The JSON keeps its shape: a field
+this schema does not name (one a newer writer or a plugin added) is kept in `extra` and
+written back as it was, and a result field a trial did not produce (a failed trial has no
+metrics) is left out rather than written as null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class SongPredictions:
+    """The test songs of one trial: track ids, true values and aggregated predictions, aligned."""
+
+    track: list[str]
+    true: list[float]
+    pred: list[float]
+
+
+@dataclass
+class TrialRecord:
+    """One trial: what it trained on and how, and its results (absent when it failed)."""
+
+    id: str
+    status: str  # "ok", "failed" or "running"
+    target: str
+    model: str
+    feature: str
+    split: str
+    seed: int
+    fold: int = 0
+    folds: int | None = None
+    source: str | None = None
+    profile: str | None = None  # the profile's name
+    aggregate: str = "mean"
+    tuning: str | None = None  # the tuned configuration's label (bench tune); None for the defaults
+    augment: list[str] | None = None  # training-window augmentations, in order (bench.trial.augment); None: clean
+    # results: None when the trial did not produce them (left out of the JSON)
+    baseline: bool | None = None
+    leaky: bool | None = None
+    metrics: dict[str, dict[str, float]] | None = None  # level ("song", "window") -> metric -> value
+    timing: dict[str, float] | None = None
+    songs: SongPredictions | None = None
+    history: dict[str, list[float]] | None = None
+    best_epoch: int | None = None
+    params: int | None = None
+    peak_rss_mb: float | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # every field this schema does not name
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialRecord:
+        """A record from its JSON object (any schema version, 0 = written before versions)."""
+        known, extra = _split(cls, data)
+        if isinstance(known.get("songs"), dict):
+            known["songs"] = SongPredictions(**known["songs"])
+        return cls(**known, extra=extra, schema_version=data.get("schema_version", 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object, in the current schema version."""
+        data = _join(self, OPTIONAL_TRIAL_FIELDS)
+        if self.songs is not None:
+            data["songs"] = {"track": self.songs.track, "true": self.songs.true, "pred": self.songs.pred}
+        return data
+
+
+OPTIONAL_TRIAL_FIELDS = frozenset(
+    (
+        "tuning",
+        "augment",
+        "baseline",
+        "leaky",
+        "metrics",
+        "timing",
+        "songs",
+        "history",
+        "best_epoch",
+        "params",
+        "peak_rss_mb",
+        "error",
+    )
+)
+
+
+@dataclass
+class RunInfo:
+    """A run's run.json: its settings, where it ran, and how it ended."""
+
+    run_id: str
+    status: str  # "running" or "complete"
+    config: dict[str, Any]  # the RunConfig as given (source, models, seeds, folds, plugins ...)
+    profile: dict[str, Any]  # the resolved Profile's fields
+    started: str | None = None
+    finished: str | None = None
+    backend: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    git_commit: str | None = None
+    machine: dict[str, Any] = field(default_factory=dict)
+    plugins: list[dict[str, Any]] = field(default_factory=list)
+    source: dict[str, Any] = field(default_factory=dict)  # name, description, tracks, windows, groups
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    trials: int | None = None
+    failed_trials: int | None = None
+    wall_s: float | None = None
+    tuning: dict[str, Any] | None = None  # bench tune's budget and study storage, when it ran
+    data: dict[str, Any] | None = None  # the dataset fingerprint (bench.pipeline.provenance); None before it existed
+    model_code: dict[str, dict[str, Any]] | None = None  # per model: plugin, version, code hash (bench.pipeline.provenance)
+    extra: dict[str, Any] = field(default_factory=dict)  # every field this schema does not name
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def seeds(self) -> int:
+        return self.config["seeds"]
+
+    @property
+    def folds(self) -> int | None:
+        return self.config.get("folds")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
+        known, extra = _split(cls, data)
+        return cls(**known, extra=extra, schema_version=data.get("schema_version", 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return _join(self, OPTIONAL_RUN_FIELDS)
+
+
+OPTIONAL_RUN_FIELDS = frozenset(("finished", "trials", "failed_trials", "wall_s", "tuning", "data", "model_code"))
+
+
+def _split(cls, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the fields `cls` names, every other field) of a JSON object."""
+    names = {f.name for f in fields(cls)} - {"extra", "schema_version"}
+    known = {k: v for k, v in data.items() if k in names}
+    extra = {k: v for k, v in data.items() if k not in names and k != "schema_version"}
+    return known, extra
+
+
+def _join(record, optional: frozenset[str]) -> dict[str, Any]:
+    """The named fields (an optional one only when set), the extra ones, and the schema version."""
+    data = {
+        f.name: getattr(record, f.name)
+        for f in fields(record)
+        if f.name not in ("extra", "schema_version") and not (f.name in optional and getattr(record, f.name) is None)
+    }
+    return {**data, **record.extra, "schema_version": SCHEMA_VERSION}
+
+
+def as_run_info(info: RunInfo | dict[str, Any]) -> RunInfo:
+    """`info` typed: commands outside the read side still pass run.json as a dict this round."""
+    return info if isinstance(info, RunInfo) else RunInfo.from_dict(info)

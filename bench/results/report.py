@@ -1,0 +1,329 @@
+"""`bench report`: one run as a self-contained HTML page and a markdown page, from disk alone.
+
+Sections: the run, the leaderboard (the same boards as `bench leaderboard`), the primary
+metric per model and split with error bars, predicted-vs-true scatter plots at song level
+per model, learning curves of every Keras trial, time and memory, and failed trials. The run
+section names each used plugin's version and each model's plugin and code hash (`bench.results.merge`);
+`metrics` adds score columns for the named metrics, a plugin's included.
+Plots are drawn with matplotlib's Agg canvas (no display, no pyplot state); the HTML embeds
+them as base64 PNGs so it opens offline, the markdown links PNG files in `report-figures/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import re
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from bench.results.leaderboard import PRIMARY, SPLIT_ORDER, Board, boards, context, render_markdown, run_cells, run_summary
+from bench.results.leaderboard import render_html as board_html
+from bench.results.merge import model_versions, plugin_versions
+from bench.results.records import RunInfo
+from bench.results.store import RunStore
+from bench.results.stats import Cell, pooled_songs
+
+FIGURES = "report-figures"
+SECTIONS = {
+    "run": "Run",
+    "leaderboard": "Leaderboard",
+    "primary": "Song-level R² by model and split",
+    "scatter": "Predicted vs true, song level",
+    "learning": "Learning curves",
+    "costs": "Time and memory",
+    "failures": "Failed trials",
+}
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: 1em 0 0.3em; font-size: 0.9em; }
+caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+tr.baseline { color: #777; font-style: italic; }
+p.note { font-style: italic; font-size: 0.85em; color: #555; margin: 0.2em 0; }
+figure { display: inline-block; margin: 1em 1em 1em 0; }
+figure img { max-width: 100%; }
+figcaption { font-size: 0.85em; color: #555; }
+"""
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One rendered figure of a section."""
+
+    section: str
+    name: str  # file name without extension, unique in the report
+    caption: str
+    png: bytes
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _slug(*parts: str) -> str:
+    return "-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", p) for p in parts)
+
+
+def _splits(cells: list[Cell]) -> list[str]:
+    return sorted({c.split for c in cells}, key=lambda s: (SPLIT_ORDER.get(s, 5), s))
+
+
+def _models(cells: list[Cell]) -> list[tuple[str, str]]:
+    """(model, feature) pairs, baselines first."""
+    baselines = {(c.model, c.feature) for c in cells if c.baseline}
+    return sorted({(c.model, c.feature) for c in cells}, key=lambda pair: (pair not in baselines, pair))
+
+
+def _finite(value: float | None) -> float:
+    return value if value is not None and math.isfinite(value) else np.nan
+
+
+def primary_plot(cells: list[Cell], target: str) -> Plot:
+    """Grouped bars: the mean song R² of each model under each split, ± one std over seeds."""
+    models, splits = _models(cells), _splits(cells)
+    by = {(c.model, c.feature, c.split): c for c in cells}
+    figure = _figure(max(6.0, 1.2 * len(models) * len(splits) ** 0.5 + 2), 4.0)
+    ax = figure.subplots()
+    width = 0.8 / len(splits)
+    x = np.arange(len(models))
+    for k, split in enumerate(splits):
+        cell = [by.get((m, f, split)) for m, f in models]
+        means = [_finite(c.mean.get(f"song.{PRIMARY}")) if c else np.nan for c in cell]
+        stds = [_finite(c.std.get(f"song.{PRIMARY}")) if c else np.nan for c in cell]
+        ax.bar(
+            x + (k - (len(splits) - 1) / 2) * width,
+            np.nan_to_num(means),
+            width,
+            yerr=np.nan_to_num(stds),
+            capsize=3,
+            label=f"{split} (leaky)" if any(c and c.leaky for c in cell) else split,
+            color=f"C{k}",
+        )
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, [f"{m}\n({f})" for m, f in models])
+    ax.set_ylabel("song R² (mean ± std over seeds)")
+    ax.set_title(f"{target}: song-level R² by model and split")
+    ax.legend(title="split")
+    return Plot(
+        "primary",
+        _slug(target, "primary"),
+        f"{target}: mean song-level R² per model and split; "
+        "error bars are ± one standard deviation over seeds/folds; 0 is predicting the mean.",
+        _png(figure),
+    )
+
+
+def scatter_plot(cells: list[Cell], target: str, model: str, feature: str) -> Plot:
+    """Predicted against true song values of every test song of every seed, one colour per split."""
+    figure = _figure(4.8, 4.5)
+    ax = figure.subplots()
+    low, high = math.inf, -math.inf
+    for k, split in enumerate(_splits(cells)):
+        cell = next((c for c in cells if c.split == split), None)
+        if not cell or not cell.records:
+            continue
+        true, pred, _ = pooled_songs(cell.records)
+        low, high = min(low, true.min(), pred.min()), max(high, true.max(), pred.max())
+        r2 = cell.mean.get(f"song.{PRIMARY}", np.nan)
+        ax.scatter(true, pred, s=18, alpha=0.7, color=f"C{k}", label=f"{split}: mean R² {r2:.3f}")
+    if math.isfinite(low):
+        margin = 0.05 * (high - low or 1.0)
+        ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle=":")
+        ax.set_xlim(low - margin, high + margin)
+        ax.set_ylim(low - margin, high + margin)
+        ax.set_aspect("equal")
+        ax.legend(fontsize="small")
+    ax.set_xlabel(f"true {target}")
+    ax.set_ylabel(f"predicted {target}")
+    ax.set_title(f"{model} ({feature})")
+    return Plot(
+        "scatter",
+        _slug(target, model, feature, "scatter"),
+        f"{target}, {model} on {feature}: one point per "
+        "test song and seed (mean of its windows' predictions); the dotted line is perfect.",
+        _png(figure),
+    )
+
+
+def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss: str) -> Plot | None:
+    """Training (solid) and validation (dashed) loss per epoch of every trial, a panel per split."""
+    panels = [
+        (c.split, [r for r in c.records if r.history]) for c in sorted(cells, key=lambda c: SPLIT_ORDER.get(c.split, 5))
+    ]
+    panels = [(split, records) for split, records in panels if records]
+    if not panels:
+        return None
+    from matplotlib.ticker import MaxNLocator
+
+    figure = _figure(4.2 * len(panels), 3.4)
+    axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
+    for ax, (split, records) in zip(axes, panels):
+        for k, record in enumerate(sorted(records, key=lambda r: (r.seed, r.fold))):
+            history = record.history
+            label = f"seed {record.seed}" + (f" fold {record.fold}" if record.folds else "")
+            epochs = np.arange(1, len(history["loss"]) + 1)
+            ax.plot(epochs, history["loss"], color=f"C{k}", label=label)
+            if "val_loss" in history:
+                ax.plot(epochs, history["val_loss"], color=f"C{k}", linestyle="--")
+            if record.best_epoch:
+                best = record.best_epoch
+                ax.plot([best], [history.get("val_loss", history["loss"])[best - 1]], "o", color=f"C{k}")
+        ax.set_title(f"{model}, {split} split")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize="small")
+    axes[0].set_ylabel(f"loss ({loss})")
+    return Plot(
+        "learning",
+        _slug(target, model, feature, "learning"),
+        f"{target}, {model}: training loss (solid) and "
+        "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept.",
+        _png(figure),
+    )
+
+
+def cost_plot(cells: list[Cell], target: str) -> Plot:
+    """Horizontal bars per cell: mean training seconds (log scale) and peak memory."""
+    cells = [c for c in cells if c.records]
+    labels = [f"{c.model} / {c.split}" for c in cells]
+    figure = _figure(10.0, 1.2 + 0.32 * len(cells))
+    left, right = figure.subplots(1, 2, sharey=True)
+    y = np.arange(len(cells))
+    left.barh(y, [_finite(c.cost.get("train_s")) for c in cells], color=["C7" if c.baseline else "C0" for c in cells])
+    left.set_xscale("log")
+    left.set_xlabel("training seconds per trial (log scale)")
+    left.set_yticks(y, labels)
+    left.invert_yaxis()
+    right.barh(
+        y, [_finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells]
+    )
+    right.set_xlabel("peak memory per trial process (MiB)")
+    figure.suptitle(f"{target}: cost per trial (mean over runs; grey = baseline)")
+    return Plot(
+        "costs",
+        _slug(target, "costs"),
+        f"{target}: mean training time and peak resident memory of a trial's process.",
+        _png(figure),
+    )
+
+
+def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
+    """Every figure of the report, target by target."""
+    loss = store.run_info().profile.get("loss", "loss")
+    result = []
+    for target in sorted({c.target for c in cells}):
+        scored = [c for c in cells if c.target == target and c.records]
+        if not scored:
+            continue
+        result.append(primary_plot(scored, target))
+        per_model = [(m, f, [c for c in scored if (c.model, c.feature) == (m, f)]) for m, f in _models(scored)]
+        result += [scatter_plot(group, target, m, f) for m, f, group in per_model]
+        result += [p for m, f, group in per_model if (p := learning_plot(group, target, m, f, loss))]
+        result.append(cost_plot(scored, target))
+    return result
+
+
+def _failures(cells: list[Cell]) -> list[tuple[str, str]]:
+    return [(r.id, r.error or "") for c in cells for r in c.failed]
+
+
+def _run_facts(info: RunInfo, cells: list[Cell]) -> list[tuple[str, str]]:
+    versions = ", ".join(f"{k} {v}" for k, v in info.versions.items())
+    machine = info.machine
+    return [
+        ("summary", run_summary(info)),
+        ("context", context(info, cells)),
+        ("started", f"{info.started or '?'} (finished {info.finished or '?'})"),
+        (
+            "machine",
+            f"{machine.get('cpu_model') or machine.get('processor', '?')}, {machine.get('cpus', '?')} CPUs, "
+            f"{machine.get('memory_gib', '?')} GiB, Python {machine.get('python', '?')}; "
+            f"vector instructions: {' '.join(machine.get('cpu_flags', [])) or '?'}",
+        ),
+        ("versions", versions or "?"),
+        ("plugins", plugin_versions(info) or "?"),
+        ("models", model_versions(info) or "? (recorded from runs made after this field existed)"),
+        ("git commit", str(info.git_commit or "?")),
+    ]
+
+
+def _empty(section: str) -> str:
+    return {
+        "learning": "No trial recorded a training history (scikit-learn models have none).",
+        "failures": "None: every trial finished.",
+    }.get(section, "Nothing to show.")
+
+
+def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
+    """The whole report as one HTML document with its images inline."""
+    info = store.run_info()
+    body = {
+        "run": "<dl>"
+        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, cells))
+        + "</dl>",
+        "leaderboard": "".join(board_html(b) for b in run_boards),
+        "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(cells)),
+    }
+    for plot in figures:
+        data = base64.b64encode(plot.png).decode("ascii")
+        body[plot.section] = body.get(plot.section, "") + (
+            f'<figure><img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
+        )
+    sections = "".join(
+        f'<section id="{key}"><h2>{escape(title)}</h2>{body.get(key) or f"<p>{escape(_empty(key))}</p>"}</section>\n'
+        for key, title in SECTIONS.items()
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>bench report {escape(store.id)}</title>'
+        f"<style>{CSS}</style></head>\n<body><h1>bench report: run {escape(store.id)}</h1>\n{sections}</body></html>\n"
+    )
+
+
+def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
+    """The report as markdown; images are links into `report-figures/`."""
+    info = store.run_info()
+    body = {
+        "run": "\n".join(f"- **{k}**: {v}" for k, v in _run_facts(info, cells)),
+        "leaderboard": "\n".join(render_markdown(b) for b in run_boards),
+        "failures": "\n".join(f"- `{i}`: {e}" for i, e in _failures(cells)),
+    }
+    for plot in figures:
+        body[plot.section] = (
+            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{plot.name}.png)\n\n_{plot.caption}_\n\n"
+        )
+    parts = [f"# bench report: run {store.id}", ""]
+    for key, title in SECTIONS.items():
+        parts += [f"## {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]
+    return "\n".join(parts)
+
+
+def write_report(store: RunStore, metrics: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Write report.html, report.md and report-figures/ into the run folder; returns the paths
+    (`metrics`: extra score columns, ValueError for one no trial recorded)."""
+    cells = run_cells(store)
+    run_boards, figures = boards(store, cells, metrics), plots(store, cells)
+    folder = store.dir / FIGURES
+    folder.mkdir(exist_ok=True)
+    for plot in figures:
+        (folder / f"{plot.name}.png").write_bytes(plot.png)
+    html_path, markdown_path = store.dir / "report.html", store.dir / "report.md"
+    html_path.write_text(html_report(store, cells, run_boards, figures), encoding="utf-8")
+    markdown_path.write_text(markdown_report(store, cells, run_boards, figures), encoding="utf-8")
+    return {"html": html_path, "markdown": markdown_path, "figures": folder}

@@ -1,0 +1,134 @@
+"""The results store: `results/<run-id>/run.json` plus one JSON record per trial, the one place
+they are written and read. Their types are `bench.results.records.RunInfo` and `TrialRecord` (with a
+schema version); `trials()` and `run_info()` return those, while `records()`, `read_record()`
+and `info()` still return the plain JSON objects for writers that build dicts.
+
+Every file is written atomically (temporary file, then rename), so an interrupted run leaves
+only whole records behind and `bench run --resume` can trust whatever it finds. Readers still
+meet damaged files (a disk that filled up, a hand edit, a copy cut short): a trial record that
+is not valid JSON is skipped with one warning naming it, and a run.json that is not is one
+error naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from bench.features.cache import atomic_write_bytes
+from bench.results.records import SCHEMA_VERSION, RunInfo, TrialRecord
+
+
+def default_results_dir() -> Path:
+    return Path(os.environ.get("AFB_RESULTS_DIR", "results"))
+
+
+def new_run_id() -> str:
+    """Sortable by time, unique across parallel starts."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write_bytes(path, (json.dumps(data, indent=1, default=str) + "\n").encode())
+
+
+class UnreadableRecord(ValueError):
+    """A results file that is not a JSON object; the message names the file."""
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object from `path`; UnreadableRecord naming the file when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableRecord(f"{path}: not valid JSON ({exc}); the file is damaged or was cut short") from None
+    if not isinstance(data, dict):
+        raise UnreadableRecord(f"{path}: holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
+class RunStore:
+    """One run's folder."""
+
+    def __init__(self, run_dir: Path | str):
+        self.dir = Path(run_dir)
+        self.trials_dir = self.dir / "trials"
+        self._warned: set[Path] = set()
+
+    def _skip(self, problem: UnreadableRecord, path: Path) -> None:
+        """Warn once per file (boards, report and export read the records several times)."""
+        if path not in self._warned:
+            self._warned.add(path)
+            print(f"warning: skipped a trial record: {problem}", file=sys.stderr)
+
+    @property
+    def id(self) -> str:
+        return self.dir.name
+
+    def record_path(self, trial_id: str) -> Path:
+        return self.trials_dir / f"{trial_id}.json"
+
+    def write_record(self, record: TrialRecord | dict) -> None:
+        """Write a trial's record (a dict, as bench.trial.execute builds it, gets the schema version too)."""
+        data = record.to_dict() if isinstance(record, TrialRecord) else {**record, "schema_version": SCHEMA_VERSION}
+        write_json(self.record_path(data["id"]), data)
+
+    def read_record(self, trial_id: str) -> dict | None:
+        """The trial's record; None when it has none or it is unreadable (a resumed run redoes it)."""
+        try:
+            return read_json(self.record_path(trial_id))
+        except (FileNotFoundError, UnreadableRecord):
+            return None
+
+    def records(self) -> list[dict]:
+        """Every readable trial record, in file-name order; unreadable ones are skipped with a warning."""
+        records = []
+        for path in sorted(self.trials_dir.glob("*.json")) if self.trials_dir.exists() else []:
+            try:
+                records.append(read_json(path))
+            except UnreadableRecord as problem:
+                self._skip(problem, path)
+        return records
+
+    def trials(self) -> list[TrialRecord]:
+        """Every readable trial record, typed (unreadable ones skipped with a warning)."""
+        return [TrialRecord.from_dict(data) for data in self.records()]
+
+    def info(self) -> dict:
+        """run.json (UnreadableRecord naming it when it is damaged)."""
+        return read_json(self.dir / "run.json")
+
+    def run_info(self) -> RunInfo:
+        """run.json, typed."""
+        return RunInfo.from_dict(self.info())
+
+    def write_info(self, info: RunInfo | dict) -> None:
+        data = info.to_dict() if isinstance(info, RunInfo) else {**info, "schema_version": SCHEMA_VERSION}
+        write_json(self.dir / "run.json", data)
+
+    def update_info(self, **changes) -> dict:
+        info = self.info()
+        info.update(changes)
+        self.write_info(info)
+        return info
+
+
+def find_run(results_dir: Path, run: str | None) -> RunStore:
+    """The run named `run` (a folder, a run id or a unique prefix), or the latest one."""
+    if run and Path(run).is_dir() and (Path(run) / "run.json").exists():
+        return RunStore(run)
+    runs = sorted(p for p in Path(results_dir).glob("*") if (p / "run.json").exists())
+    if not runs:
+        raise FileNotFoundError(f"No runs in {results_dir}/. Start one with `bench run --all`.")
+    if run is None:
+        return RunStore(runs[-1])
+    matches = [p for p in runs if p.name.startswith(run)]
+    if len(matches) != 1:
+        names = ", ".join(p.name for p in runs[-5:])
+        what = "matches several runs" if matches else "matches no run"
+        raise FileNotFoundError(f"{run!r} {what} in {results_dir}/. Recent runs: {names}.")
+    return RunStore(matches[0])

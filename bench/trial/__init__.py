@@ -1,0 +1,1 @@
+"""One trial: split, normalisation, augmentation, fitting, metrics, and the backend's settings."""

@@ -1,0 +1,178 @@
+"""Keras training and prediction on windows read from the feature files on disk.
+
+A set of windows that fits in the in-memory budget ($AFB_IN_MEMORY_MB, default 256 MiB) is
+read once into arrays and trained with Keras's array path; a bigger one streams batch by
+batch through a `keras.utils.PyDataset`, so memory stays bounded by the budget however many
+songs there are. (Keras's PyDataset adapter alone costs ~15% of training time on small
+inputs, which is why small sets are not streamed.)
+
+Imported only inside trial processes (it imports keras, about 4.5 s with TensorFlow); the
+process executor preloads it once in its fork server so each trial's process starts warm.
+Backend-neutral: only `keras` APIs, so KERAS_BACKEND=jax or torch work unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from bench.features.reader import FeatureReader
+from bench.profiles import Profile
+from bench.trial.augment import batch_rng
+from bench.trial.quiet import keras
+
+
+def limit_threads(threads: int) -> None:
+    """Cap the framework's CPU threads for this process (call before the first operation),
+    so parallel trials share the cores instead of fighting over them."""
+    value = str(max(1, threads))
+    for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = value
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1" if threads <= 2 else "2"
+    os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={value}")
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+
+
+def deterministic_kernels() -> None:
+    """Ask the backend for deterministic kernels (`--deterministic`). With one thread per trial
+    TensorFlow's CPU kernels already sum in a fixed order; this also pins the ones that would
+    not (GPU reductions, scatter), at a cost only where they run. JAX on CPU needs nothing."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+DEFAULT_IN_MEMORY_MB = 256
+
+
+def in_memory_budget_mb() -> float:
+    return float(os.environ.get("AFB_IN_MEMORY_MB", DEFAULT_IN_MEMORY_MB))
+
+
+class WindowBatches(keras.utils.PyDataset):
+    """Batches of (features, scaled labels) read from disk; reshuffled every epoch. With
+    `augment`, each batch is read through `reader.read_training` (bench.trial.augment) with a
+    generator of (seed, epoch, batch), so every epoch sees fresh, reproducible changes."""
+
+    def __init__(
+        self,
+        reader: FeatureReader,
+        indices: np.ndarray,
+        labels: np.ndarray | None,
+        batch_size: int,
+        seed: int | None = None,
+        augment: bool = False,
+    ):
+        super().__init__()
+        self.reader, self.indices, self.labels, self.batch_size = reader, np.asarray(indices), labels, batch_size
+        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.seed, self.augment = seed or 0, augment
+        self.epoch = -1  # counts on_epoch_end calls: the first shuffle below makes it 0
+        self.order = np.arange(len(self.indices))
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return -(-len(self.indices) // self.batch_size)
+
+    def __getitem__(self, batch: int):
+        rows = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        if self.augment:
+            x = self.reader.read_training(self.indices[rows], batch_rng(self.seed, self.epoch, batch))
+        else:
+            x = self.reader.read(self.indices[rows])
+        if self.labels is None:
+            return (x,)
+        return x, self.labels[rows].astype(np.float32).reshape(-1, 1)
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        if self.rng is not None:
+            self.rng.shuffle(self.order)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._started)
+
+
+def compile_model(model: keras.Model, profile: Profile, jit_compile: bool = False) -> keras.Model:
+    """Compile with the profile's optimizer and loss; `jit_compile` (a ModelSpec's choice) turns
+    XLA on for TensorFlow, otherwise Keras's "auto" decides (XLA on GPU and JAX, not on CPU)."""
+    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+    losses = {"mae": "mean_absolute_error", "mse": "mean_squared_error"}
+    if profile.optimizer not in optimizers or profile.loss not in losses:
+        raise ValueError(
+            f"optimizer must be one of {list(optimizers)} and loss one of {list(losses)}. "
+            f"Received: optimizer={profile.optimizer!r}, loss={profile.loss!r}"
+        )
+    model.compile(
+        optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate),
+        loss=losses[profile.loss],
+        jit_compile=True if jit_compile and keras.backend.backend() == "tensorflow" else "auto",
+    )
+    return model
+
+
+Windows = tuple | WindowBatches  # (x,) or (x, y) arrays, or batches streamed from disk
+
+
+def windows(
+    reader: FeatureReader,
+    rows: np.ndarray,
+    labels: np.ndarray | None,
+    batch_size: int,
+    seed: int | None = None,
+    augment: bool = False,
+) -> Windows:
+    """The windows `rows` as arrays when they fit in the in-memory budget, else streamed;
+    always streamed when augmented, since arrays would repeat one draw every epoch."""
+    if augment or len(rows) * reader.row_bytes > in_memory_budget_mb() * 2**20:
+        return WindowBatches(reader, rows, labels, batch_size, seed, augment)
+    x = reader.read(rows)
+    return (x,) if labels is None else (x, labels.astype(np.float32).reshape(-1, 1))
+
+
+def fit(model: keras.Model, profile: Profile, train: Windows, validation: Windows | None) -> dict:
+    """Train with early stopping on validation loss; returns history and epoch timings."""
+    timer = EpochTimer()
+    monitor = "val_loss" if validation is not None else "loss"
+    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=profile.patience, restore_best_weights=True)
+    inputs = (
+        dict(x=train[0], y=train[1], batch_size=profile.batch_size, shuffle=True)
+        if isinstance(train, tuple)
+        else dict(x=train)
+    )
+    history = model.fit(**inputs, validation_data=validation, epochs=profile.epochs, callbacks=[timer, stop], verbose=0)
+    return {
+        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+        "epoch_seconds": timer.seconds,
+        "best_epoch": int(np.argmin(history.history[monitor])) + 1,
+    }
+
+
+def predict(model: keras.Model, inputs: Windows, batch_size: int) -> np.ndarray:
+    if isinstance(inputs, tuple):
+        predictions = model.predict(inputs[0], batch_size=batch_size, verbose=0)
+    else:
+        predictions = model.predict(inputs, verbose=0)  # the batches carry their own size
+    return np.asarray(predictions, dtype=np.float64).reshape(-1)
