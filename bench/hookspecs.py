@@ -19,14 +19,17 @@ and registers itself in its `pyproject.toml`:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pluggy
 
-from bench.specs import AugmentationSpec, FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
-
-if TYPE_CHECKING:  # bench.frameworks imports hookimpl from here
-    from bench.frameworks import FrameworkSpec
+from bench.specs import (
+    AugmentationSpec,
+    FeatureSpec,
+    FrameworkSpec,
+    MetricSpec,
+    ModelSpec,
+    SourceSpec,
+    SplitSpec,
+)
 
 PROJECT = "bench"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -85,9 +88,9 @@ def bench_splits() -> list[SplitSpec]:
 
 @hookspec
 def bench_frameworks() -> list[FrameworkSpec]:
-    """Model frameworks this plugin adds (keras and sklearn are built in).
+    """Model frameworks this plugin adds (the built-in keras and sklearn come the same way).
 
-    Called once at start-up. Returns `bench.frameworks.FrameworkSpec` records; each names a
+    Called once at start-up. Returns `bench.specs.FrameworkSpec` records; each names a
     `bench.frameworks.Framework` subclass that builds, trains, predicts with, saves, loads,
     counts and checks the models whose ModelSpec has `framework=` that name. A model naming a
     framework nobody registered is refused when the registry is collected.

@@ -1,7 +1,6 @@
 """Loads plugins once and collects their specs into one registry, refusing duplicate names.
 
-Built-ins and third-party plugins come through the same door: the `bench` entry-point group
-(the core's own frameworks, keras and sklearn, are registered from `bench.frameworks`).
+Built-ins and third-party plugins come through the same door: the `bench` entry-point group.
 `--plugin` adds one module for a single run: an importable name, a module in the current
 folder, or a `.py` file. An entry point that fails to import is a warning, not an error: it is
 listed as broken, and only a command that asks for something it would have provided fails,
@@ -22,9 +21,17 @@ from pathlib import Path
 
 import pluggy
 
-from bench import frameworks, hookspecs
-from bench.frameworks import Framework, FrameworkSpec
-from bench.specs import AugmentationSpec, FeatureSpec, MetricSpec, ModelSpec, SourceSpec, SplitSpec
+from bench import hookspecs
+from bench.frameworks import Framework
+from bench.specs import (
+    AugmentationSpec,
+    FeatureSpec,
+    FrameworkSpec,
+    MetricSpec,
+    ModelSpec,
+    SourceSpec,
+    SplitSpec,
+)
 
 # hook name -> (kind shown to people, record type the hook must return)
 KINDS = {
@@ -36,7 +43,6 @@ KINDS = {
     "bench_frameworks": ("framework", FrameworkSpec),
     "bench_augmentations": ("augmentation", AugmentationSpec),
 }
-CORE_PLUGIN = "frameworks"  # bench.frameworks: the built-in keras and sklearn adapters
 
 
 class PluginError(Exception):
@@ -219,11 +225,10 @@ def _load_entry_points(pm: pluggy.PluginManager, origins: dict, broken: list) ->
 
 
 def make_plugin_manager(extra_modules: list[str] | tuple[str, ...] = ()) -> Loaded:
-    """A plugin manager with the core frameworks, every `bench` entry point and the extra modules."""
+    """A plugin manager with every `bench` entry point and the extra modules."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    pm.register(frameworks, name=CORE_PLUGIN)
-    origins = {CORE_PLUGIN: ("core (bench.frameworks)", _module_version(sys.modules["bench"]))}
+    origins: dict[str, tuple[str, str]] = {}
     broken: list[BrokenPlugin] = []
     _load_entry_points(pm, origins, broken)
     for module_name in extra_modules:

@@ -238,3 +238,13 @@ class AugmentationSpec:
 
 Spec = SourceSpec | FeatureSpec | ModelSpec | MetricSpec | SplitSpec | AugmentationSpec
 SpecList = Iterable[Spec]
+
+
+@dataclass(frozen=True)
+class FrameworkSpec:
+    """A model framework a plugin adds: ModelSpec(framework=NAME) models are driven by
+    `adapter`, a Framework subclass (instantiated without arguments)."""
+
+    name: str
+    description: str
+    adapter: type  # a bench.frameworks.Framework subclass

@@ -20,11 +20,11 @@ from bench.results.store import RunStore
 from bench.trial.execute import TrialSpec, execute, failed_record
 
 OnRecord = Callable[[dict], None]
-PRELOAD = ["bench.trial.training"]  # imports keras and the backend once, in the fork server
+PRELOAD = ["bench.trial.quiet"]  # imports keras and the backend once, in the fork server
 
 
 def _child(spec: TrialSpec) -> None:
-    from bench.trial.training import limit_threads
+    from bench.trial.backend import limit_threads
 
     die_with_parent()  # the fork server exits with the runner; its trials go with it
     limit_threads(spec.threads)

@@ -40,7 +40,7 @@ FEATURE_TASK = {"num_cpus": 1, "num_gpus": 0}  # features stay on CPUs, off the 
 
 
 def _run_remote(spec: TrialSpec, shipped: dict[str, bytes]) -> dict:
-    from bench.trial.training import limit_threads
+    from bench.trial.backend import limit_threads
 
     limit_threads(spec.threads)
     if not (Path(spec.run_dir) / "dataset.json").exists():  # the results folder is not shared: use the copy

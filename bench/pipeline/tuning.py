@@ -1,8 +1,9 @@
 """`bench tune`: per-model hyperparameter search, the seed paper's own method, made fair.
 
 Every tunable model gets the same budget (the same number of configurations) over its search
-space: `ModelSpec.search_space` when it declares one, else `DEFAULT_SPACE` for keras models
-(scikit-learn baselines are not tuned). A search is one Optuna study per cell and seed (target,
+space: `ModelSpec.search_space` when it declares one, else its framework's default
+(`Framework.default_search_space`: keras models have one, scikit-learn baselines none). A search
+is one Optuna study per cell and seed (target,
 model, split, seed, fold), driven by ask/tell so every configuration is an ordinary trial run
 by the harness's executors (process, inline or Ray): a TrialSpec whose profile carries the
 configuration and whose `tuning` tag makes it score on that seed's own validation carve-out,
@@ -24,7 +25,6 @@ import shutil
 from pathlib import Path
 
 import optuna
-from optuna.distributions import CategoricalDistribution, FloatDistribution
 from rich.console import Console
 
 from bench.pipeline.executors import make_executor
@@ -35,13 +35,6 @@ from bench.results.store import RunStore
 from bench.trial import tensorflow_env
 from bench.trial.execute import TrialSpec
 
-DEFAULT_SPACE = {
-    "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
-    "optimizer": CategoricalDistribution(["adam", "sgd"]),
-    "dropout": FloatDistribution(0.0, 0.5),
-    "loss": CategoricalDistribution(["mae", "mse"]),
-    "batch_size": CategoricalDistribution([8, 16, 32]),
-}
 DEFAULT_BUDGET = 10
 SEARCH_FOLDER = "search"
 # Song-level RMSE on the validation songs, minimised: on one set of songs it orders
@@ -55,8 +48,8 @@ def search_space(registry: Registry, model: str) -> dict | None:
     """The model's declared space, the default for keras models, or None (not tuned)."""
     spec = registry.get("model", model)
     space = spec.search_space
-    if space is None and spec.framework == "keras":
-        space = DEFAULT_SPACE
+    if space is None:
+        space = registry.framework(model).default_search_space()
     if space is not None:
         fields = {f.name for f in dataclasses.fields(Profile)}
         unknown = sorted(set(space) - fields)

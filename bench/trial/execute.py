@@ -295,7 +295,7 @@ def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = Tru
     started, started_at = time.perf_counter(), now()
     try:
         if spec.deterministic:
-            from bench.trial.training import deterministic_kernels
+            from bench.trial.backend import deterministic_kernels
 
             deterministic_kernels()
         with precision_policy(spec):

@@ -101,7 +101,7 @@ def test_unknown_mode_is_one_clear_error(tmp_path):
 
 
 def test_streamed_batches_equal_the_in_memory_arrays(tmp_path, monkeypatch):
-    from bench.trial import training
+    from plugins.frameworks import training
 
     rows = np.random.default_rng(3).normal(1.0, 4.0, size=(12, 16, 2))
     reader = normalizing_reader(_reader(tmp_path, rows), "train", np.arange(8))

@@ -11,9 +11,10 @@ from rich.console import Console
 
 from bench import hookimpl
 from bench.cli.main import main
-from bench.frameworks import FrameworkSpec, KerasFramework, SklearnFramework
 from bench.registry import PluginError, load_registry
-from bench.specs import MetricSpec, ModelSpec
+from bench.specs import FrameworkSpec, MetricSpec, ModelSpec
+from plugins.frameworks.keras import KerasFramework
+from plugins.frameworks.sklearn import SklearnFramework
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from bench.features.reader import FeatureReader
-from bench.frameworks import KerasFramework
 from bench.profiles import QUICK
 from bench.registry import load_registry
-from bench.trial import training
+from plugins.frameworks import training
+from plugins.frameworks.keras import KerasFramework
 
 PROFILE = QUICK.replace(epochs=3, patience=5)
 

@@ -10,13 +10,14 @@ import pytest
 from optuna.distributions import FloatDistribution
 
 from bench.pipeline import tuning
-from bench.pipeline.tuning import DEFAULT_SPACE, search_space
+from bench.pipeline.tuning import search_space
 from bench.results.leaderboard import boards
 from bench.results.store import find_run
+from plugins.frameworks.keras import KerasFramework
 
 
 def test_keras_models_get_the_default_space_baselines_none_and_a_declared_space_wins(registry):
-    assert search_space(registry, "1dwav") == DEFAULT_SPACE
+    assert search_space(registry, "1dwav") == KerasFramework().default_search_space()
     assert search_space(registry, "dsp-ridge") is None
     own = {"dropout": FloatDistribution(0.1, 0.2)}
     registry.models["2dspec"] = dataclasses.replace(registry.models["2dspec"], search_space=own)

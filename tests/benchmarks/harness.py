@@ -67,7 +67,7 @@ def fit_overhead(workdir: Path, repeats: int, epochs: int = 5) -> dict:
     """Harness training (PyDataset from disk) over plain fit (in-memory arrays)."""
     import keras
 
-    from bench.trial import training
+    from plugins.frameworks import training
 
     profile = QUICK.replace(epochs=epochs, patience=epochs + 1)
     dataset = build_dataset(catalog_of(workdir, 48, 30), [REGISTRY.features["mel"]], profile, FeatureCache(workdir))
@@ -239,7 +239,8 @@ def streaming_rss(workdir: Path) -> dict:
 TRAIN_SPEED = """
 import json, os, sys, time
 import numpy as np
-from bench.trial.training import compile_model, limit_threads
+from bench.trial.backend import limit_threads
+from plugins.frameworks.training import compile_model
 if int(sys.argv[1]):
     limit_threads(int(sys.argv[1]))
 import keras
@@ -273,7 +274,7 @@ def training_speed() -> list[dict]:
     """Seconds of the first epoch (tracing, compiling) and of later ones, and windows trained per
     second (320 windows, 64 of them also validation), per CNN, batch size and jit_compile, for
     TensorFlow and JAX with one thread (what each of two parallel trials gets on 2 cores:
-    bench.trial.training.limit_threads), and TensorFlow with its default pools. The subprocesses
+    bench.trial.backend.limit_threads), and TensorFlow with its default pools. The subprocesses
     inherit the harness's XLA program cache (bench.trial.tensorflow_env): with it warm, an XLA first
     epoch shows loading, not compiling."""
     settings = {  # backend, threads per trial (0: the framework's default, all cores)

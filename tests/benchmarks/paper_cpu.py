@@ -123,7 +123,7 @@ def one_layer(variant: str, jit: bool, n: int, cin: int) -> dict:
 def one_model(variant: str, jit: bool, fraction: float, batch: int) -> dict:
     from bench.profiles import PAPER
     from bench.trial.quiet import keras
-    from bench.trial.training import compile_model
+    from plugins.frameworks.training import compile_model
     from plugins.models import cnn_1dwav
 
     if variant != "conv1d":
@@ -143,8 +143,8 @@ def one_cnn(name: str, batch: int) -> dict:
     """A training step and a prediction of CNN `name` at PAPER shapes, after a warm-up step."""
     from bench.profiles import PAPER
     from bench.trial.quiet import keras
-    from bench.trial.training import compile_model
     from plugins.features import mel, wav
+    from plugins.frameworks.training import compile_model
     from plugins.models import CNNS
 
     module_name, feature = next((module, f) for module, (model, f, _) in CNNS.items() if model == name)
@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a single case, in this process
     args = parser.parse_args()
     if args.one:
-        from bench.trial.training import limit_threads
+        from bench.trial.backend import limit_threads
 
         limit_threads(1)  # what each of two parallel trials gets on 2 cores
         case = json.loads(args.one)

@@ -23,8 +23,9 @@ from bench.features.reader import FeatureReader
 from bench.features.stage import Dataset
 from bench.profiles import QUICK
 from bench.registry import load_registry
+from bench.trial.backend import limit_threads
 from bench.trial.normalization import fit_train, per_window
-from bench.trial.training import compile_model, limit_threads
+from plugins.frameworks.training import compile_model
 
 limit_threads(2)
 from bench.trial.quiet import keras  # noqa: E402
