@@ -1,4 +1,4 @@
-"""The seven hooks a plugin may implement, one per kind of plugin.
+"""The eight hooks a plugin may implement, one per kind of plugin.
 
 Each hook is called once, when the plugin manager collects the registry at start-up, takes
 no arguments and returns a list of spec records (see `bench.specs`). A plugin module
@@ -23,6 +23,7 @@ import pluggy
 
 from bench.specs import (
     AugmentationSpec,
+    CommandSpec,
     FeatureSpec,
     FrameworkSpec,
     MetricSpec,
@@ -106,4 +107,14 @@ def bench_augmentations() -> list[AugmentationSpec]:
     profile)` is called inside a trial on every training batch of every epoch, on the raw
     features before normalisation; validation and test windows are never augmented.
     Example: `return [AugmentationSpec("gain", "±6 dB", {"wav": gain}, refuses={"energy": "..."})]`.
+    """
+
+
+@hookspec
+def bench_commands() -> list[CommandSpec]:
+    """`bench` subcommands this plugin adds (the core's own come the same way).
+
+    Called once at start-up, before the command line is parsed. Returns CommandSpec records;
+    `add_arguments(parser)` is called on the command's parser, and `run(args)` when it is chosen.
+    Example: `return [CommandSpec("hearing", "which cue each model hears", add_flags, hearing)]`.
     """

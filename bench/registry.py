@@ -25,6 +25,7 @@ from bench import hookspecs
 from bench.frameworks import Framework
 from bench.specs import (
     AugmentationSpec,
+    CommandSpec,
     FeatureSpec,
     FrameworkSpec,
     MetricSpec,
@@ -42,6 +43,7 @@ KINDS = {
     "bench_splits": ("split", SplitSpec),
     "bench_frameworks": ("framework", FrameworkSpec),
     "bench_augmentations": ("augmentation", AugmentationSpec),
+    "bench_commands": ("command", CommandSpec),
 }
 
 
@@ -86,6 +88,7 @@ class Registry:
     splits: dict[str, SplitSpec] = field(default_factory=dict)
     frameworks: dict[str, FrameworkSpec] = field(default_factory=dict)
     augmentations: dict[str, AugmentationSpec] = field(default_factory=dict)
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     providers: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
     broken: list[BrokenPlugin] = field(default_factory=list)

@@ -241,6 +241,19 @@ SpecList = Iterable[Spec]
 
 
 @dataclass(frozen=True)
+class CommandSpec:
+    """A `bench` subcommand: `add_arguments(parser)` puts its flags on its argparse parser and
+    `run(args)` does the work and returns the exit code. With `reads_source`, the parser also
+    gets every source's own flags (see `bench.cli.arguments` for the run flags to reuse)."""
+
+    name: str
+    description: str
+    add_arguments: Callable[[Any], None]
+    run: Callable[[Any], int]
+    reads_source: bool = False
+
+
+@dataclass(frozen=True)
 class FrameworkSpec:
     """A model framework a plugin adds: ModelSpec(framework=NAME) models are driven by
     `adapter`, a Framework subclass (instantiated without arguments)."""

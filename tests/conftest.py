@@ -86,7 +86,7 @@ def tiny_run(tmp_path_factory):
     """The folder of one finished tiny run (two baselines and 2dspec, song and window splits,
     two seeds: records with learning curves), made once per session (~20 s). Read-only:
     copy it (shutil.copytree) before writing into it."""
-    from bench.cli.main import main
+    from bench.cli.app import main
     from bench.results.store import find_run
 
     root = tmp_path_factory.mktemp("tiny_run")

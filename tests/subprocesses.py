@@ -24,9 +24,9 @@ def bench_env(tmp_path: Path, site: Path | None = None, **extra: str) -> dict[st
 
 
 def run_bench(tmp_path: Path, *args: str, site: Path | None = None, **extra: str) -> subprocess.CompletedProcess:
-    """`python -m bench.cli.main ARGS`, finished, with its output captured."""
+    """`python -m bench.cli ARGS`, finished, with its output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "bench.cli.main", *args],
+        [sys.executable, "-m", "bench.cli", *args],
         env=bench_env(tmp_path, site, **extra),
         capture_output=True,
         text=True,

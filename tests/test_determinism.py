@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.pipeline.runner import RunConfig, plan
 from bench.registry import load_registry
 from bench.results.store import find_run

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.results.store import find_run
 
 TINY_ARGS = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--jobs", "2"]
@@ -17,7 +17,7 @@ TINY_ARGS = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--jobs", "2"]
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
     """Leaderboards as a wide terminal shows them, without wrapping."""
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 def run_ids(results: Path) -> list[str]:

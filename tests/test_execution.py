@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 from subprocesses import bench_env
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.results.store import find_run
 
 TINY = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--split", "song", "--seeds", "2"]
@@ -24,7 +24,7 @@ TINY = ["--songs", "8", "--seconds", "12", "--epochs", "2", "--split", "song", "
 def bench_process(tmp_path: Path, *args: str) -> subprocess.Popen:
     """`bench ARGS` started in its own session, so the test can kill it with everything it forked."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bench.cli.main", *args],
+        [sys.executable, "-m", "bench.cli", *args],
         env=bench_env(tmp_path),
         start_new_session=True,
         stdout=subprocess.DEVNULL,
@@ -44,7 +44,7 @@ def wait_for_records(trials: Path, count: int, process: subprocess.Popen, timeou
 
 @pytest.mark.slow
 def test_a_killed_run_resumes_without_rerunning_finished_trials(isolated, monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     args = ["run", "--model", "mean", "--model", "dsp-ridge", "--model", "2dspec", "--jobs", "1", *TINY]
     process = bench_process(isolated, *args)
     results = isolated / "results"
@@ -72,7 +72,7 @@ def test_a_killed_run_resumes_without_rerunning_finished_trials(isolated, monkey
 @pytest.mark.slow
 def test_ray_executor_records_what_the_local_executor_records(isolated, monkeypatch):
     pytest.importorskip("ray")
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     args = ["run", "--model", "mean", "--model", "dsp-ridge", "--jobs", "2", *TINY]
     assert main([*args, "--executor", "process"]) == 0
     assert main([*args, "--executor", "ray"]) == 0
@@ -87,7 +87,7 @@ def test_ray_executor_records_what_the_local_executor_records(isolated, monkeypa
 
 @pytest.mark.slow
 def test_inline_executor_records_what_the_process_executor_records(isolated, monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     args = ["run", "--model", "mean", "--model", "dsp-ridge", *TINY]
     assert main([*args, "--executor", "process"]) == 0
     assert main([*args, "--executor", "inline"]) == 0

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.results.store import find_run
 
 FIXTURES = str(Path(__file__).parent / "fixtures")
@@ -101,7 +101,7 @@ def test_stopping_a_run_during_extraction_leaves_no_process_behind(stop, folder,
         "PYTHONPATH": FIXTURES + os.pathsep + os.environ.get("PYTHONPATH", ""),
         marker.split("=")[0]: marker.split("=")[1],
     }
-    command = [sys.executable, "-m", "bench.cli.main", *_args(folder, "picky-mean")]
+    command = [sys.executable, "-m", "bench.cli", *_args(folder, "picky-mean")]
     runner = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 240
     while not (log.exists() and log.read_text().strip()) and time.monotonic() < deadline:

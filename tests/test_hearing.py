@@ -48,7 +48,7 @@ def test_the_source_offers_every_cue_and_keeps_the_csv_labels(tiny_corpus, tmp_p
 
 @pytest.mark.slow
 def test_bench_hearing_prints_a_models_by_cues_board(isolated, capsys):
-    from bench.cli.main import main
+    from bench.cli.app import main
 
     args = "hearing --model dsp-ridge --model mean --split song --seeds 1 --songs 8 --seconds 12 --executor inline"
     assert main([*args.split(), "--format", "markdown"]) == 0

@@ -11,7 +11,7 @@ import time
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.features.cache import FeatureCache
 from bench.results.store import find_run
 
@@ -24,7 +24,7 @@ def cluster(monkeypatch):
     """A head and one worker node of one CPU each, bound to loopback; the driver connects by address."""
     from ray.cluster_utils import Cluster
 
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     ray.shutdown()  # another test may have started a local instance in this process
     loopback = {"num_cpus": 1, "include_dashboard": False}
     cluster = Cluster(initialize_head=True, head_node_args=loopback)

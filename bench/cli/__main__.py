@@ -2,6 +2,6 @@
 
 import sys
 
-from bench.cli.main import main
+from bench.cli.app import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """`bench check-plugin NAME`: validate a model or feature plugin the way a run would use it.
 
-A feature is computed on real windows of the synthetic corpus: its declared shape, float32,
+A feature is computed on music-like windows the check makes itself: its declared shape, float32,
 finite values, and outputs that differ between songs. A model gets its feature's checks, then
 is built for the profile (`--profile`, default quick) at its feature's shape and put through
 its framework's checks (`bench.frameworks`): for keras, input and output shapes,
@@ -12,15 +12,11 @@ earlier one to pass are skipped when it failed.
 
 from __future__ import annotations
 
-import functools
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from bench.features.audio import cut_windows, load_stereo
 from bench.features.extraction import view
 from bench.frameworks import ModelContractError
 from bench.profiles import QUICK, Profile
@@ -57,24 +53,25 @@ class _Checks:
             self.blocked = name
 
 
-CHECK_SONGS = 3  # synthetic songs, one window each, that a feature is computed on
+CHECK_SONGS = 3  # music-like clips, one window each, that a feature is computed on
 
 
-def synthetic_windows(profile: Profile, songs: int = CHECK_SONGS) -> np.ndarray:
-    """The first window of each of `songs` songs of the synthetic corpus, decoded the way a run
-    decodes audio: real music-like input, (songs, 2, profile.window_samples) float32."""
-    return _rendered_windows(profile.sample_rate, profile.window_seconds, songs).copy()
-
-
-@functools.lru_cache(maxsize=2)
-def _rendered_windows(sample_rate: int, window_seconds: float, songs: int) -> np.ndarray:
-    from plugins.sources.synth import render_corpus
-
-    window = int(round(window_seconds * sample_rate))
-    with tempfile.TemporaryDirectory() as folder:
-        render_corpus(Path(folder), songs, window_seconds + 1, seed=0, sample_rate=sample_rate)
-        clips = [load_stereo(path, sample_rate)[0] for path in sorted(Path(folder).glob("audio/*"))]
-    return np.stack([cut_windows(clip, window, window)[0] for clip in clips])
+def music_like_windows(profile: Profile, songs: int = CHECK_SONGS) -> np.ndarray:
+    """One window each of `songs` simple music-like clips (a kick on the beat at its own tempo,
+    a chord, a little noise; left and right differ), made here so the check needs no source
+    plugin: (songs, 2, profile.window_samples) float32, deterministic."""
+    rate, samples = profile.sample_rate, profile.window_samples
+    t = np.arange(samples) / rate
+    rng = np.random.default_rng(0)
+    windows = []
+    for song in range(songs):
+        phase = (t * (90 + 30 * song) / 60) % 1.0
+        kick = np.exp(-40 * phase) * np.sin(2 * np.pi * 60 * t)
+        chord = sum(np.sin(2 * np.pi * f * 2 ** (song / 12) * t) for f in (220.0, 277.2, 329.6)) / 3
+        left = 0.5 * kick + 0.3 * chord + 0.02 * rng.standard_normal(samples)
+        right = 0.5 * kick + 0.3 * np.roll(chord, 7 * (song + 1)) + 0.02 * rng.standard_normal(samples)
+        windows.append(np.stack([left, right]))
+    return np.asarray(windows, dtype=np.float32)
 
 
 def _shape_hint(got: tuple[int, ...], declared: tuple[int, ...]) -> str:
@@ -87,7 +84,7 @@ def _shape_hint(got: tuple[int, ...], declared: tuple[int, ...]) -> str:
 
 
 def _feature_steps(registry: Registry, name: str, profile: Profile) -> list:
-    """`bench check-plugin` steps for feature `name`, computed on real synthetic windows."""
+    """`bench check-plugin` steps for feature `name`, computed on music-like windows."""
     spec = registry.get("feature", name)
     who = registry.describe("feature", name)
     state: dict = {}
@@ -95,9 +92,9 @@ def _feature_steps(registry: Registry, name: str, profile: Profile) -> list:
     def compute() -> str:
         seen = view(profile, spec)  # what a run shows it: reading an undeclared profile field raises
         declared = tuple(spec.shape(seen))
-        windows = synthetic_windows(profile)
+        windows = music_like_windows(profile)
         state["declared"], state["outputs"] = declared, [np.asarray(spec.compute(w, seen)) for w in windows]
-        return f"{who}: computed on {len(windows)} windows of synthetic songs at profile {profile.name}"
+        return f"{who}: computed on {len(windows)} music-like windows at profile {profile.name}"
 
     def shape() -> str:
         declared = state["declared"]

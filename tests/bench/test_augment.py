@@ -83,7 +83,7 @@ def test_gain_is_refused_for_energy_and_loudness_before_a_run_starts(registry, i
             augment.check(registry, [("noise",), ("tilt", "gain")], ["1dwav"], ["danceability", target])
     augment.check(registry, [("gain",)], ["1dwav"], ["danceability", "tempo"])
 
-    from bench.cli.main import main
+    from bench.cli.app import main
 
     assert main(["run", "--model", "1dwav", "--augment", "gain", "--target", "energy", "--songs", "8"]) == 1
     assert "augmentation 'gain' (plugin 'augmentations') cannot train target 'energy'" in capsys.readouterr().out
@@ -229,7 +229,7 @@ def test_validation_and_test_windows_never_reach_an_augmentation(run_dir, regist
 
 @pytest.mark.slow
 def test_bench_run_augment_noise_writes_records_naming_it(isolated, capsys):
-    from bench.cli.main import main
+    from bench.cli.app import main
 
     args = "run --model 2dspec --model mean --split song --seeds 1 --songs 8 --seconds 12 --epochs 2 --jobs 2"
     assert main([*args.split(), "--augment", "noise"]) == 0

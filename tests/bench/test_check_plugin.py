@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
+from bench.cli.app import main
 from bench.cli.check_plugin import check_model, check_plugin
-from bench.cli.main import main
 from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
 
@@ -27,7 +27,7 @@ KERAS_CHECKS = [
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from fake_runs import scored_run, write_run
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.registry import load_registry
 from bench.results.compare import compare_cells, got_worse, seed_noise, setting_differences
 from bench.results.records import RunInfo
@@ -21,7 +21,7 @@ from bench.results.store import RunStore
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 def cell(model: str, r2: float | None, std: float = 0.1, runs: int = 3, split: str = "song") -> Cell:

@@ -11,7 +11,7 @@ import re
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.results.export import flat_row
 from bench.results.leaderboard import run_cells
 from bench.results.stats import MIN_TEST_SONGS
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow  # every test reads the session's tiny run (~20 s,
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 @pytest.fixture(scope="module")

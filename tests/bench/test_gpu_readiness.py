@@ -8,7 +8,8 @@ from dataclasses import asdict
 
 import pytest
 
-from bench.cli.main import _config, build_parser
+from bench.cli.app import build_parser
+from bench.cli.arguments import run_config
 from bench.profiles import QUICK
 from bench.trial import execute as trial
 from bench.trial.execute import TrialSpec, base_record
@@ -30,8 +31,8 @@ def spec(tmp_path, mixed_precision: bool) -> TrialSpec:
 
 def test_the_flag_reaches_the_run_config_that_run_json_stores():
     parser = build_parser()
-    asked = _config(parser.parse_args(["run", "--model", "2dspec", "--mixed-precision"]))
-    default = _config(parser.parse_args(["run", "--model", "2dspec"]))
+    asked = run_config(parser.parse_args(["run", "--model", "2dspec", "--mixed-precision"]))
+    default = run_config(parser.parse_args(["run", "--model", "2dspec"]))
     assert asdict(asked)["mixed_precision"] is True and asdict(default)["mixed_precision"] is False
 
 

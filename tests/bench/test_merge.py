@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.pipeline.provenance import code_files, code_hash
 from bench.results.merge import Difference, data_differences, merge_runs
 from bench.results.store import RunStore

@@ -7,7 +7,7 @@ import json
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.cli.predict import rate
 from bench.profiles import QUICK
 from bench.results.store import find_run
@@ -16,7 +16,7 @@ from bench.results.store import find_run
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["2dspec", "dsp-ridge"])
 def test_saved_model_gives_the_song_value_of_its_record(isolated, monkeypatch, capsys, model):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     args = [
         "run",
         "--model",

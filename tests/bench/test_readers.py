@@ -11,7 +11,7 @@ import pytest
 from fake_runs import scored_run
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 
 READERS = (
     ["leaderboard", "{run}"],
@@ -24,7 +24,7 @@ READERS = (
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 def command(template: list[str], run, clean=None) -> list[str]:

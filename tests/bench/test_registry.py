@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from bench import hookimpl
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.registry import PluginError, load_registry
 from bench.specs import FrameworkSpec, MetricSpec, ModelSpec
 from plugins.frameworks.keras import KerasFramework
@@ -196,7 +196,7 @@ def test_a_broken_entry_point_fails_only_a_command_that_needs_it(broken_entry_po
     assert "Unknown model 'ghost-model'" in str(caught.value)
     assert "An entry point failed to load and may have provided it: entry point 'ghost = " in str(caught.value)
 
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "ghost" in out and "broken" in out and "bench-ghost" in out
@@ -205,7 +205,7 @@ def test_a_broken_entry_point_fails_only_a_command_that_needs_it(broken_entry_po
 def test_bench_run_of_a_model_nobody_provides_says_an_entry_point_failed(
     broken_entry_point, isolated, capsys, monkeypatch
 ):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=400))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=400))
     assert main(["run", "--model", "ghost-model", "--seeds", "1"]) == 1
     out = capsys.readouterr().out
     assert "Unknown model 'ghost-model'" in out and "entry point 'ghost = bench_ghost_missing_module'" in out

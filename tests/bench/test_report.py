@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.results.leaderboard import Board, boards, render_html, render_markdown
 from bench.results.report import FIGURES, SECTIONS
 from bench.results.store import RunStore
@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 @pytest.fixture

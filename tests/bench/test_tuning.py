@@ -33,7 +33,7 @@ def test_a_space_naming_no_profile_field_is_one_clear_error(registry):
 
 
 def test_tuning_only_baselines_is_refused_before_anything_runs(isolated, capsys):
-    from bench.cli.main import main
+    from bench.cli.app import main
 
     assert main("tune --model mean --split song --seeds 1 --songs 8 --seconds 12".split()) == 1
     assert "no tunable model selected" in capsys.readouterr().out
@@ -42,7 +42,7 @@ def test_tuning_only_baselines_is_refused_before_anything_runs(isolated, capsys)
 
 @pytest.mark.slow
 def test_a_killed_search_resumes_and_the_tuned_row_sits_beside_the_default(isolated, monkeypatch):
-    from bench.cli.main import main
+    from bench.cli.app import main
 
     told = []
     real_tell = tuning._tell

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures"))
 import music_fixtures as music  # noqa: E402  (builders shared by the real-music tests)
@@ -24,7 +24,7 @@ def folders(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch, isolated):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 def validate(audio: Path, labels: Path, *extra: str) -> list[str]:

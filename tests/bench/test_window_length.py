@@ -9,7 +9,7 @@ import pytest
 import soundfile
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.profiles import QUICK, window_overrides
 from bench.results.store import find_run
 from plugins.sources import synthetic
@@ -19,7 +19,7 @@ TINY = ["--songs", "8", "--seconds", "12", "--split", "song", "--seeds", "1", "-
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 def test_a_window_given_alone_keeps_windows_back_to_back():

@@ -128,7 +128,7 @@ def run_peak_memory(workdir: Path, songs: int, budget_mb: str) -> dict:
     command = [
         sys.executable,
         "-m",
-        "bench.cli.main",
+        "bench.cli",
         "run",
         "--model",
         "2dspec",

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.profiles import PAPER, QUICK
 from bench.results.store import find_run
 from plugins.features import mel_beats, wav_beats

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.results.store import find_run
 from bench.specs import WindowTable
 from plugins.sources import fma
@@ -85,7 +85,7 @@ def test_official_split_uses_the_datasets_sets_for_every_seed():
 
 @pytest.mark.slow
 def test_run_with_the_official_split(tree, isolated, monkeypatch, capsys):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     metadata, audio = tree
     args = [
         "run",

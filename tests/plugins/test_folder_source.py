@@ -9,7 +9,7 @@ import music_fixtures as music
 import pytest
 from rich.console import Console
 
-from bench.cli.main import main
+from bench.cli.app import main
 from bench.features.audio import AudioError, load_stereo
 from bench.features.labels import LabelError
 from bench.results.store import find_run
@@ -23,7 +23,7 @@ def bad(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=250))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
 
 
 def test_label_problems_are_reported_and_every_other_row_kept(bad):

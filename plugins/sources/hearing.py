@@ -1,19 +1,22 @@
 """The hearing test: which of the synthetic corpus's generating cues each model can hear.
 
-`bench hearing` is `bench run` with every cue (`plugins.sources.synth.CUE_COLUMNS`) as a
-target and the song and artist splits by default; its board has one row per model and split
-and one column per cue: song-level R² and its 95% interval, from the leaderboard's own cells.
-The `control` cue is a per-song random number no audio property predicts: a model can score
-on it only by recognising songs it trained on, so it must stay near zero on grouped splits; a
-clearly positive control on a grouped split means a leak.
+The `bench hearing` command, which the synthetic source contributes, is `bench run` with every
+cue (`plugins.sources.synth.CUE_COLUMNS`) as a target and the song and artist splits by default;
+its board has one row per model and split and one column per cue: song-level R² and its 95%
+interval, from the leaderboard's own cells. The `control` cue is a per-song random number no
+audio property predicts: a model can score on it only by recognising songs it trained on, so it
+must stay near zero on grouped splits; a clearly positive control on a grouped split means a leak.
 """
 
 from __future__ import annotations
 
 import math
 
+from bench.cli import terminal
+from bench.cli.arguments import add_common, add_run_arguments, run_config
 from bench.results.leaderboard import SPLIT_ORDER, Board, context, fmt
 from bench.results.stats import Cell
+from bench.specs import CommandSpec
 from plugins.sources.synth import CUE_COLUMNS
 
 HEARING_SPLITS = ("song", "artist")
@@ -64,3 +67,37 @@ def hearing_board(cells: list[Cell], info: dict) -> Board:
         "a model scores on it only on a leaky split, by recognising songs."
     )
     return board
+
+
+def _arguments(p) -> None:
+    add_run_arguments(p, augment=False)
+    p.add_argument("--format", choices=["table", "markdown"], default="table", help="print the board as markdown")
+    add_common(p)
+
+
+def cmd_hearing(args) -> int:
+    from bench.pipeline.runner import run
+    from bench.results.leaderboard import render_markdown, render_rich, run_cells, run_summary
+
+    args.target, args.split = args.target or list(CUE_COLUMNS), args.split or list(HEARING_SPLITS)
+    args.all = args.all or not args.model
+    console = terminal.console
+    store = run(run_config(args), console, resume=args.resume)
+    board = hearing_board(run_cells(store), store.info())
+    if args.format == "markdown":
+        print(render_markdown(board))
+        return 0
+    console.print()
+    render_rich(board, console)
+    console.print(run_summary(store.info()))
+    return 0
+
+
+COMMAND = CommandSpec(
+    "hearing",
+    "the hearing test: `run` on every generating cue of the synthetic corpus (default: every model, song and "
+    "artist splits), then a models x cues board of song-level R²",
+    _arguments,
+    cmd_hearing,
+    reads_source=True,
+)

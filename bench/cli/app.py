@@ -1,0 +1,87 @@
+"""The `bench` command line: every subcommand, core or plugin, comes from the `bench_commands` hook.
+
+Errors print as one line saying what went wrong and where; `--verbose` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from bench import __version__
+from bench.cli import terminal
+from bench.cli.options import add_source_groups, preparse
+from bench.registry import Registry, load_registry
+from bench.specs import CommandSpec
+
+
+def core_commands() -> dict[str, CommandSpec]:
+    """The core's commands alone: what the command line offers when the plugins cannot load."""
+    from bench.cli.commands import bench_commands
+
+    return {spec.name: spec for spec in bench_commands()}
+
+
+def build_parser(registry: Registry | None = None) -> argparse.ArgumentParser:
+    """The full parser: the registry's commands (the core's alone without one); the commands
+    that read a source get every registered source's own flags."""
+    parser = argparse.ArgumentParser(
+        prog="bench", description="Benchmark CNNs that predict audio features from raw audio."
+    )
+    parser.add_argument("--version", action="version", version=f"audio-feature-bench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands = registry.commands if registry is not None else core_commands()
+    for spec in commands.values():
+        p = sub.add_parser(spec.name, help=spec.description)
+        spec.add_arguments(p)
+        p.set_defaults(command_spec=spec)
+        if spec.reads_source and registry is not None:
+            add_source_groups(p, registry)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
+    argv = sys.argv[1:] if argv is None else argv
+    console = terminal.console
+    command, plugins = preparse(argv)
+    try:
+        registry, load_error = load_registry(plugins), None
+    except Exception as exc:  # a plugin that cannot load, or two plugins that clash
+        registry, load_error = None, exc
+    try:
+        parser = build_parser(registry)
+    except Exception as exc:  # two plugins' flags that clash
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    if load_error is not None and (command not in core_commands() or core_commands()[command].reads_source):
+        console.print(f"[red]error:[/] {load_error}")
+        return 1
+    args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        return args.command_spec.run(args)
+    except KeyboardInterrupt as stop:
+        what = "Terminated" if isinstance(stop, Terminated) else "Interrupted"
+        console.print(f"[yellow]{what}.[/] Finished work is saved; continue with `bench run --resume RUN_ID`.")
+        return 143 if isinstance(stop, Terminated) else 130
+    except Exception as exc:
+        if getattr(args, "verbose", False):
+            console.print_exception()
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: workers stopped, finished work kept, a clean message."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()

@@ -1,0 +1,133 @@
+"""`bench leaderboard`, `report`, `compare` and `predict`: the commands that read finished runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.cli import terminal
+from bench.cli.arguments import add_common, add_metric, results_dir
+from bench.cli.commands.run import show_leaderboard
+from bench.specs import CommandSpec
+
+
+def _leaderboard_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "run",
+        nargs="*",
+        metavar="RUN",
+        help="run id, unique prefix or folder (default: the latest); name several to merge runs whose data, splits "
+        "and seeds match (refused, naming the difference, when they do not; a trial in several runs is kept once, "
+        "the first-named run's)",
+    )
+    add_metric(p)
+    p.add_argument(
+        "--format",
+        choices=["table", "markdown", "csv", "json"],
+        default="table",
+        help="csv/json: one row per cell with every metric's mean and std, CI, paired diffs, costs",
+    )
+    add_common(p)
+
+
+def cmd_leaderboard(args) -> int:
+    from bench.results.merge import merge_runs
+    from bench.results.store import find_run
+
+    stores = [find_run(results_dir(args), run) for run in args.run or [None]]
+    if len(stores) == 1:
+        show_leaderboard(stores[0], args.format, tuple(args.metric))
+        return 0
+    merged = merge_runs(stores)
+    out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True)
+    for line in merged.warnings:
+        out.print(f"[yellow]warning:[/] {line}")
+    for line in merged.notes:
+        out.print(f"[italic]note:[/] {line}")
+    show_leaderboard(merged, args.format, tuple(args.metric))
+    return 0
+
+
+def _report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
+    add_metric(p)
+    add_common(p)
+
+
+def cmd_report(args) -> int:
+    from bench.results.report import write_report
+    from bench.results.store import find_run
+
+    paths = write_report(find_run(results_dir(args), args.run), tuple(args.metric))
+    terminal.console.print(
+        f"Report: {paths['html']} (self-contained) and {paths['markdown']} (figures in {paths['figures']})"
+    )
+    return 0
+
+
+def _compare_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_a", metavar="RUN_A", help="the reference run (id, unique prefix or folder)")
+    p.add_argument("run_b", metavar="RUN_B", help="the run to judge against it")
+    p.add_argument(
+        "--fail-if-worse",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when any cell's song R² dropped by more than PCT%% of |A's value| (a CI gate)",
+    )
+    add_common(p)
+
+
+def cmd_compare(args) -> int:
+    from bench.results.compare import compare_runs
+    from bench.results.store import find_run
+
+    a, b = (find_run(results_dir(args), run) for run in (args.run_a, args.run_b))
+    comparison = compare_runs(a, b, args.fail_if_worse, terminal.console)
+    return 1 if comparison.regressions else 0
+
+
+def _predict_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN", help="run id, unique prefix or folder")
+    p.add_argument("trial", metavar="TRIAL", help="the trial id (its record's file name without .json)")
+    p.add_argument("files", nargs="+", type=Path, metavar="AUDIO_FILE")
+    add_common(p)
+
+
+def cmd_predict(args) -> int:
+    from bench.cli.predict import rate
+    from bench.results.store import find_run
+
+    store = find_run(results_dir(args), args.run)
+    record = store.read_record(args.trial) or {}
+    table = Table(title=f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})", title_justify="left")
+    for column in ("file", "song", "per window"):
+        table.add_column(column)
+    for rating in rate(store, args.trial, args.files):
+        table.add_row(rating.path, f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
+    terminal.console.print(table)
+    return 0
+
+
+COMMANDS = [
+    CommandSpec(
+        "leaderboard",
+        "render an earlier run's leaderboard from disk; several runs with the same data make one leaderboard",
+        _leaderboard_arguments,
+        cmd_leaderboard,
+    ),
+    CommandSpec(
+        "report", "write report.html (self-contained) and report.md into a run's folder", _report_arguments, cmd_report
+    ),
+    CommandSpec(
+        "compare",
+        "two runs' matched cells side by side: the change and whether it beats seed noise",
+        _compare_arguments,
+        cmd_compare,
+    ),
+    CommandSpec(
+        "predict", "rate audio files with a model saved by `bench run --save-models`", _predict_arguments, cmd_predict
+    ),
+]

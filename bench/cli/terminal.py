@@ -1,0 +1,11 @@
+"""The console every command prints to (tests swap it for a wider one)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+
+# Piped output has no terminal to wrap it: render the wide tables at full width there.
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
