@@ -7,7 +7,8 @@ import os
 import pytest
 
 from bench.cli.app import main
-from bench.pipeline.runner import RunConfig, plan
+from bench.pipeline.config import RunConfig
+from bench.pipeline.runner import plan
 from bench.registry import load_registry
 from bench.results.store import find_run
 

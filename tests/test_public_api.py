@@ -22,6 +22,8 @@ PUBLIC_API = {
         "SplitSpec",
         "OptionSpec",
         "AugmentationSpec",
+        "FrameworkSpec",
+        "CommandSpec",
         "Catalog",
         "Track",
         "Target",
@@ -30,7 +32,7 @@ PUBLIC_API = {
         "Fold",
     },
     "bench.profiles": {"Profile", "QUICK", "PAPER"},
-    "bench.frameworks": {"Framework", "FrameworkSpec", "Fitted", "ModelContractError"},
+    "bench.frameworks": {"Framework", "Fitted", "ModelContractError"},
     "bench.features.reader": {"FeatureReader"},
     "bench.features.audio": {"mid_side"},
 }

@@ -143,7 +143,7 @@ def source_options(args: argparse.Namespace) -> dict:
 
 
 def run_config(args: argparse.Namespace):
-    from bench.pipeline.runner import RunConfig
+    from bench.pipeline.config import RunConfig
     from bench.trial.augment import parse_variants
 
     overrides = {

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import struct
-import tempfile
 import time
 import zlib
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import FeatureSpec
 
@@ -78,27 +78,6 @@ def library_versions() -> dict[str, str | None]:
 
 
 @cache
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a uniquely named temporary file in the same folder and rename, so readers
-    (and concurrent writers) never see half a file; the file gets the umask's permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def read_fields(feature: FeatureSpec, profile: Profile) -> tuple[str, ...]:
     """The profile fields a feature may read: the window geometry plus what it declares (every
     field when it declares nothing)."""

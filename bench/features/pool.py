@@ -33,8 +33,9 @@ from pebble import ProcessExpired, ProcessPool
 
 from bench.features import numba_cache
 from bench.features.audio import DecoderNotes
-from bench.features.cache import atomic_write_bytes, digest, library_versions, read_fields
+from bench.features.cache import digest, library_versions, read_fields
 from bench.features.extraction import TrackJob, TrackResult, check_output, extract, features_for, view
+from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import FeatureSpec
 

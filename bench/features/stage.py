@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.features.cache import FeatureCache, Segment, atomic_write_bytes, digest, file_identity
+from bench.features.cache import FeatureCache, Segment, digest, file_identity
 from bench.features.extraction import TrackJob, TrackResult, inherit, view
 from bench.features.pool import LocalFeaturePool, probe
+from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import Catalog, FeatureSpec, Problem, Track, WindowTable
 

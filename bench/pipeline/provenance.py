@@ -29,7 +29,7 @@ from bench.specs import FeatureSpec, ModelSpec
 
 if TYPE_CHECKING:
     from bench.features.stage import Dataset
-    from bench.pipeline.runner import RunConfig
+    from bench.pipeline.config import RunConfig
     from bench.registry import Registry
 
 FINGERPRINT_VERSION = 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -18,50 +18,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bench.features.cache import FeatureCache, default_cache_dir
 from bench.features.stage import Dataset, build_dataset
+from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.provenance import record as record_provenance
-from bench.profiles import Profile, get_profile
 from bench.registry import PluginError, Registry, load_registry
 from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
 from bench.specs import Catalog, FeatureSpec, Problem
 from bench.trial import augment, tensorflow_env
 from bench.trial.execute import AGGREGATIONS, TrialSpec, now
 from bench.trial.measure import git_commit, keras_backend, machine, package_versions, peak_rss_mb
-
-
-@dataclass
-class RunConfig:
-    """Everything `bench run` was asked to do; stored in run.json so a run can resume."""
-
-    source: str = "synthetic"
-    source_options: dict = field(default_factory=dict)
-    models: list[str] = field(default_factory=list)  # glob patterns; empty = every model
-    splits: list[str] = field(default_factory=list)  # glob patterns; empty = every split that applies
-    seeds: int = 3
-    folds: int | None = None
-    targets: list[str] = field(default_factory=lambda: ["danceability"])
-    profile: str = "quick"
-    overrides: dict = field(default_factory=dict)  # profile fields changed on the command line
-    plugins: list[str] = field(default_factory=list)
-    jobs: int = 0  # 0 = one per CPU
-    executor: str = "process"
-    address: str | None = None
-    short_policy: str = "pad"
-    aggregate: str = "mean"
-    save_models: bool = False
-    mixed_precision: bool = False  # keras mixed_float16 in every trial (GPU workers only)
-    deterministic: bool = False  # one thread per trial and deterministic kernels: the same numbers at any --jobs
-    # bench.trial.augment: variants of training-window augmentations, each a list applied together;
-    # each adds an augmented twin of every network it applies to, beside the clean trials
-    augment: list[list[str]] = field(default_factory=list)
-    cache_dir: str = ""
-    results_dir: str = ""
-
-    def resolved_profile(self) -> Profile:
-        return get_profile(self.profile).replace(**self.overrides)
-
-    def job_count(self) -> int:
-        return self.jobs or os.cpu_count() or 1
 
 
 def applicable_splits(registry: Registry, patterns: list[str], has_official_split: bool) -> list[str]:

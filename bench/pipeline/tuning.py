@@ -27,8 +27,9 @@ from pathlib import Path
 import optuna
 from rich.console import Console
 
+from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
-from bench.pipeline.runner import RunConfig, plan
+from bench.pipeline.runner import plan
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
 from bench.results.store import RunStore

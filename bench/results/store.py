@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.features.cache import atomic_write_bytes
+from bench.files import atomic_write_bytes
 from bench.results.records import SCHEMA_VERSION, RunInfo, TrialRecord
 
 

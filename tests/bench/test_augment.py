@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from bench.features.reader import FeatureReader
-from bench.pipeline.runner import RunConfig, plan
+from bench.pipeline.config import RunConfig
+from bench.pipeline.runner import plan
 from bench.profiles import QUICK
 from bench.results.records import TrialRecord
 from bench.results.stats import cell_key

@@ -75,8 +75,9 @@ def _prepare_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_prepare(args) -> int:
     from bench.cli.arguments import source_options
     from bench.features.cache import default_cache_dir
+    from bench.pipeline.config import RunConfig
     from bench.pipeline.executors import make_executor
-    from bench.pipeline.runner import RunConfig, needed_features, prepare
+    from bench.pipeline.runner import needed_features, prepare
     from bench.registry import load_registry
 
     config = RunConfig(

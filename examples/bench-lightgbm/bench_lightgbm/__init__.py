@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from bench import hookimpl
-from bench.frameworks import Fitted, Framework, FrameworkSpec, ModelContractError
-from bench.specs import ModelSpec
+from bench.frameworks import Fitted, Framework, ModelContractError
+from bench.specs import FrameworkSpec, ModelSpec
 
 __version__ = "0.1.0"
 
