@@ -9,6 +9,7 @@ saying which entry point could not load.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import importlib
 import importlib.metadata
@@ -217,14 +218,25 @@ def _load_entry_points(pm: pluggy.PluginManager, origins: dict, broken: list) ->
             dist_name = dist.metadata["Name"] or "?"
             try:
                 plugin = ep.load()
+                _check_hook_names(plugin)
+                pm.register(plugin, name=ep.name)
             except Exception as exc:  # one broken package must not stop every command
                 broken.append(
                     BrokenPlugin(f"{ep.name} = {ep.value}", dist_name, dist.version, f"{type(exc).__name__}: {exc}")
                 )
                 _warn_once(broken[-1])
                 continue
-            pm.register(plugin, name=ep.name)
             origins[ep.name] = (f"entry point of {dist_name}", dist.version)
+
+
+def _check_hook_names(plugin) -> None:
+    """Refuse a plugin with a hook implementation no spec declares, naming the closest real hook."""
+    known = [name for name in dir(hookspecs) if name.startswith(f"{hookspecs.PROJECT}_")]
+    for name in dir(plugin):
+        if hasattr(getattr(plugin, name, None), f"{hookspecs.PROJECT}_impl") and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the hooks are {', '.join(known)}"
+            raise PluginError(f"it implements {name!r}, which is no bench hook{hint}")
 
 
 def make_plugin_manager(extra_modules: list[str] | tuple[str, ...] = ()) -> Loaded:
@@ -315,6 +327,17 @@ def _module_version(module) -> str:
     return str(getattr(module, "__version__", "-"))
 
 
+_collected: dict[tuple[str, ...], Registry] = {}
+
+
 def load_registry(extra_modules: list[str] | tuple[str, ...] = ()) -> Registry:
-    """The registry of every installed plugin plus the extra modules."""
-    return collect(make_plugin_manager(extra_modules))
+    """The registry of every installed plugin plus the extra modules, collected once per process."""
+    key = tuple(extra_modules)
+    if key not in _collected:
+        _collected[key] = collect(make_plugin_manager(key))
+    return _collected[key]
+
+
+def forget_registries() -> None:
+    """Collect anew on the next `load_registry` (after installing a plugin in this process)."""
+    _collected.clear()

@@ -1,5 +1,9 @@
 """Shared fixtures: a fresh plugin registry, a tiny rendered corpus, an isolated
-results/cache folder for every test that runs the harness, and one finished tiny run."""
+results/cache folder for every test that runs the harness, and one finished tiny run.
+
+`python -m pytest` runs the unit tests; `--full` adds the `integration` tests (they run
+`bench`, train or use the run fixtures: marked here automatically) and the `e2e` ones (pip
+installs, other backends, Ray, paper-size models)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,10 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Models trained in this process use TensorFlow's own kernels: oneDNN's convolution aborts the
+# process on 2dwav-beats' input here (MklConvOp: "uint8 expected, got float"). `bench` processes
+# the tests start choose for themselves (tests/subprocesses.py drops this setting).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 # Fixture modules (fixture builders, deliberately broken plugins) import by name in tests and
 # in the trial processes they start, which inherit sys.path.
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
@@ -18,10 +26,10 @@ import pytest
 from bench.features import extraction, numba_cache
 from bench.features import pool as feature_pool
 from bench.profiles import QUICK
-from bench.registry import load_registry
+from bench.registry import collect, forget_registries, load_registry, make_plugin_manager
 
 
-def _compile_librosa_kernels() -> None:
+def compile_librosa_kernels() -> None:
     """Run every built-in feature once, before any test imports TensorFlow. librosa compiles
     numba kernels on first use, and numba and TensorFlow both bundle LLVM: compiling after
     TensorFlow has loaded has crashed the process. The harness's numba cache is shared with
@@ -36,7 +44,49 @@ def _compile_librosa_kernels() -> None:
             feature.compute(window, QUICK)
 
 
-_compile_librosa_kernels()
+RUN_FIXTURES = {"tiny_run", "tiny_corpus", "isolated"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true", help="also run the integration and e2e tests (what CI runs)")
+
+
+def _may_compute_features(arg: str) -> bool:
+    path = Path(arg.split("::")[0])
+    return path.is_dir() or (path.is_file() and "librosa_kernels" in path.read_text())
+
+
+def pytest_configure(config):
+    """Compile librosa's kernels before any test module imports TensorFlow (numba and TensorFlow
+    both bundle LLVM: compiling after TensorFlow loaded crashes the process), but only when the
+    session may compute features: a folder, or a file that asks for `librosa_kernels`."""
+    if config.getoption("--full") or any(_may_compute_features(arg) for arg in config.args):
+        compile_librosa_kernels()
+
+
+def _runs_the_harness(item) -> bool:
+    from bench.cli import app
+
+    module = getattr(item, "module", None)
+    return bool(RUN_FIXTURES & set(item.fixturenames)) or getattr(module, "main", None) is app.main
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark what runs the harness as integration; without --full, keep the unit tests only."""
+    for item in items:
+        if _runs_the_harness(item) and not item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.integration)
+    if config.getoption("--full") or config.getoption("markexpr"):
+        return
+    kept = [i for i in items if not (i.get_closest_marker("integration") or i.get_closest_marker("e2e"))]
+    config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+    items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def librosa_kernels():
+    """Marks a test that computes features in this process: its file makes pytest_configure compile
+    librosa's kernels first."""
 
 
 # Small enough for CI, big enough for every split: 8 songs of 2 windows, 4 artists.
@@ -47,7 +97,13 @@ TINY_PROFILE = QUICK.replace(epochs=2, patience=1)
 @pytest.fixture
 def registry():
     """A registry built by a fresh plugin manager (entry points loaded anew)."""
-    return load_registry()
+    return collect(make_plugin_manager())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registries():
+    """Each test collects the plugins anew on first use (tests install and break plugins)."""
+    forget_registries()
 
 
 @pytest.fixture

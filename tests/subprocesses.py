@@ -12,7 +12,7 @@ from pathlib import Path
 def bench_env(tmp_path: Path, site: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment of a `bench` subprocess whose results and cache live under tmp_path."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"},
         "COLUMNS": "250",
         "AFB_RESULTS_DIR": str(tmp_path / "results"),
         "AFB_CACHE_DIR": str(tmp_path / "cache"),

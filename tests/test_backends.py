@@ -8,8 +8,9 @@ import json
 import pytest
 from subprocesses import run_bench
 
+pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
 
-@pytest.mark.slow
+
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_end_to_end_on_another_backend(backend, tmp_path):
     pytest.importorskip(backend)

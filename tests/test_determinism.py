@@ -28,7 +28,7 @@ def test_threads_follow_jobs_without_it(tmp_path):
     assert spec.threads == (os.cpu_count() or 1) and not spec.deterministic
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 1 and 2 give one thread each on one CPU")
 def test_same_predictions_at_jobs_1_and_2(isolated):
     """Without the flag, --jobs 1 trains on every CPU's thread and the float sums change."""

@@ -24,7 +24,7 @@ def run_ids(results: Path) -> list[str]:
     return sorted(p.name for p in results.iterdir())
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_run_all_writes_records_and_a_leaderboard(isolated, capsys):
     assert main(["run", "--all", "--seeds", "2", *TINY_ARGS]) == 0
     out = capsys.readouterr().out
@@ -47,7 +47,7 @@ def test_run_all_writes_records_and_a_leaderboard(isolated, capsys):
     assert "| dsp-ridge |" in markdown or "| _dsp-ridge_ |" in markdown
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_failing_plugins_fail_only_their_own_trials(isolated, capsys):
     args = [
         "run",
@@ -79,7 +79,7 @@ def test_failing_plugins_fail_only_their_own_trials(isolated, capsys):
     assert store.info()["failed_trials"] == 2
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_same_seed_same_metrics_and_resume_skips_finished_trials(isolated):
     args = ["run", "--model", "2dspec", "--model", "mean", "--split", "song", "--seeds", "1", *TINY_ARGS]
     assert main(args) == 0

@@ -18,6 +18,8 @@ from bench.cli.check_plugin import check_model
 from bench.profiles import QUICK
 from bench.registry import load_registry
 
+pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
+
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "bench-crnn"
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -36,7 +38,6 @@ def installed_example(tmp_path_factory) -> Path:
     return pip_install_target(source, root / "site")
 
 
-@pytest.mark.slow
 def test_the_installed_example_is_listed_and_passes_check_plugin(installed_example, tmp_path):
     listing = run_bench(tmp_path, "plugins", site=installed_example)
     assert listing.returncode == 0, listing.stdout + listing.stderr
@@ -79,7 +80,6 @@ def test_the_guide_has_a_complete_example_of_each_kind():
     assert sorted(entry_points.values()) == sorted(f"bench_extras.{m}" for m in GUIDE_MODULES)
 
 
-@pytest.mark.slow
 def test_the_guide_examples_register_and_work(guide_package, stereo_window):
     registry = load_registry([f"bench_extras.{m}" for m in GUIDE_MODULES])
     assert {"tcn", "chroma", "jsonl", "hit-rate", "dropout-time"} <= set(registry.models) | set(

@@ -42,7 +42,7 @@ def wait_for_records(trials: Path, count: int, process: subprocess.Popen, timeou
     raise TimeoutError(f"fewer than {count} records after {timeout} s")
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_killed_run_resumes_without_rerunning_finished_trials(isolated, monkeypatch):
     monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     args = ["run", "--model", "mean", "--model", "dsp-ridge", "--model", "2dspec", "--jobs", "1", *TINY]
@@ -69,7 +69,7 @@ def test_a_killed_run_resumes_without_rerunning_finished_trials(isolated, monkey
     assert all(after[name] == text for name, text in finished.items())  # untouched, not re-run
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_ray_executor_records_what_the_local_executor_records(isolated, monkeypatch):
     pytest.importorskip("ray")
     monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
@@ -85,7 +85,7 @@ def test_ray_executor_records_what_the_local_executor_records(isolated, monkeypa
     assert scores(local) == scores(remote) and len(scores(local)) == 4
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_inline_executor_records_what_the_process_executor_records(isolated, monkeypatch):
     monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     args = ["run", "--model", "mean", "--model", "dsp-ridge", *TINY]

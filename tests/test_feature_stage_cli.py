@@ -49,7 +49,7 @@ def _args(folder, *models):
     return ["run", *folder, "--plugin", "clip_failing_feature", *models, "--split", "song", "--seeds", "1"]
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_clip_that_crashes_a_plugin_feature_is_named_and_the_run_finishes(folder, isolated, monkeypatch, capsys):
     monkeypatch.setenv("PICKY_BEHAVIOUR", "crash")
     monkeypatch.setenv("PICKY_LOG", str(isolated / "picky.log"))
@@ -64,7 +64,7 @@ def test_a_clip_that_crashes_a_plugin_feature_is_named_and_the_run_finishes(fold
     assert len((isolated / "picky.log").read_text().split()) == 2
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_prepare_builds_the_cache_and_a_run_then_decodes_nothing(folder, isolated, monkeypatch, capsys):
     monkeypatch.setenv("PICKY_LOG", str(isolated / "picky.log"))
     assert main(["prepare", *folder, "--plugin", "clip_failing_feature", "--feature", "picky"]) == 3
@@ -88,7 +88,7 @@ def _processes_with(marker: str) -> list[int]:
     return pids
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux's /proc to find the children")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_stopping_a_run_during_extraction_leaves_no_process_behind(stop, folder, isolated):

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from subprocesses import pip_install_target, run_bench
 
+pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
+
 EXAMPLE = Path(__file__).parents[1] / "examples" / "bench-lightgbm"
 TINY_RUN = "--split song --seeds 1 --songs 8 --seconds 12 --epochs 2".split()
 
@@ -36,7 +38,6 @@ def installed(tmp_path_factory) -> Path:
     return pip_install_target(source, site)
 
 
-@pytest.mark.slow
 def test_the_framework_plugin_is_listed_checked_run_and_rated(installed, tmp_path):
     listing = run_bench(tmp_path, "plugins", site=installed)
     assert listing.returncode == 0, listing.stdout + listing.stderr

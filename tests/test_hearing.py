@@ -46,7 +46,7 @@ def test_the_source_offers_every_cue_and_keeps_the_csv_labels(tiny_corpus, tmp_p
         assert {name: float(rows[track.id][name]) for name in synth.LABEL_COLUMNS}.items() <= track.labels.items()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_bench_hearing_prints_a_models_by_cues_board(isolated, capsys):
     from bench.cli.app import main
 

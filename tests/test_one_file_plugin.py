@@ -50,7 +50,7 @@ def bench(folder: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_one_file_plugin_with_a_lambda_shape_runs_from_its_folder(tmp_path):
     (tmp_path / "my_plugin.py").write_text(PLUGIN)
     listing = bench(tmp_path, "plugins", "--plugin", "./my_plugin.py")

@@ -24,11 +24,12 @@ from bench.results.store import find_run
 from plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
 from plugins.models.layers import StackSlices
 
+pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
+
 MODULES = {m.NAME: m for m in (cnn_1dwav, cnn_2dwav, cnn_2dspec, cnn_3dspec)}
 PAPER_SHAPES = {"wav": (661500, 2), "mel": (24, 2584, 2)}
 
 
-@pytest.mark.slow
 def test_paper_profile_trains_predicts_and_records_all_four_cnns_at_the_papers_shapes(tmp_path):
     # A process of its own: TensorFlow reads the profile's kernel choice (Profile.onednn) when it
     # loads, and trial processes fork from a server that an earlier run in this process started.

@@ -15,6 +15,8 @@ from bench.cli.app import main
 from bench.features.cache import FeatureCache
 from bench.results.store import find_run
 
+pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
+
 ray = pytest.importorskip("ray")
 ARGS = ["run", "--model", "mean", "--model", "dsp-ridge", "--split", "song", "--songs", "8", "--seconds", "12"]
 
@@ -44,7 +46,6 @@ def _scores(store) -> dict:
     return {r["id"]: (r["status"], r["metrics"]["song"], r["songs"]["pred"]) for r in store.records()}
 
 
-@pytest.mark.slow
 def test_a_two_node_cluster_computes_identical_features_and_records(cluster, isolated):
     head, _ = cluster
     cache = isolated / "cache"
@@ -75,7 +76,6 @@ def _remove_when(cluster, node, ready, removed: list) -> threading.Thread:
     return thread
 
 
-@pytest.mark.slow
 def test_losing_a_worker_node_mid_run_loses_no_trial_and_corrupts_no_cache_entry(cluster, isolated):
     head, worker = cluster
     results, cache = isolated / "results", isolated / "cache"

@@ -30,6 +30,8 @@ import keras
 from bench import hookimpl
 from bench.specs import ModelSpec
 
+pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
+
 
 def build(input_shape, profile):
     inputs = keras.Input(shape=input_shape)
@@ -54,7 +56,6 @@ def installed_plugin(tmp_path_factory) -> Path:
     return pip_install_target(package, root / "site")
 
 
-@pytest.mark.slow
 def test_installed_plugin_is_listed_and_runs(installed_plugin, tmp_path):
     listing = run_bench(tmp_path, "plugins", site=installed_plugin)
     assert listing.returncode == 0, listing.stderr

@@ -18,11 +18,14 @@ from bench.profiles import QUICK
 from bench.results.records import TrialRecord
 from bench.results.stats import cell_key
 from bench.results.store import RunStore, find_run
-from bench.trial import augment, training
+from bench.trial import augment
 from bench.trial import execute as trial
 from bench.trial.augment import Augmenter, AugmentingReader, batch_rng, parse_variants
 from bench.trial.execute import TrialSpec, run_trial
 from bench.trial.normalization import normalizing_reader
+from plugins.frameworks import training
+
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
 
 def _windows(registry, feature: str) -> np.ndarray:
@@ -167,7 +170,7 @@ def run_dir(tiny_run, tmp_path):
     return shutil.copytree(tiny_run, tmp_path / "run")
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_validation_and_test_windows_never_reach_an_augmentation(run_dir, registry, monkeypatch):
     seen: dict[str, list[np.ndarray]] = {"augmented": [], "test": [], "validation": []}
     read_training = AugmentingReader.read_training
@@ -228,7 +231,7 @@ def test_validation_and_test_windows_never_reach_an_augmentation(run_dir, regist
     assert len(epochs) >= record["epochs"] >= 2  # each epoch draws afresh (TensorFlow adds its tensor-spec reads)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_bench_run_augment_noise_writes_records_naming_it(isolated, capsys):
     from bench.cli.app import main
 

@@ -14,6 +14,8 @@ from bench.features.extraction import ProfileView, UndeclaredProfileField
 from bench.profiles import QUICK
 from bench.specs import FeatureSpec
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 
 def spec(version="1", fields=("n_mels",)):
     return FeatureSpec("demo", "test feature", version, lambda w, p: w, lambda p: (1,), fields)

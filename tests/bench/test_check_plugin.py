@@ -11,6 +11,8 @@ from bench.cli.check_plugin import check_model, check_plugin
 from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 FEATURE_CHECKS = ["feature compute", "feature shape", "feature dtype", "feature finite", "feature varies"]
 KERAS_CHECKS = [
     "feature",
@@ -35,7 +37,7 @@ def broken_registry():
     return load_registry(["broken_model_plugin"])
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_builtin_cnn_passes_every_check(capsys):
     assert main(["check-plugin", "2dspec"]) == 0
     out = capsys.readouterr().out

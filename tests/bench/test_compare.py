@@ -80,7 +80,7 @@ def plant_regression(run: Path, model: str) -> None:
             store.write_record(record)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_compare_passes_an_identical_run_and_fails_a_planted_regression(tiny_run, tmp_path, capsys):
     same = shutil.copytree(tiny_run, tmp_path / "same")
     worse = shutil.copytree(tiny_run, tmp_path / "worse")

@@ -14,6 +14,8 @@ from bench.registry import load_registry
 from bench.specs import Catalog, Target, Track
 from plugins.features import mel
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 FEATURES = [load_registry().features[name] for name in ("mel", "dsp")]
 
 

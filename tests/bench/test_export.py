@@ -17,7 +17,7 @@ from bench.results.leaderboard import run_cells
 from bench.results.stats import MIN_TEST_SONGS
 from bench.results.store import RunStore
 
-pytestmark = pytest.mark.slow  # every test reads the session's tiny run (~20 s, made once)
+pytestmark = pytest.mark.integration  # every test reads the session's tiny run (~20 s, made once)
 
 
 @pytest.fixture(autouse=True)

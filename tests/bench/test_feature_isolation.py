@@ -18,6 +18,8 @@ from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.specs import Catalog, FeatureSpec, Target, Track
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 MEL = load_registry().features["mel"]
 CALLS = "calls.log"  # each compute of the picky feature on a silent window appends a line here
 
@@ -56,7 +58,7 @@ def catalog(tiny_corpus, tmp_path):
     return Catalog([*tracks, Track("silent", "x", silent, {"danceability": 0.5})], {"danceability": Target("d")})
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.parametrize("behaviour", ["raise", "crash", "hang"])
 def test_a_feature_failing_on_one_clip_fails_that_clip_alone(behaviour, catalog, tmp_path, monkeypatch):
     monkeypatch.setenv("AFB_FEATURE_TIMEOUT_S", "3")

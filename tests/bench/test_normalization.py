@@ -12,6 +12,8 @@ from bench.trial import normalization
 from bench.trial.normalization import Normalizer, fit_train, normalizing_reader, per_window
 from plugins.features import mel, wav
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 
 def _reference(values: np.ndarray, mode: str) -> np.ndarray:
     """The transforms' former normalisation, applied to the array in the layout they had."""

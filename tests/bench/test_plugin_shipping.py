@@ -59,7 +59,7 @@ def test_a_missing_file_imports_the_shipped_copy_only_when_it_was_shipped(plugin
     assert "shipped-model" in load_registry(["./shipped_one.py"]).models
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_ray_worker_elsewhere_loads_a_shipped_plugin_file(plugin_folder):
     """A real Ray job: the worker runs in another folder, where the relative path names nothing."""
 

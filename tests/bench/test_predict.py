@@ -13,7 +13,7 @@ from bench.profiles import QUICK
 from bench.results.store import find_run
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.parametrize("model", ["2dspec", "dsp-ridge"])
 def test_saved_model_gives_the_song_value_of_its_record(isolated, monkeypatch, capsys, model):
     monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))

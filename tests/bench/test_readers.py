@@ -65,7 +65,7 @@ def test_a_run_whose_plugin_is_gone_still_reads(tmp_path, capsys):
     assert cells["good"]["paired"][0]["verdict"] == "better"  # the built-in R² is recomputed without the plugin
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_real_run_made_with_a_plugin_that_is_gone_still_reads(tiny_run, tmp_path, capsys):
     run = shutil.copytree(tiny_run, tmp_path / "run")
     info = json.loads((run / "run.json").read_text())

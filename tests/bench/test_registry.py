@@ -176,6 +176,32 @@ def broken_entry_point(tmp_path, monkeypatch):
     return "ghost = bench_ghost_missing_module"
 
 
+@pytest.fixture
+def misspelled_hook(tmp_path, monkeypatch):
+    """An installed distribution whose plugin implements `bench_model` (for `bench_models`)."""
+    info = tmp_path / "bench_typo-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-typo\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[bench]\ntypo = bench_typo_plugin\n")
+    (tmp_path / "bench_typo_plugin.py").write_text(
+        "from bench import hookimpl\n\n@hookimpl\ndef bench_model():\n    return []\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("bench.registry._warned", set())
+
+
+def test_a_misspelled_hook_skips_that_plugin_alone_and_names_the_real_hook(misspelled_hook, capsys, monkeypatch):
+    registry = load_registry()
+    assert "2dspec" in registry.models
+    (broken,) = registry.broken
+    assert broken.entry_point == "typo = bench_typo_plugin" and broken.distribution == "bench-typo"
+    assert "'bench_model', which is no bench hook; did you mean 'bench_models'?" in broken.error
+    assert "did you mean 'bench_models'?" in capsys.readouterr().err
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=400))
+    assert main(["plugins"]) == 0
+    assert "did you mean" in capsys.readouterr().out
+
+
 def test_a_broken_entry_point_is_a_warning_naming_it_and_its_package(broken_entry_point, capsys):
     registry = load_registry()
     assert "2dspec" in registry.models  # everything else still loads

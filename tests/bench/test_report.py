@@ -47,7 +47,7 @@ def test_a_board_renders_to_escaped_html_with_best_values_and_baselines_marked()
     assert '<p class="note">n &lt; 3 seeds</p>' in html
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_report_has_every_section_and_every_figure_embedded(run, capsys):
     assert main(["report", str(run)]) == 0
     assert "report.html" in capsys.readouterr().out
@@ -87,7 +87,7 @@ def test_report_has_every_section_and_every_figure_embedded(run, capsys):
         assert (run / link).read_bytes() == base64.b64decode(images[name])
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_report_of_a_run_without_keras_trials_and_with_a_failure_says_so(run):
     store = RunStore(run)
     for path in store.trials_dir.glob("*2dspec*"):

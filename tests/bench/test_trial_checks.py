@@ -42,7 +42,7 @@ def trial(run_dir, registry, model: str) -> dict:
     return execute(spec, registry, write=False)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "model, message",
     [
@@ -80,7 +80,7 @@ def poison_feature(run_dir, feature: str) -> None:
     (run_dir / "dataset.json").write_text(json.dumps(dataset))
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_non_finite_feature_windows_fail_the_trial_naming_the_feature_plugin(run_dir, registry):
     poison_feature(run_dir, "dsp")
     record = trial(run_dir, registry, "dsp-ridge")  # scikit-learn models are checked too

@@ -40,7 +40,7 @@ def test_tuning_only_baselines_is_refused_before_anything_runs(isolated, capsys)
     assert not (isolated / "results").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_killed_search_resumes_and_the_tuned_row_sits_beside_the_default(isolated, monkeypatch):
     from bench.cli.app import main
 

@@ -51,7 +51,7 @@ def test_synthetic_songs_shorter_than_the_window_are_lengthened(tmp_path):
     assert catalog.description.startswith("synthetic: 2 songs x 6 s")
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_shorter_window_reaches_windows_shapes_records_and_titles(isolated, capsys):
     assert main(["run", "--model", "mean", "--model", "2dspec", "--window-seconds", "2.5", *TINY]) == 0
     out = capsys.readouterr().out
@@ -70,7 +70,7 @@ def test_a_shorter_window_reaches_windows_shapes_records_and_titles(isolated, ca
     assert len(titles) == 2 and all(titled in title for title in titles)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_window_too_short_for_a_model_fails_its_trial_saying_why(isolated, capsys):
     args = ["run", "--model", "3dspec", "--window-seconds", "1", "--hop-seconds", "4", *TINY]
     assert main(args) == 3  # completed, with a failed trial

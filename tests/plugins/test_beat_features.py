@@ -11,6 +11,8 @@ import soundfile
 from bench.profiles import QUICK
 from plugins.features import beat_census, beats, mel_beats, wav, wav_beats
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 SR = QUICK.sample_rate
 FIRST_CLICK_S = 0.3
 # Beats are onset frames (128 samples, 16 ms at 8 kHz), rolled back to just before the attack.

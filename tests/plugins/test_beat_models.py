@@ -16,6 +16,8 @@ from plugins.features import mel_beats, wav_beats
 from plugins.models import BEAT_CNNS, cnn_2dwav, cnn_3dspec
 from plugins.models.layers import StackSlices
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 CASES = [(cnn_2dwav, wav_beats), (cnn_3dspec, mel_beats)]
 
 
@@ -50,7 +52,7 @@ def test_beat_models_are_opt_in(registry):
     assert {registry.models[name].feature for name in BEAT_CNNS} == {"wav-beats", "mel-beats"}
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_bench_run_with_the_beat_models(isolated):
     args = "run --model 2dwav-beats --model 3dspec-beats --split song --seeds 1 --songs 8 --seconds 12 --epochs 1"
     assert main([*args.split(), "--jobs", "2"]) == 0

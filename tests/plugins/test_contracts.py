@@ -12,6 +12,8 @@ from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.specs import Catalog, Fold, WindowTable
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 REGISTRY = load_registry()
 
 

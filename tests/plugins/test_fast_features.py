@@ -11,6 +11,8 @@ from bench.profiles import PAPER, QUICK
 from plugins.features import dsp, mel
 from plugins.features.threads import one_blas_thread
 
+pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
+
 
 def clicks(seconds: float, sr: int, bpm: float = 120.0) -> np.ndarray:
     """Noise with a click on every beat: a clear pulse for PLP to find."""

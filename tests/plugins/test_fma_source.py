@@ -83,7 +83,7 @@ def test_official_split_uses_the_datasets_sets_for_every_seed():
         official_split(windows(["training", "test"]), 0, None, 0.25)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_run_with_the_official_split(tree, isolated, monkeypatch, capsys):
     monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     metadata, audio = tree

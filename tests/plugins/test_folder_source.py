@@ -107,7 +107,7 @@ def test_bad_files_raise_their_message(bad, name):
     assert str(bad[0] / name) in str(error.value) and music.EXPECTED[name] in str(error.value)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_run_on_the_bad_folder_keeps_every_good_track(bad, isolated, capsys):
     audio, labels = bad
     args = [

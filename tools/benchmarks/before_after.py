@@ -1,6 +1,6 @@
 """Did a code change move the scores? Two runs of the same grid (before, after), per cell.
 
-    python tests/benchmarks/before_after.py RUN_DIR_BEFORE RUN_DIR_AFTER
+    python tools/benchmarks/before_after.py RUN_DIR_BEFORE RUN_DIR_AFTER
 
 For every (target, model, feature, split) cell both runs have: each seed's song R² before and
 after, the mean ± std over seeds, and the paired difference after - before in song R² on the

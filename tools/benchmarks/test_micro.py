@@ -1,6 +1,6 @@
 """Micro-benchmarks (pytest-benchmark): feature transforms, windowing, and one training step
 and one prediction batch of every model. In the normal test run they execute once as tests
-(`--benchmark-disable` in pyproject); measure with `pytest tests/benchmarks --benchmark-enable`."""
+(`--benchmark-disable` in pyproject); measure with `pytest tools/benchmarks --benchmark-enable`."""
 
 from __future__ import annotations
 

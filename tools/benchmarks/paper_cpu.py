@@ -1,9 +1,9 @@
 """Why 1dwav is slow on CPU at the paper's size, and what each CNN costs there (issue 13).
 
-    python tests/benchmarks/paper_cpu.py --flops                 # forward GFLOP per window, paper and quick
-    python tests/benchmarks/paper_cpu.py --layers [--fraction 0.1]
-    python tests/benchmarks/paper_cpu.py --model [--fraction 0.1] [--batch 2]
-    python tests/benchmarks/paper_cpu.py --cnns [--batch 2]      # each CNN at full paper size
+    python tools/benchmarks/paper_cpu.py --flops                 # forward GFLOP per window, paper and quick
+    python tools/benchmarks/paper_cpu.py --layers [--fraction 0.1]
+    python tools/benchmarks/paper_cpu.py --model [--fraction 0.1] [--batch 2]
+    python tools/benchmarks/paper_cpu.py --cnns [--batch 2]      # each CNN at full paper size
 
 `--layers` times one of 1dwav's convolutions alone (kernel 100, stride 1, 16 filters, "same"),
 in a Keras model Conv -> GlobalAveragePooling -> Dense(1): a training step (forward and both

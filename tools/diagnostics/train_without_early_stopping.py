@@ -7,7 +7,7 @@ settings, without the harness's early stopping in the way. The split is its own 
 (25% of songs for test, 15% of the rest for validation, by `SEED`), the normalisation a
 per-window or train-fitted one as in bench.trial.normalization.
 
-    python tests/diagnostics/train_without_early_stopping.py RUN_DIR MODEL SEED CHANGES [NORMALIZATION]
+    python tools/diagnostics/train_without_early_stopping.py RUN_DIR MODEL SEED CHANGES [NORMALIZATION]
 
 CHANGES is a JSON object of profile fields, e.g. '{"epochs": 20, "patience": 20}';
 NORMALIZATION is zscore (the default), paper, none or train.

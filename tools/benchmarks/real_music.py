@@ -1,6 +1,6 @@
 """Label table for a real-music benchmark set (see docs/performance.md for how the set is made).
 
-    python tests/benchmarks/real_music.py DIR [--out DIR/labels.csv]
+    python tools/benchmarks/real_music.py DIR [--out DIR/labels.csv]
 
 Every OGG/FLAC/MP3/WAV under DIR whose path has a `music` folder in it becomes a row of a
 `folder`-source table: `file` (relative to DIR), `id`, `artist` (the Debian package it came

@@ -7,7 +7,7 @@ process. Measured here (2 cores, numba 0.68, librosa 0.11): one writer, the late
 itself in 2 of 3. Hence bench.features.numba_cache: one cache folder of the harness's own, compiled by
 one process at a time under a file lock, cleared when a probe crashes on it.
 
-    python tests/diagnostics/numba_cache_race.py TRIALS
+    python tools/diagnostics/numba_cache_race.py TRIALS
 """
 
 import os

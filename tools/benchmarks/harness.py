@@ -1,6 +1,6 @@
 """Harness-level benchmark: the figures in docs/performance.md, measured on this machine.
 
-    python tests/benchmarks/harness.py [--repeats 3] [--markdown docs/performance.md]
+    python tools/benchmarks/harness.py [--repeats 3] [--markdown docs/performance.md]
 
 1. Training through the harness vs plain `keras.Model.fit` on the same in-memory arrays: same
    model, seed and epochs (early stopping off), on the harness's in-memory path and with
@@ -11,9 +11,9 @@
 4. Mel extraction speed, in multiples of real time on one core, for each profile.
 Each timing is the median of `--repeats` runs.
 
-    python tests/benchmarks/harness.py --real-music DIR [--files 12]
-    python tests/benchmarks/harness.py --streaming-rss
-    python tests/benchmarks/harness.py --training
+    python tools/benchmarks/harness.py --real-music DIR [--files 12]
+    python tools/benchmarks/harness.py --streaming-rss
+    python tools/benchmarks/harness.py --training
 
 5. `--real-music DIR`: the feature stage's per-step costs (decode, resample, wav, mel, dsp, and
    the opt-in wav-beats and mel-beats) on real recordings, in multiples of real time on one core
@@ -304,9 +304,9 @@ def markdown(results: dict) -> str:
     s_one, s_four = results["memory_streamed"]
     return f"""# Performance
 
-Measured with `python tests/benchmarks/harness.py --repeats {results["repeats"]}` on {results["machine"]}
+Measured with `python tools/benchmarks/harness.py --repeats {results["repeats"]}` on {results["machine"]}
 ({results["date"]}); each timing is the median of {results["repeats"]} runs. Micro-benchmarks of every
-transform and model: `pytest tests/benchmarks --benchmark-enable`.
+transform and model: `pytest tools/benchmarks --benchmark-enable`.
 
 | what | measured | target |
 | --- | --- | --- |
