@@ -63,16 +63,18 @@ class Row:
 
 
 class Table:
-    """A CSV file's columns (one tuple of header cells each) and a stream of its data rows."""
+    """A CSV file's columns (one tuple of header cells each) and a stream of its data rows.
+    `delimiter` and `quoting` are the csv module's (a tab-separated table: "\\t", csv.QUOTE_NONE)."""
 
-    def __init__(self, path: Path | str, header_rows: int = 1):
+    def __init__(self, path: Path | str, header_rows: int = 1, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL):
         self.path = Path(path)
         self.header_rows = header_rows
+        self.format = {"delimiter": delimiter, "quoting": quoting}
         self.problems: list[Problem] = []
         if not self.path.is_file():
             raise LabelError(f"{self.path}: label table not found")
         with self._open() as handle:
-            header = [row for _, row in zip(range(header_rows), self._decoded(csv.reader(handle)))]
+            header = [row for _, row in zip(range(header_rows), self._decoded(csv.reader(handle, **self.format)))]
         if len(header) < header_rows:
             raise LabelError(f"{self.path}: expected {header_rows} header row(s), found {len(header)}")
         width = max(len(row) for row in header)
@@ -123,7 +125,7 @@ class Table:
     def rows(self) -> Iterator[Row]:
         """The data rows in file order (blank lines skipped; over-long rows dropped, rule 2)."""
         with self._open() as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, **self.format)
             for number, cells in enumerate(self._decoded(reader)):
                 if number < self.header_rows or not any(c.strip() for c in cells):
                     continue

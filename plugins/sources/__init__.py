@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from bench import hookimpl
 from bench.specs import CommandSpec, SourceSpec
-from plugins.sources import fma, folder, hearing, synthetic
+from plugins.sources import (
+    ballroom,
+    deam,
+    emomusic,
+    fma,
+    folder,
+    giantsteps,
+    hearing,
+    music4all,
+    pmemo,
+    synthetic,
+)
 
 
 @hookimpl
 def bench_sources() -> list[SourceSpec]:
-    return [
-        SourceSpec(module.NAME, module.DESCRIPTION, module.load, module.OPTIONS) for module in (synthetic, folder, fma)
-    ]
+    modules = (synthetic, folder, fma, deam, emomusic, pmemo, ballroom, giantsteps, music4all)
+    return [SourceSpec(module.NAME, module.DESCRIPTION, module.load, module.OPTIONS) for module in modules]
 
 
 @hookimpl
