@@ -102,8 +102,8 @@ PAPER = Profile(
     validation_fraction=0.15,
     synthetic_songs=66,
     synthetic_seconds=300.0,
-    # On a CPU without AVX-512, oneDNN's gradients of the waveform models' long convolutions
-    # ran 17x slower than TensorFlow's own kernels (1dwav: 242 s vs ~14 s a window).
+    # oneDNN's gradients of the waveform models' long convolutions are far slower than
+    # TensorFlow's own kernels on CPUs without AVX-512 (docs/performance.md has the figures).
     onednn=False,
 )
 
@@ -134,7 +134,7 @@ QUICK = Profile(
     test_fraction=0.25,
     validation_fraction=0.15,
     # Many short songs: a CNN needs a few hundred distinct songs to hear rhythm rather than
-    # recognise songs (measured: 1dwav song R2 -0.02 with 192 songs, 0.34 with 288, 0.48 with 384).
+    # recognise songs (docs/results.md has the measurements by corpus size).
     synthetic_songs=288,
     synthetic_seconds=10.0,
 )

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from subprocesses import pip_install_target, run_bench
 
+pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
+
 PYPROJECT = """
 [build-system]
 requires = ["setuptools>=68"]
@@ -29,8 +31,6 @@ import keras
 
 from bench import hookimpl
 from bench.specs import ModelSpec
-
-pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
 
 
 def build(input_shape, profile):

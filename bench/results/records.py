@@ -162,5 +162,5 @@ def _join(record, optional: frozenset[str]) -> dict[str, Any]:
 
 
 def as_run_info(info: RunInfo | dict[str, Any]) -> RunInfo:
-    """`info` typed: commands outside the read side still pass run.json as a dict this round."""
+    """`info` typed: commands outside the read side still pass run.json as a dict."""
     return info if isinstance(info, RunInfo) else RunInfo.from_dict(info)

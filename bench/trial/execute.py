@@ -29,7 +29,7 @@ from bench.trial.normalization import normalizing_reader
 
 AGGREGATIONS = {"mean": np.mean, "median": np.median}
 # docs/performance.md, "Paper profile on CPU": quick profile, TensorFlow, same machine and load
-MIXED_PRECISION_ON_CPU = "measured on 2 CPU cores: 1dwav 1.8x and 2dspec 3.0x the float32 seconds per epoch"
+MIXED_PRECISION_ON_CPU = "float16 adds casts and no speed on CPU; docs/performance.md has the figures"
 VALIDATION_SEED_OFFSET = 7919  # the validation carve-out must not reuse the split's own draw
 
 
@@ -79,7 +79,7 @@ def base_record(spec: TrialSpec) -> dict:
     for private in ("run_dir", "profile", "plugins", "save_model"):
         fields.pop(private)
     if not spec.augment:
-        fields.pop("augment")  # a clean trial's record is as it was before augmentation existed
+        fields.pop("augment")  # a clean trial's record carries no augment field
     if not spec.mixed_precision:
         fields.pop("mixed_precision")  # likewise for a float32 trial
     if not spec.deterministic:

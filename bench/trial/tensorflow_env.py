@@ -1,11 +1,11 @@
 """TensorFlow's process-wide settings that the harness chooses, set before TensorFlow loads.
 
 - **oneDNN kernels on CPU** (`TF_ENABLE_ONEDNN_OPTS`), per profile (`Profile.onednn`).
-  TensorFlow turns them on by itself only on CPUs with AVX-512 VNNI, BF16 or AMX; elsewhere
-  (this project's AMD build machines) its plain Eigen kernels trained the quick CNNs 2-5x
-  slower per epoch (2dwav 8.5 -> 1.6 s), while oneDNN trained the paper-size waveform models
-  17x slower (docs/performance.md). TensorFlow reads the variable when it loads, so a run sets
-  it (`use_profile_kernels`) before it starts the processes that train. A user's own value wins.
+  TensorFlow turns them on by itself only on CPUs with AVX-512 VNNI, BF16 or AMX; elsewhere its
+  plain Eigen kernels train the quick CNNs several times slower per epoch, while oneDNN trains
+  the paper-size waveform models far slower (docs/performance.md has the figures). TensorFlow
+  reads the variable when it loads, so a run sets it (`use_profile_kernels`) before it starts
+  the processes that train. A user's own value wins.
 - **A persistent XLA program cache** (`--tf_xla_persistent_cache_directory` in TF_XLA_FLAGS) at
   `<cache>/xla/tensorflow-<version>`, beside the feature cache. A trial is a fresh process, so a
   model compiled with XLA (on a GPU, where Keras picks XLA itself, or `ModelSpec.jit_compile`)

@@ -18,7 +18,7 @@ CNNS = {
     "cnn_2dspec": ("2dspec", "mel", "2D CNN on the mid/side mel spectrogram (7 x Conv2D (3, 4), 2 pools)"),
     "cnn_3dspec": ("3dspec", "mel", "3D CNN on the mid/side mel spectrogram cut into stacked time slices"),
 }
-# Tempo-synced stacking (issue 14): the same builders on stacks cut at beats; opt-in, so not in --all.
+# Tempo-synced stacking: the same builders on stacks cut at beats; opt-in, so not in --all.
 BEAT_CNNS = {
     "2dwav-beats": ("cnn_2dwav", "wav-beats", "2dwav on the waveform stacked one beat per row (opt-in)"),
     "3dspec-beats": ("cnn_3dspec", "mel-beats", "3dspec on the mel spectrogram stacked one beat per row (opt-in)"),

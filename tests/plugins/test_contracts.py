@@ -41,6 +41,7 @@ def _input_shape(model_name):
     return tuple(REGISTRY.features[REGISTRY.models[model_name].feature].shape(QUICK))
 
 
+@pytest.mark.integration  # trains every model for a step
 @pytest.mark.parametrize("name", names("model"))
 def test_model_fits_and_predicts_through_its_framework(name, tmp_path):
     spec = REGISTRY.models[name]

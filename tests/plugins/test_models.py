@@ -75,6 +75,7 @@ def test_bad_input_shape_raises(module, bad):
         module.build(bad, QUICK)
 
 
+@pytest.mark.integration  # trains each CNN for a step
 @by_module
 def test_train_step_and_save_round_trip(module, tmp_path):
     keras.utils.set_random_seed(0)

@@ -40,6 +40,7 @@ def test_the_gru_reads_one_step_per_pooled_frame(model):
     assert model.get_layer("sequence").output.shape[1:] == (steps, bands * 2 * QUICK.filters)
 
 
+@pytest.mark.integration
 def test_it_learns_a_loudness_rule_in_a_few_steps():
     keras.utils.set_random_seed(1)
     rng = np.random.default_rng(1)
