@@ -23,10 +23,14 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 import numpy as np
 import pytest
 
-from bench.features import extraction, numba_cache
-from bench.features import pool as feature_pool
-from bench.profiles import QUICK
-from bench.registry import collect, forget_registries, load_registry, make_plugin_manager
+from bench.pipeline import environment
+
+environment.configure()  # what `bench` does first: before numba or TensorFlow loads
+
+from bench.features import extraction, numba_cache  # noqa: E402
+from bench.features import pool as feature_pool  # noqa: E402
+from bench.profiles import QUICK  # noqa: E402
+from bench.registry import collect, forget_registries, load_registry, make_plugin_manager  # noqa: E402
 
 
 def compile_librosa_kernels() -> None:

@@ -21,10 +21,6 @@ ALLOWED = {
 }
 # (importer, imported) pairs the rules allow on purpose, each with its reason in docs/architecture.md
 EXCEPTIONS = {
-    ("bench", "bench.features.numba_cache"),  # process settings that must precede numba's import
-    ("bench", "bench.trial.tensorflow_env"),  # and TensorFlow's
-    ("bench", "bench.features"),
-    ("bench", "bench.trial"),
     ("bench.frameworks", "bench.features.reader"),  # FeatureReader is part of the plugin API
 }
 

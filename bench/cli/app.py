@@ -14,6 +14,7 @@ import threading
 from bench import __version__
 from bench.cli import terminal
 from bench.cli.options import add_source_groups, preparse
+from bench.pipeline import environment
 from bench.registry import Registry, load_registry
 from bench.specs import CommandSpec
 
@@ -45,6 +46,7 @@ def build_parser(registry: Registry | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
+    environment.configure()
     argv = sys.argv[1:] if argv is None else argv
     console = terminal.console
     command, plugins = preparse(argv)

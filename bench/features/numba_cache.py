@@ -8,8 +8,8 @@ kernel calls a null pointer: a segfault in `librosa.beat.beat_track`, in any lat
 (numba issue #10128). So:
 
 - `configure()` points NUMBA_CACHE_DIR at a folder of the harness's own cache. numba reads
-  the variable once, when it is imported, so `bench/__init__.py` calls this before anything
-  can import numba (tests that call `bench.cli.app.main()` in-process included).
+  the variable once, when it is imported, so `bench.pipeline.environment.configure()` calls
+  this first thing in a `bench` process, before anything can import numba.
 - The feature stage (`bench.features.pool.probe`) runs every feature once in a child process
   under `lock()`, a file lock shared by concurrent runs, before any feature worker starts:
   the first run compiles, later ones only load, and workers find finished kernels. A child

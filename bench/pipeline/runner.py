@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bench.features.cache import FeatureCache, default_cache_dir
 from bench.features.stage import Dataset, build_dataset
+from bench.pipeline import environment
 from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.provenance import record as record_provenance
@@ -261,6 +262,7 @@ def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
 
 def run(config: RunConfig, console: Console, resume: str | None = None) -> RunStore:
     """Start (or resume) a run and return its store."""
+    environment.configure()  # a no-op after the command line's; first for a run started from Python
     if resume:
         from bench.results.store import find_run
 

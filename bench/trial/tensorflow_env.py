@@ -12,8 +12,8 @@
   recompiled every step for every seed and split; now each program compiles once and later
   trials reload it. A user's own cache directory wins.
 
-TensorFlow reads both once, so `bench/__init__.py` calls `configure()` before anything can
-import it; trial processes (forked, or Ray workers importing bench) inherit them.
+TensorFlow reads both once, so `bench.pipeline.environment.configure()` calls `configure()`
+first thing in a `bench` process; trial processes (forked, or Ray workers) inherit them.
 """
 
 from __future__ import annotations

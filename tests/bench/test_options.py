@@ -56,6 +56,16 @@ def test_builtin_sources_declare_every_flag_they_read(registry):
         "fma-metadata": ["fma"],
         "fma-audio": ["fma"],
         "subset": ["fma"],
+        "deam-dir": ["deam"],
+        "deam-audio": ["deam"],
+        "emomusic-dir": ["emomusic"],
+        "pmemo-dir": ["pmemo"],
+        "ballroom-dir": ["ballroom"],
+        "ballroom-tempi": ["ballroom"],
+        "ballroom-group": ["ballroom"],
+        "giantsteps-dir": ["giantsteps"],
+        "giantsteps-annotations": ["giantsteps"],
+        "music4all-dir": ["music4all"],
     }
 
 
