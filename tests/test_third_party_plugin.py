@@ -26,11 +26,11 @@ tiny = "bench_tiny_plugin"
 """
 
 MODULE = '''
-"""A tiny third-party model: one dense layer on the DSP descriptors."""
+"""A tiny third-party model (one dense layer on the DSP descriptors) and a command."""
 import keras
 
 from bench import hookimpl
-from bench.specs import ModelSpec
+from bench.specs import CommandSpec, ModelSpec
 
 
 def build(input_shape, profile):
@@ -42,6 +42,20 @@ def build(input_shape, profile):
 @hookimpl
 def bench_models():
     return [ModelSpec("tiny-linear", "one dense layer on DSP descriptors", "dsp", build)]
+
+
+def add_arguments(parser):
+    parser.add_argument("name")
+
+
+def greet(args):
+    print(f"hello {args.name} from bench-tiny-plugin")
+    return 7
+
+
+@hookimpl
+def bench_commands():
+    return [CommandSpec("hello", "say hello (a third-party command)", add_arguments, greet)]
 '''
 
 
@@ -84,3 +98,11 @@ def test_installed_plugin_is_listed_and_runs(installed_plugin, tmp_path):
     assert len(records) == 1
     record = json.loads(records[0].read_text())
     assert record["model"] == "tiny-linear" and record["status"] == "ok", record.get("error")
+
+
+def test_an_installed_plugin_adds_a_command(installed_plugin, tmp_path):
+    help_text = run_bench(tmp_path, "--help", site=installed_plugin)
+    assert "say hello (a third-party command)" in help_text.stdout
+    hello = run_bench(tmp_path, "hello", "world", site=installed_plugin)
+    assert (hello.returncode, hello.stdout.strip()) == (7, "hello world from bench-tiny-plugin"), hello.stderr
+
