@@ -1,6 +1,6 @@
 """Build a labelled real-music benchmark set from Debian's free game-music packages.
 
-    sudo /work/essentia-venv/bin/python tools/realmusic/build.py [--out /work/realmusic2]
+    nice -n 10 /work/essentia-venv/bin/python tools/realmusic/build.py [--out /work/realmusic2]   # as root
 
 Each package in PACKAGES is fetched with `apt-get download` and unpacked with `dpkg -x`
 (nothing is installed). Every music file of at least 30 s becomes one clip: its middle 30 s,
@@ -309,9 +309,16 @@ def script_sha256() -> str:
 
 
 def git_commit() -> str:
-    """The repository commit the script ran from, or `unknown`."""
-    result = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
-    return result.stdout.strip() if result.returncode == 0 else "unknown"
+    """The repository commit the script ran from (`+ local changes` if the script differs), or `unknown`."""
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "unknown"
+    changed = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", str(Path(__file__).resolve())],
+        capture_output=True,
+        text=True,
+    )
+    return head.stdout.strip() + (" + local changes" if changed.stdout.strip() else "")
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
