@@ -105,4 +105,3 @@ def test_an_installed_plugin_adds_a_command(installed_plugin, tmp_path):
     assert "say hello (a third-party command)" in help_text.stdout
     hello = run_bench(tmp_path, "hello", "world", site=installed_plugin)
     assert (hello.returncode, hello.stdout.strip()) == (7, "hello world from bench-tiny-plugin"), hello.stderr
-

@@ -93,21 +93,31 @@ def exit_reason(error: BaseException, timeout: float) -> str:
 
 
 # ---------------------------------------------------------------------------- probe
-def _probe_child(plugins: tuple[str, ...], names: list[str], profile: Profile, report) -> None:
+def run_on_noise(features: dict, names: Sequence[str], profile: Profile, starting=lambda name: None) -> dict[str, str]:
+    """Compute each named feature once on a window of noise (which also compiles its kernels):
+    {feature: why its output breaks its declared contract}. A feature that raises gets no
+    verdict: it may reject noise, and real clips will tell."""
     import numpy as np
 
-    die_with_parent()
-    features = features_for(plugins)
     window = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)
+    broken = {}
     for name in names:
-        report.send(("start", name))
+        starting(name)
         try:
             array = np.asarray(features[name].compute(window, view(profile, features[name])), np.float32)
             problem = check_output(features[name], array, profile)
-        except Exception:  # a feature may reject noise; real clips will tell
-            problem = None
+        except Exception:  # noqa: S112 - see the docstring
+            continue
         if problem:
-            report.send(("broken", name, problem))
+            broken[name] = problem
+    return broken
+
+
+def _probe_child(plugins: tuple[str, ...], names: list[str], profile: Profile, report) -> None:
+    die_with_parent()
+    broken = run_on_noise(features_for(plugins), names, profile, lambda name: report.send(("start", name)))
+    for name, problem in broken.items():
+        report.send(("broken", name, problem))
     report.send(("done",))
 
 

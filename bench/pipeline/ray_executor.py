@@ -55,19 +55,12 @@ def _run_remote(spec: TrialSpec, shipped: dict[str, bytes]) -> dict:
 def _warmed(job_features: tuple[str, ...], plugins: tuple[str, ...], profile) -> bool:
     """Compute each feature once on noise under the numba cache's lock, once per worker, so
     workers sharing a cache never compile one kernel at once (see bench.features.numba_cache)."""
-    import numpy as np
-
     from bench.features import numba_cache
-    from bench.features.extraction import features_for, view
+    from bench.features.extraction import features_for
+    from bench.features.pool import run_on_noise
 
-    features = features_for(plugins)
-    window = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)
     with numba_cache.lock():
-        for name in job_features:
-            try:
-                features[name].compute(window, view(profile, features[name]))
-            except Exception:  # noqa: S112 - real clips will tell; this only compiles kernels
-                continue
+        run_on_noise(features_for(plugins), job_features, profile)
     return True
 
 
