@@ -22,7 +22,7 @@ import math
 import librosa
 import numpy as np
 
-from bench.audio import mid_side
+from bench.features.audio import mid_side
 from bench.profiles import Profile
 from plugins.features.threads import one_blas_thread
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 import importlib
 
 from bench import hookimpl
-from bench.frameworks import FrameworkSpec
 from bench.specs import ModelSpec
 from plugins.models import baselines
-from plugins.models.frozen import FrozenFramework
 
 # module -> (name, feature, description); kept here so registering needs no keras import
 CNNS = {
@@ -91,8 +89,3 @@ def bench_models() -> list[ModelSpec]:
             for name, (network, description) in TEMPO_NETWORKS.items()
         ]
     )
-
-
-@hookimpl
-def bench_frameworks() -> list[FrameworkSpec]:
-    return [FrameworkSpec("frozen", "pretrained model scored as it is: nothing trained", FrozenFramework)]

@@ -33,10 +33,8 @@ class WheelUnavailable(RuntimeError):
 
 def cache_folder() -> Path:
     """`<the harness's cache>/pretrained`. The one core internal this plugin reads."""
-    try:
-        from bench.cache import default_cache_dir
-    except ImportError:  # the core's planned layout
-        from bench.features.cache import default_cache_dir
+    from bench.features.cache import default_cache_dir
+
     return Path(default_cache_dir()) / "pretrained"
 
 

@@ -13,8 +13,8 @@ from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
 from plugins import tempo_metrics
 from plugins.features import dfa, tempocnn_mel
+from plugins.frameworks.frozen import FrozenFramework
 from plugins.models import tempocnn, tempocnn_wheel
-from plugins.models.frozen import FrozenFramework
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
@@ -187,7 +187,7 @@ def test_the_estimator_predicts_bpm_per_window_and_pickles(tiny_h5):
 
 
 def test_the_frozen_framework_trains_nothing_and_refuses_labels_that_are_not_bpm(tiny_h5, tmp_path):
-    from bench.reader import FeatureReader
+    from bench.features.reader import FeatureReader
     from bench.specs import ModelSpec
 
     path, _, _ = tiny_h5
@@ -209,16 +209,17 @@ def test_the_frozen_framework_trains_nothing_and_refuses_labels_that_are_not_bpm
 
 # ---------------------------------------------------------------------------- targets
 def test_tempocnn_is_planned_for_tempo_only_and_refused_without_it(tmp_path):
-    from bench import runner
+    from bench.pipeline import runner
+    from bench.pipeline.config import RunConfig
 
     spec = REGISTRY.models["tempocnn"]
     assert spec.framework == "frozen" and spec.opt_in and spec.targets == ("tempo",)
-    config = runner.RunConfig(models=["tempocnn"], targets=["danceability"], seeds=1)
+    config = RunConfig(models=["tempocnn"], targets=["danceability"], seeds=1)
     with pytest.raises(
         ValueError, match=r"model 'tempocnn' \(plugin 'models'\) predicts only tempo.*--target danceability"
     ):
         runner._validate(REGISTRY, config)
-    config = runner.RunConfig(models=["tempocnn", "mean"], targets=["danceability", "tempo"], seeds=1)
+    config = RunConfig(models=["tempocnn", "mean"], targets=["danceability", "tempo"], seeds=1)
     runner._validate(REGISTRY, config)
     planned = {(t.target, t.model) for t in runner.plan(REGISTRY, config, tmp_path, ["song"])}
     assert planned == {("danceability", "mean"), ("tempo", "mean"), ("tempo", "tempocnn")}
@@ -231,8 +232,8 @@ def test_dfa_ridge_is_an_opt_in_baseline_on_the_dfa_feature():
 
 
 def test_a_tempo_run_records_and_shows_the_accuracies(isolated, capsys):
-    from bench.cli import main
-    from bench.results import find_run
+    from bench.cli.app import main
+    from bench.results.store import find_run
 
     args = "run --model mean --model dfa-ridge --target tempo --target danceability --split song --seeds 1"
     assert main([*args.split(), "--songs", "8", "--seconds", "12", "--jobs", "1"]) == 0
