@@ -13,7 +13,7 @@ exponents and a high value (about 0..3). Uncorrelated loudness gives alpha = 0.5
 random walk of loudness alpha = 1.5.
 
 A window holds only the block lengths it is long enough for: a 5 s `quick` window reaches
-310 ms .. 4.5 s (28 of the 36 lengths), so its value is not the whole-track number Essentia
+310 ms .. 4.9 s (30 of the 36 lengths), so its value is not the whole-track number Essentia
 gives; use 30 s windows (`--window-seconds 30`, or `paper`) for the full range. Below 0.34 s,
 on silence, or where the mean exponent is not positive, danceability is 0, as in Essentia.
 """
