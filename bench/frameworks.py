@@ -62,13 +62,17 @@ class Framework:
     them as cached, for models that scale their own input. `augmentable` says `fit` trains
     batch by batch over epochs and reads its training batches through the reader's
     `read_training(rows, rng)` when the reader has one (`bench run --augment`, bench/trial/augment.py);
-    a run augments only such frameworks' models."""
+    a run augments only such frameworks' models. `scaled_labels` says `fit` gets the labels
+    scaled into 0..1 by the target's range and predictions are scaled back; False hands `fit`
+    the labels in the target's own units and takes predictions as they come (a pretrained
+    network that predicts BPM)."""
 
     name = ""
     suffix = ""  # the saved model's file suffix
     bounded = True
     normalized_input = True
     augmentable = False
+    scaled_labels = True
 
     def default_search_space(self) -> dict | None:
         """`bench tune`'s space (Profile field -> Optuna distribution) for models that declare
@@ -90,7 +94,8 @@ class Framework:
         seed: int,
     ) -> Fitted:
         """Train on the windows `train` (row indices into `reader`); `y` holds every window's
-        label scaled into 0..1; `validation` rows (or None) may drive early stopping."""
+        label, scaled into 0..1 unless `scaled_labels` is False; `validation` rows (or None)
+        may drive early stopping."""
         raise NotImplementedError
 
     def predict(self, model: Any, reader: FeatureReader, rows: np.ndarray, profile: Profile) -> np.ndarray:

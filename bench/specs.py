@@ -150,7 +150,10 @@ class ModelSpec:
     model" (`--all`, or no `--model`), so an experiment does not grow the default run.
     `jit_compile` asks for XLA-compiled training and prediction steps on TensorFlow (JAX always
     compiles; other backends ignore it): each model's own choice, made by measurement, since on
-    a CPU with oneDNN kernels it sped none of the built-in CNNs up (docs/performance.md)."""
+    a CPU with oneDNN kernels it sped none of the built-in CNNs up (docs/performance.md).
+    `targets` names the only targets the model can predict (a pretrained tempo network: only
+    "tempo"); a run plans it for no other target and refuses one that leaves it none. None
+    (the default): any target."""
 
     name: str
     description: str
@@ -161,16 +164,29 @@ class ModelSpec:
     search_space: dict[str, Any] | None = None
     opt_in: bool = False
     jit_compile: bool = False
+    targets: tuple[str, ...] | None = None
+
+    def predicts(self, target: str) -> bool:
+        """Whether the model can be trained and scored on `target`."""
+        return self.targets is None or target in self.targets
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A score of predictions against truth, both 1-D arrays in the target's own units."""
+    """A score of predictions against truth, both 1-D arrays in the target's own units.
+    `targets` names the only targets it means something for (tempo accuracies: "tempo"): it
+    is computed on their trials alone and gets a column on their score boards. None (the
+    default): every target, a column only when asked for (`--metric`)."""
 
     name: str
     description: str
     compute: Callable[[np.ndarray, np.ndarray], float]
     higher_is_better: bool
+    targets: tuple[str, ...] | None = None
+
+    def applies_to(self, target: str) -> bool:
+        """Whether the metric is computed on trials of `target`."""
+        return self.targets is None or target in self.targets
 
 
 @dataclass(frozen=True)

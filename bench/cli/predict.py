@@ -86,6 +86,7 @@ def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
     target = Target(**info["targets"][record["target"]])
     ratings = []
     for path, x in zip(files, inputs):
-        values = target.unscale(adapter.predict_array(model, normalize(x), profile))
+        values = adapter.predict_array(model, normalize(x), profile)
+        values = target.unscale(values) if adapter.scaled_labels else np.asarray(values, dtype=np.float64)
         ratings.append(Rating(str(path), values.tolist(), float(AGGREGATIONS[record["aggregate"]](values))))
     return ratings

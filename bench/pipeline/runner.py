@@ -69,7 +69,7 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
         for target, model, variant, split, seed, fold in itertools.product(
             config.targets, models, variants, splits, range(config.seeds), folds
         )
-        if not variant or augment.applies(registry, variant, model)
+        if registry.models[model].predicts(target) and (not variant or augment.applies(registry, variant, model))
     ]
 
 
@@ -87,7 +87,12 @@ def _progress(console: Console) -> Progress:
 
 def _validate(registry: Registry, config: RunConfig) -> None:
     registry.get("source", config.source)
-    registry.select("model", config.models)
+    for name in registry.select("model", config.models):
+        if not any(registry.models[name].predicts(t) for t in config.targets):
+            raise ValueError(
+                f"{registry.describe('model', name)} predicts only {', '.join(registry.models[name].targets)}, "
+                f"none of the run's targets. Received: --target {' --target '.join(config.targets)}"
+            )
     for name in registry.select("split", config.splits):
         if config.folds and config.splits and not registry.splits[name].supports_folds:
             raise ValueError(f"split {name!r} cannot be cross-validated: drop --folds or choose another split")

@@ -127,10 +127,17 @@ def check_metrics(cells: list[Cell], metrics: list[str] | tuple[str, ...]) -> No
             )
 
 
+def target_metrics(cells: list[Cell]) -> list[str]:
+    """The metrics the cells' trials computed for their target alone (MetricSpec.targets)."""
+    return sorted({name for c in cells for r in c.records for name in r.target_metrics or ()})
+
+
 def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[str, ...] = ()) -> Board:
     """Song-level scores per model and split; `metrics` adds a column (song level, mean ± std
-    over seeds) per named metric, a plugin's included."""
+    over seeds) per named metric, a plugin's included, and so does every metric the target's
+    trials computed for that target alone (tempo accuracies on a tempo target)."""
     cells = _order([c for c in cells if c.target == target])
+    metrics = tuple(metrics) + tuple(m for m in target_metrics(cells) if m not in metrics)
     baselines = sorted({c.model for c in cells if c.baseline})
     columns = ["model", "feature", "split", "runs", "song R²", "song R² 95% CI"]
     columns += [f"Δ R² vs {b}" for b in baselines] + ["song MAE", "song r", "window R²"]

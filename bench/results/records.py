@@ -48,6 +48,7 @@ class TrialRecord:
     baseline: bool | None = None
     leaky: bool | None = None
     metrics: dict[str, dict[str, float]] | None = None  # level ("song", "window") -> metric -> value
+    target_metrics: list[str] | None = None  # metrics only this target gets (MetricSpec.targets), shown on its board
     timing: dict[str, float] | None = None
     songs: SongPredictions | None = None
     history: dict[str, list[float]] | None = None
@@ -85,6 +86,7 @@ OPTIONAL_TRIAL_FIELDS = frozenset(
         "baseline",
         "leaky",
         "metrics",
+        "target_metrics",
         "timing",
         "songs",
         "history",

@@ -164,6 +164,11 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     store = RunStore(spec.run_dir)
     profile = Profile(**spec.profile)
     model_spec = registry.get("model", spec.model)
+    if not model_spec.predicts(spec.target):
+        raise ValueError(
+            f"{registry.describe('model', spec.model)} predicts only {', '.join(model_spec.targets)}. "
+            f"Received: target {spec.target!r}"
+        )
     split = registry.get("split", spec.split)
     dataset = Dataset.from_json(json.loads((store.dir / "dataset.json").read_text()))
     target = Target(**store.info()["targets"][spec.target])
@@ -185,10 +190,10 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
         test = validation
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"split {spec.split!r} left {len(train)} training and {len(test)} test windows")
-    y = target.scale(np.nan_to_num(truth))
     reader = FeatureReader(dataset.features[spec.feature], dataset.shapes[spec.feature])
     timing = {"feature_s": dataset.feature_seconds.get(spec.feature, 0.0)}
     adapter = registry.framework(spec.model)
+    y = target.scale(np.nan_to_num(truth)) if adapter.scaled_labels else np.nan_to_num(truth)
     # The networks read normalised features; scikit-learn models scale their own.
     reader = normalizing_reader(reader, profile.normalization if adapter.normalized_input else "none", train)
     if spec.augment:  # after the clean `train` statistics are fitted; validation and test stay clean
@@ -213,13 +218,17 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     if adapter.bounded:
         check_bounded(registry, spec, scaled)
     extra = {"params": adapter.count_params(model), **fitted.fields}
-    predictions = target.unscale(scaled)
+    predictions = target.unscale(scaled) if adapter.scaled_labels else np.asarray(scaled, dtype=np.float64)
     timing["predict_windows_per_s"] = len(test) / max(timing["predict_s"], 1e-9)
     songs, song_true, song_pred = song_level(dataset, test, truth[test], predictions, spec.aggregate)
+    applicable = {name: m for name, m in registry.metrics.items() if m.applies_to(spec.target)}
     metrics = {
-        "window": {name: m.compute(truth[test], predictions) for name, m in registry.metrics.items()},
-        "song": {name: m.compute(song_true, song_pred) for name, m in registry.metrics.items()},
+        "window": {name: m.compute(truth[test], predictions) for name, m in applicable.items()},
+        "song": {name: m.compute(song_true, song_pred) for name, m in applicable.items()},
     }
+    target_metrics = sorted(name for name, m in applicable.items() if m.targets is not None)
+    if target_metrics:  # shown on this target's score board (bench.results.leaderboard)
+        extra["target_metrics"] = target_metrics
     if spec.save_model:
         extra["model_path"] = save_model(adapter, model, store, spec.id)
         extra["normalization"] = reader.normalizer.to_json()  # bench predict normalises new audio alike

@@ -1,4 +1,5 @@
-"""Built-in models: the seed paper's four CNNs (section 4.2) and two baselines.
+"""Built-in models: the seed paper's four CNNs (section 4.2) and two baselines; opt-in, the
+pretrained tempo networks (`tempocnn`, framework `frozen`) and the `dfa-ridge` baseline.
 
 The CNN modules import keras only when a model is built, so listing plugins stays fast.
 """
@@ -23,6 +24,21 @@ BEAT_CNNS = {
     "2dwav-beats": ("cnn_2dwav", "wav-beats", "2dwav on the waveform stacked one beat per row (opt-in)"),
     "3dspec-beats": ("cnn_3dspec", "mel-beats", "3dspec on the mel spectrogram stacked one beat per row (opt-in)"),
 }
+# Pretrained tempo networks from the tempocnn wheel (issue 22): name -> (network, description); opt-in
+TEMPO_NETWORKS = {
+    "tempocnn": ("fcn", "pretrained tempo network, tempocnn's default fcn (Schreiber), frozen: BPM (opt-in)"),
+    "tempocnn-cnn": ("cnn", "pretrained tempo network, tempocnn's cnn (Schreiber & Müller 2018), frozen: BPM (opt-in)"),
+}
+
+
+def _tempo_build(network: str):
+    def build(input_shape, profile):
+        from plugins.models.tempocnn import builder
+
+        return builder(network)(input_shape, profile)
+
+    build.__name__ = f"build_tempocnn_{network}"
+    return build
 
 
 def _lazy_build(module_name: str):
@@ -42,16 +58,34 @@ def bench_models() -> list[ModelSpec]:
         ModelSpec(name, description, feature, _lazy_build(module), opt_in=True)
         for name, (module, feature, description) in BEAT_CNNS.items()
     ]
-    return cnns + [
-        ModelSpec(
-            "mean", "baseline: predicts the training mean", "dsp", baselines.build_mean, "sklearn", baseline=True
-        ),
-        ModelSpec(
-            "dsp-ridge",
-            "baseline: ridge regression on DSP rhythm/loudness descriptors",
-            "dsp",
-            baselines.build_dsp_ridge,
-            "sklearn",
-            baseline=True,
-        ),
-    ]
+    return (
+        cnns
+        + [
+            ModelSpec(
+                "mean", "baseline: predicts the training mean", "dsp", baselines.build_mean, "sklearn", baseline=True
+            ),
+            ModelSpec(
+                "dsp-ridge",
+                "baseline: ridge regression on DSP rhythm/loudness descriptors",
+                "dsp",
+                baselines.build_dsp_ridge,
+                "sklearn",
+                baseline=True,
+            ),
+            ModelSpec(
+                "dfa-ridge",
+                "baseline: ridge on Streich & Herrera's DFA danceability (Essentia's Danceability), opt-in",
+                "dfa",
+                baselines.build_dsp_ridge,
+                "sklearn",
+                baseline=True,
+                opt_in=True,
+            ),
+        ]
+        + [
+            ModelSpec(
+                name, description, "tempocnn-mel", _tempo_build(network), "frozen", opt_in=True, targets=("tempo",)
+            )
+            for name, (network, description) in TEMPO_NETWORKS.items()
+        ]
+    )
