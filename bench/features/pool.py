@@ -29,6 +29,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 import soundfile
+import threadpoolctl
 from pebble import ProcessExpired, ProcessPool
 
 from bench.features import numba_cache
@@ -58,9 +59,19 @@ def die_with_parent() -> None:
         pass
 
 
+def one_blas_thread() -> None:
+    """Limit BLAS to one thread in this worker, for every feature, built-in or not: the stage
+    already runs one worker per core, and BLAS threads on top oversubscribe the cores and spin
+    waiting on each other. The variables cover libraries loaded later, threadpoolctl the loaded ones."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+
+
 def _worker_init() -> None:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    one_blas_thread()
 
 
 def audio_seconds(path: str) -> float:

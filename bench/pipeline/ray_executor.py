@@ -65,6 +65,9 @@ def _warmed(job_features: tuple[str, ...], plugins: tuple[str, ...], profile) ->
 
 
 def _extract_remote(job: TrackJob):
+    from bench.features.pool import one_blas_thread
+
+    one_blas_thread()
     _warmed(tuple(sorted(job.keys)), job.plugins, job.profile)
     return extract(job)
 

@@ -37,7 +37,6 @@ import numpy as np
 from bench.features.audio import mid_side
 from bench.profiles import Profile
 from plugins.features import mel
-from plugins.features.threads import one_blas_thread
 
 REFERENCE_BPM = 120.0  # the tempo at which one row holds exactly the samples/frames of its beat
 MIN_BEATS = 4  # fewer tracked beats (3 rows) is no grid
@@ -74,7 +73,6 @@ def fixed_grid(profile: Profile) -> Grid:
     return Grid(np.arange(count) * period, np.full(count, period), stable=False)
 
 
-@one_blas_thread
 def track(window: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
     """(beat times in seconds, pulse clarity) of a (2, samples) stereo window's mid channel.
 

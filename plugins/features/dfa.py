@@ -24,7 +24,6 @@ import numpy as np
 
 from bench.features.audio import mid_side
 from bench.profiles import Profile
-from plugins.features.threads import one_blas_thread
 
 NAME = "dfa"
 VERSION = "1"
@@ -95,7 +94,6 @@ def danceability(signal: np.ndarray, sample_rate: int) -> float:
     return float(1.0 / alpha.mean())
 
 
-@one_blas_thread
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     """(2, samples) stereo -> (1,): the DFA danceability of the mid channel."""
     return np.array([danceability(mid_side(window)[0], profile.sample_rate)], dtype=np.float32)

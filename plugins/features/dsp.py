@@ -15,7 +15,6 @@ import numpy as np
 
 from bench.features.audio import mid_side
 from bench.profiles import Profile
-from plugins.features.threads import one_blas_thread
 
 NAME = "dsp"
 VERSION = "6"  # 6: float32 throughout, PLP in plain numpy, one BLAS thread (same values to ~4e-7)
@@ -90,7 +89,6 @@ def _plp(onset: np.ndarray, sr: int, hop: int, win: int) -> np.ndarray:
     return pulse / peak if peak > librosa.util.tiny(pulse) else pulse
 
 
-@one_blas_thread
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     """(2, samples) stereo -> (len(DESCRIPTORS),) float32 descriptors."""
     sr, hop = profile.sample_rate, _hop(profile)

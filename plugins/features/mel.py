@@ -10,7 +10,6 @@ import scipy.fft
 
 from bench.features.audio import mid_side
 from bench.profiles import Profile
-from plugins.features.threads import one_blas_thread
 
 NAME = "mel"
 VERSION = "2"  # 2: unnormalised; the trial normalises (bench.trial.normalization)
@@ -41,7 +40,6 @@ def power_mel(signals: np.ndarray, sr: int, n_fft: int, hop: int, n_mels: int) -
     return np.matmul(basis, np.swapaxes(power, -1, -2))
 
 
-@one_blas_thread
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     """(2, samples) stereo -> (n_mels, frames, 2) log-mel of mid and side, unnormalised (the trial normalises)."""
     power = power_mel(mid_side(window), profile.sample_rate, profile.n_fft, profile.mel_hop, profile.n_mels)

@@ -24,7 +24,6 @@ import numpy as np
 
 from bench.features.audio import mid_side
 from bench.profiles import Profile
-from plugins.features.threads import one_blas_thread
 
 NAME = "tempocnn-mel"
 VERSION = "1"
@@ -55,7 +54,6 @@ def slices(mel: np.ndarray, frames: int) -> np.ndarray:
     return np.stack([fitted[:, s : s + FRAMES] for s in starts])[..., None]
 
 
-@one_blas_thread
 def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
     """(2, samples) stereo -> (slices, 40, 256, 1) mel magnitude of the mono mix at 11025 Hz."""
     mono = mid_side(window)[0].astype(np.float32)

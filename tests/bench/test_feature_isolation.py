@@ -177,8 +177,8 @@ def test_the_workers_take_the_longest_clips_first(tmp_path):
 
 
 def test_a_verdict_is_found_again_by_another_process(tmp_path, monkeypatch):
-    """Built-in features are decorated (`one_blas_thread`) and their code holds nested code:
-    their identity must not depend on where a process put them in memory."""
+    """Built-in features' code holds nested code: their identity must not depend on where a
+    process put them in memory."""
     import subprocess
     import sys
 
@@ -201,3 +201,16 @@ def test_a_verdict_is_found_again_by_another_process(tmp_path, monkeypatch):
         [sys.executable, "-c", script, str(tmp_path), *names], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert there == str(feature_pool._verdict_path((), names, QUICK))
+
+
+def test_a_feature_worker_runs_blas_on_one_thread():
+    import subprocess
+    import sys
+
+    script = (
+        "import os, numpy, threadpoolctl; from bench.features.pool import one_blas_thread; one_blas_thread();"
+        "print(sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}),"
+        " os.environ['OPENBLAS_NUM_THREADS'])"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[1]", "1"]

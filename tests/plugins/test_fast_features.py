@@ -5,11 +5,9 @@ from __future__ import annotations
 import librosa
 import numpy as np
 import pytest
-import threadpoolctl
 
 from bench.profiles import PAPER, QUICK
 from plugins.features import dsp, mel
-from plugins.features.threads import one_blas_thread
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
@@ -56,13 +54,3 @@ def test_dsp_descriptors_match_librosa_spectral_features():
     assert values["centroid_hz_mean"] == pytest.approx(centroid, rel=1e-4)
     assert values["flatness_mean"] == pytest.approx(flatness, rel=1e-4)
     assert values["tempo_bpm"] == pytest.approx(120, rel=0.05)
-
-
-def test_one_blas_thread_limits_blas_inside_the_call_only():
-    def blas_threads():
-        return [info["num_threads"] for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
-
-    before = blas_threads()
-    inside = one_blas_thread(blas_threads)()
-    assert inside and set(inside) == {1}
-    assert blas_threads() == before
