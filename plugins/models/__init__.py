@@ -1,4 +1,5 @@
-"""Built-in models: the seed paper's four CNNs (section 4.2) and two baselines.
+"""Built-in models: the seed paper's four CNNs (section 4.2), two baselines, and opt-in probes
+on the frozen musicnn embeddings, driven by the `probe` framework (plugins.models.probes).
 
 The CNN modules import keras only when a model is built, so listing plugins stays fast.
 """
@@ -9,7 +10,7 @@ import importlib
 
 from bench import hookimpl
 from bench.specs import ModelSpec
-from plugins.models import baselines
+from plugins.models import baselines, probes
 
 # module -> (name, feature, description); kept here so registering needs no keras import
 CNNS = {
@@ -42,6 +43,7 @@ def bench_models() -> list[ModelSpec]:
         ModelSpec(name, description, feature, _lazy_build(module), opt_in=True)
         for name, (module, feature, description) in BEAT_CNNS.items()
     ]
+    cnns += probes.musicnn_probes()  # and the probes on the frozen musicnn embeddings (opt-in)
     return cnns + [
         ModelSpec(
             "mean", "baseline: predicts the training mean", "dsp", baselines.build_mean, "sklearn", baseline=True
@@ -55,3 +57,8 @@ def bench_models() -> list[ModelSpec]:
             baseline=True,
         ),
     ]
+
+
+@hookimpl
+def bench_frameworks():
+    return probes.FRAMEWORKS
