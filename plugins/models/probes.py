@@ -1,13 +1,17 @@
 """Probes on a frozen embedding: a ridge regression and a small MLP, for any embedding feature
 (the HEAR / MARBLE protocol for comparing an architecture with a pretrained encoder).
 
-A probe is a scikit-learn pipeline (standardise, then regress) and a grid of its
-hyperparameters. The `probe` framework fits each candidate on the trial's training windows,
-scores it on its validation windows (cut from the training songs by the split's own rule, so a
-song split never scores on songs it fits; the test windows are never read), keeps the best
-(window-level R², ties to the more regularised) and refits it on training plus validation, as
-the `sklearn` framework fits `dsp-ridge`. A trial too small for validation windows fits the
-grid's default. The record says what was chosen (`probe_params`, `probe_validation_r2`).
+A probe is a scikit-learn pipeline (centre, then regress) and a grid of its hyperparameters.
+The embedding keeps its own scale: per-dimension standardising turns units that are nearly
+constant on the training windows (a frozen encoder has many) into unit-variance inputs, and a
+test window that does fire them into a wild prediction (docs/pretrained.md).
+
+The `probe` framework fits each candidate on the trial's training windows, scores it on its
+validation windows (cut from the training songs by the split's own rule, so a song split
+never scores on songs it fits; the test windows are never read), keeps the best (window-level
+R², ties to the more regularised) and refits it on training plus validation, as the `sklearn`
+framework fits `dsp-ridge`. A trial too small for validation windows fits the grid's default.
+The record says what was chosen (`probe_params`, `probe_validation_r2`).
 
 `probe_specs(feature)` makes the two models for any feature: `<feature>-ridge`, `<feature>-mlp`.
 """
@@ -18,6 +22,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import threadpoolctl
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
@@ -33,7 +38,7 @@ from bench.specs import ModelSpec
 RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(4, -2, 13))  # most regularised first: ties keep it
 MLP_GRID = tuple(
     {"mlpregressor__alpha": alpha, "mlpregressor__hidden_layer_sizes": (units,)}
-    for alpha in (10.0, 0.1, 0.001)
+    for alpha in (100.0, 10.0, 1.0, 0.1)
     for units in (64, 256)
 )
 MLP_ITERATIONS = 300
@@ -58,7 +63,7 @@ class ValidationSearch:
 
     def _fitted(self, params: dict, x: np.ndarray, y: np.ndarray):
         model = clone(self.estimator).set_params(**params)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed iteration budget is part of the probe
             return model.fit(x, y)
 
@@ -80,18 +85,26 @@ class ValidationSearch:
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.model_ is None:
             raise ModelContractError("the probe predicts before it was fitted")
-        return self.model_.predict(x)
+        with one_blas_thread():
+            return self.model_.predict(x)
+
+
+def one_blas_thread():
+    """BLAS on one thread: trials already run one per core, and OpenBLAS's spinning threads on
+    top of them made an MLP probe's fit several times slower (docs/pretrained.md)."""
+    return threadpoolctl.threadpool_limits(1, user_api="blas")
 
 
 def build_ridge(input_shape: tuple[int, ...], profile: Profile) -> ValidationSearch:
-    """Standardised embedding -> ridge regression, its penalty chosen on validation windows."""
-    return ValidationSearch(make_pipeline(StandardScaler(), Ridge()), tuple({"ridge__alpha": a} for a in RIDGE_ALPHAS))
+    """Centred embedding -> ridge regression, its penalty chosen on validation windows."""
+    centre = StandardScaler(with_std=False)
+    return ValidationSearch(make_pipeline(centre, Ridge()), tuple({"ridge__alpha": a} for a in RIDGE_ALPHAS))
 
 
 def build_mlp(input_shape: tuple[int, ...], profile: Profile) -> ValidationSearch:
-    """Standardised embedding -> one hidden ReLU layer, width and L2 penalty chosen on validation windows."""
+    """Centred embedding -> one hidden ReLU layer, width and L2 penalty chosen on validation windows."""
     mlp = MLPRegressor(max_iter=MLP_ITERATIONS, learning_rate_init=1e-3, random_state=0)
-    return ValidationSearch(make_pipeline(StandardScaler(), mlp), MLP_GRID)
+    return ValidationSearch(make_pipeline(StandardScaler(with_std=False), mlp), MLP_GRID)
 
 
 def _flat(reader, rows: np.ndarray) -> np.ndarray:
@@ -105,7 +118,7 @@ def _jsonable(params: dict) -> dict:
 class ProbeFramework(Framework):
     """Drives a `ValidationSearch`: hyperparameters chosen on the validation windows, refitted
     on training plus validation; fed each window's feature flattened, unnormalised (the probe
-    standardises its own input); saved with joblib. Predictions are not bounded to 0..1."""
+    centres its own input); saved with joblib. Predictions are not bounded to 0..1."""
 
     name = "probe"
     suffix = ".joblib"

@@ -87,3 +87,16 @@ def test_the_musicnn_probes_are_registered_opt_in():
     assert names <= set(registry.models) and "probe" in registry.frameworks
     assert all(registry.models[n].opt_in and registry.models[n].framework == "probe" for n in names)
     assert not names & set(registry.select("model", []))
+
+
+@pytest.mark.parametrize("build", [probes.build_ridge, probes.build_mlp], ids=["ridge", "mlp"])
+def test_a_unit_silent_in_training_does_not_swing_a_prediction(build, tmp_path):
+    """Per-dimension standardising would blow a unit that barely varies on the training windows
+    up to unit variance, so one test window that fires it would move its prediction far."""
+    _, x, y = linear_windows(tmp_path)
+    x[:, 1] = 1e-4 * np.random.default_rng(1).standard_normal(len(x))
+    probe = build((20,), QUICK)
+    probe.fit(x[:90], y[:90])
+    firing = x[90:].copy()
+    firing[:, 1] = 1.0
+    assert np.abs(probe.predict(firing) - probe.predict(x[90:])).max() < 0.05
