@@ -1,5 +1,6 @@
 """Built-in models: the seed paper's four CNNs (section 4.2) and two baselines; opt-in, the
-pretrained tempo networks (`tempocnn`, framework `frozen`) and the `dfa-ridge` baseline.
+pretrained tempo networks (`tempocnn`, framework `frozen`), the `dfa-ridge` baseline and probes
+on the frozen musicnn embeddings, driven by the `probe` framework (plugins.models.probes).
 
 The CNN modules import keras only when a model is built, so listing plugins stays fast.
 """
@@ -10,7 +11,7 @@ import importlib
 
 from bench import hookimpl
 from bench.specs import ModelSpec
-from plugins.models import baselines
+from plugins.models import baselines, probes
 
 # module -> (name, feature, description); kept here so registering needs no keras import
 CNNS = {
@@ -58,6 +59,7 @@ def bench_models() -> list[ModelSpec]:
         ModelSpec(name, description, feature, _lazy_build(module), opt_in=True)
         for name, (module, feature, description) in BEAT_CNNS.items()
     ]
+    cnns += probes.musicnn_probes()  # and the probes on the frozen musicnn embeddings (opt-in)
     return (
         cnns
         + [
@@ -89,3 +91,8 @@ def bench_models() -> list[ModelSpec]:
             for name, (network, description) in TEMPO_NETWORKS.items()
         ]
     )
+
+
+@hookimpl
+def bench_frameworks():
+    return probes.FRAMEWORKS
