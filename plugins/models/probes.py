@@ -31,9 +31,9 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bench.frameworks import Fitted, Framework, FrameworkSpec, ModelContractError
+from bench.frameworks import Fitted, Framework, ModelContractError
 from bench.profiles import Profile
-from bench.specs import ModelSpec
+from bench.specs import FrameworkSpec, ModelSpec
 
 RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(4, -2, 13))  # most regularised first: ties keep it
 MLP_GRID = tuple(

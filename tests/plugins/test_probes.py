@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from bench.reader import FeatureReader
 
+from bench.features.reader import FeatureReader
 from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.specs import ModelSpec
