@@ -165,12 +165,14 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A score of predictions against truth, both 1-D arrays in the target's own units."""
+    """A score of predictions against truth, both 1-D arrays in the target's own units. The
+    `primary` metric (one per run; R² when none says so) ranks the boards and gets intervals."""
 
     name: str
     description: str
     compute: Callable[[np.ndarray, np.ndarray], float]
     higher_is_better: bool
+    primary: bool = False
 
 
 @dataclass(frozen=True)
