@@ -75,7 +75,19 @@ def _compare_arguments(p: argparse.ArgumentParser) -> None:
         "--fail-if-worse",
         type=float,
         metavar="PCT",
-        help="exit 1 when any cell's song R² dropped by more than PCT%% of |A's value| (a CI gate)",
+        help="exit 1 when any cell's primary metric got worse by more than PCT%% of |A's value| (a CI gate)",
+    )
+    p.add_argument(
+        "--max-drop",
+        type=float,
+        metavar="D",
+        help="exit 1 when a cell got worse by more than D (absolute, in the metric's units) and the whole 95%% "
+        "interval of the difference is on the worse side of zero",
+    )
+    p.add_argument(
+        "--allow-different-data",
+        action="store_true",
+        help="compare runs whose data differ (refused by default, naming every difference)",
     )
     add_common(p)
 
@@ -85,7 +97,9 @@ def cmd_compare(args) -> int:
     from bench.results.store import find_run
 
     a, b = (find_run(results_dir(args), run) for run in (args.run_a, args.run_b))
-    comparison = compare_runs(a, b, args.fail_if_worse, terminal.console)
+    comparison = compare_runs(
+        a, b, args.fail_if_worse, terminal.console, args.max_drop, allow_different_data=args.allow_different_data
+    )
     return 1 if comparison.regressions else 0
 
 
