@@ -125,6 +125,19 @@ def add_metric(p) -> None:
     )
 
 
+def add_table(p) -> None:
+    """--columns and --wide: which board columns a terminal shows."""
+    p.add_argument(
+        "--columns",
+        type=lambda text: [c for c in text.split(",") if c.strip()],
+        metavar="A,B,C",
+        help="show these score-board columns (keys or headers: model, split, score, ci, vs-mean, mae, window ...)",
+    )
+    p.add_argument(
+        "--wide", action="store_true", help="every column at full width (the default when stdout is not a terminal)"
+    )
+
+
 def add_common(p) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import one more plugin module")
     p.add_argument("--results-dir", type=Path, help="where runs live (default: ./results or $AFB_RESULTS_DIR)")

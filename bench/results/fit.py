@@ -61,6 +61,10 @@ def fit(columns: list[Column], rows: list[list[str]], width: int) -> tuple[list[
         if not droppable:
             break
         kept.remove(max(droppable, key=lambda i: (columns[i].priority, i)))
+    for i in sorted(set(range(len(columns))) - set(kept), key=lambda i: (columns[i].priority, i)):
+        trial = sorted([*kept, i])  # a less important column that fits in the room left comes back
+        if _table_width([widths[j] for j in trial]) <= width:
+            kept = trial
     excess = _table_width([widths[i] for i in kept]) - width
     for i in kept:  # still too wide with only the essential columns: shorten the names further
         if excess <= 0:
@@ -115,5 +119,13 @@ def render_table(
             cells.append(Text(value, style="bold green" if (r, order[i]) in highlight else ""))
         table.add_row(*cells, style="dim" if r in dim_rows else None)
     needed = _table_width([widths[i] for i in kept])
-    console.print(table, width=max(needed, console.width) if (wide or chosen) else None)
+    if (wide or chosen) and needed > console.width:
+        before = console._width
+        console.width = needed  # one stable width, whatever the terminal's
+        try:
+            console.print(table)
+        finally:
+            console._width = before
+    else:
+        console.print(table)
     return [sub_columns[i].header for i in range(len(sub_columns)) if i not in kept] if not chosen else []

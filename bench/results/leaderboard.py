@@ -222,12 +222,12 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
     specs += [Column(f"song {m}", m, 5) for m in metrics]
     board = Board(f"{target}: song-level scores — {context(info, cells)}", [c.header for c in specs], specs=specs)
     spread = within_spread(cells, info)
-    flagged = {}
+    flagged = []
     for i, cell in enumerate(cells):
         failed = f" ({len(cell.failed)} failed)" if cell.failed else ""
         found = diagnoses(cell)
         if found:
-            flagged[cell] = found
+            flagged.append((cell, found))
         board.rows.append(
             [
                 f"{cell.model} {DIAGNOSIS_MARK}" if found else cell.model,
@@ -265,7 +265,7 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
     if flagged:
         described = "; ".join(
             f"{c.model} ({c.split}): " + ", ".join(f"{flag} in {n} of {c.runs}" for flag, n in sorted(found.items()))
-            for c, found in flagged.items()
+            for c, found in flagged
         )
         board.notes.append(f"{DIAGNOSIS_MARK} training diagnosis: {described}.")
     if spread:

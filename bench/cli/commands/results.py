@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.cli import terminal
-from bench.cli.arguments import add_common, add_metric, results_dir
+from bench.cli.arguments import add_common, add_metric, add_table, results_dir
 from bench.cli.commands.run import show_leaderboard
 from bench.specs import CommandSpec
 
@@ -30,6 +30,7 @@ def _leaderboard_arguments(p: argparse.ArgumentParser) -> None:
         default="table",
         help="csv/json: one row per cell with every metric's mean and std, CI, paired diffs, costs",
     )
+    add_table(p)
     add_common(p)
 
 
@@ -39,7 +40,7 @@ def cmd_leaderboard(args) -> int:
 
     stores = [find_run(results_dir(args), run) for run in args.run or [None]]
     if len(stores) == 1:
-        show_leaderboard(stores[0], args.format, tuple(args.metric))
+        show_leaderboard(stores[0], args.format, tuple(args.metric), args.columns, args.wide)
         return 0
     merged = merge_runs(stores)
     out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True)
@@ -47,7 +48,7 @@ def cmd_leaderboard(args) -> int:
         out.print(f"[yellow]warning:[/] {line}")
     for line in merged.notes:
         out.print(f"[italic]note:[/] {line}")
-    show_leaderboard(merged, args.format, tuple(args.metric))
+    show_leaderboard(merged, args.format, tuple(args.metric), args.columns, args.wide)
     return 0
 
 
