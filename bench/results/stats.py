@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import rankdata
 
 from bench.results.records import TrialRecord
 
@@ -60,6 +59,13 @@ def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if len(y_true) < 2 or nearly_constant(y_true) or nearly_constant(y_pred):
         return float("nan")
     return float(np.corrcoef(y_true, y_pred)[0, 1])
+
+
+def rankdata(values: np.ndarray) -> np.ndarray:
+    """Ranks from 1, ties given their average rank (scipy's default, without importing scipy.stats)."""
+    _, inverse, counts = np.unique(np.asarray(values, dtype=float), return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return ((ends - counts + 1 + ends) / 2)[inverse]
 
 
 def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
