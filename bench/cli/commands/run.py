@@ -8,12 +8,14 @@ import sys
 from bench.cli import terminal
 from bench.cli.arguments import (
     add_common,
+    add_experiment,
     add_run_arguments,
     add_short,
     add_source,
     add_table,
     add_window,
     run_config,
+    with_experiment,
 )
 from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 from bench.specs import CommandSpec
@@ -56,6 +58,7 @@ def run_exit_code(info) -> int:
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:
     add_run_arguments(p)
+    add_experiment(p)
     add_table(p)
     add_common(p)
 
@@ -63,6 +66,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_run(args) -> int:
     from bench.pipeline.runner import run
 
+    args = with_experiment(args, getattr(args, "command_argv", []))
     if not (args.all or args.model or args.resume):
         raise SystemExit("bench run: say what to run: --all, or --model NAME (repeatable), or --resume RUN_ID")
     store = run(run_config(args), terminal.console, resume=args.resume)
