@@ -14,4 +14,14 @@ tensorflow_env.configure()  # before anything imports TensorFlow: it reads its s
 from bench.hookspecs import hookimpl  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["hookimpl", "__version__"]
+__all__ = ["hookimpl", "__version__", "run", "load_run", "runs", "Run"]
+API = ("run", "load_run", "runs", "Run")
+
+
+def __getattr__(name: str):
+    """The Python API (bench.api), imported on first use so that `import bench` stays cheap."""
+    if name in API:
+        import importlib
+
+        return getattr(importlib.import_module("bench.api"), name)  # the API sits above every role
+    raise AttributeError(f"module 'bench' has no attribute {name!r}")
