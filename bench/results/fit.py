@@ -42,9 +42,9 @@ def select(columns: list[Column], wanted: list[str]) -> list[int]:
 
 
 def _natural(column: Column, values: list[str]) -> int:
-    """The width a column needs: its longest value, and its header's longest word."""
-    words = max((cell_len(w) for w in column.header.split()), default=1)
-    return max([words, *(cell_len(v) for v in values)])
+    """The width a column needs: its longest value, and its header (a number's header is never cut)."""
+    header = cell_len(column.header) if column.numeric else max((cell_len(w) for w in column.header.split()), default=1)
+    return max([header, *(cell_len(v) for v in values)])
 
 
 def _table_width(widths: list[int]) -> int:
