@@ -220,21 +220,23 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
     specs += [Column(f"song {label(m)}", m, 7 + i) for i, m in enumerate(others)]
     specs += [Column(f"window {name}", "window", 9)]
     specs += [Column(f"song {m}", m, 5) for m in metrics]
-    board = Board(f"{target}: song-level scores — {context(info, cells)}", [c.header for c in specs], specs=specs)
     spread = within_spread(cells, info)
-    flagged = []
+    flagged = [(cell, found) for cell in cells if (found := diagnoses(cell))]
+    marks = [
+        " ".join([DIAGNOSIS_MARK] * bool(diagnoses(cell)) + [SPREAD_MARK] * (i in spread))
+        for i, cell in enumerate(cells)
+    ]
+    specs += [Column("flags", "flags", 1, numeric=False)] if any(marks) else []
+    board = Board(f"{target}: song-level scores — {context(info, cells)}", [c.header for c in specs], specs=specs)
     for i, cell in enumerate(cells):
         failed = f" ({len(cell.failed)} failed)" if cell.failed else ""
-        found = diagnoses(cell)
-        if found:
-            flagged.append((cell, found))
         board.rows.append(
             [
-                f"{cell.model} {DIAGNOSIS_MARK}" if found else cell.model,
+                cell.model,
                 cell.feature,
                 _split_label(cell),
                 f"{cell.runs}{failed}",
-                pm(cell, f"song.{primary}") + (f" {SPREAD_MARK}" if i in spread else ""),
+                pm(cell, f"song.{primary}"),
                 interval(cell),
             ]
             + [("baseline" if cell.model == b else _versus(cell, b)) for b in baselines]
@@ -242,11 +244,12 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
             + [pm(cell, f"song.{m}") for m in others]
             + [pm(cell, f"window.{primary}")]
             + [pm(cell, f"song.{m}") for m in metrics]
+            + ([marks[i]] if any(marks) else [])
         )
         if cell.baseline:
             board.baseline_rows.add(i)
     keys = [c.key for c in specs]
-    best = {4: (f"song.{primary}", info.higher_is_better(primary)), keys.index("window"): (f"window.{primary}", True)}
+    best = {keys.index("score"): (f"song.{primary}", info.higher_is_better(primary))}
     best.update({keys.index(m): (f"song.{m}", info.higher_is_better(m)) for m in others})
     best[keys.index("window")] = (f"window.{primary}", info.higher_is_better(primary))
     _highlight_best(board, cells, best)
@@ -267,10 +270,11 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
             f"{c.model} ({c.split}): " + ", ".join(f"{flag} in {n} of {c.runs}" for flag, n in sorted(found.items()))
             for c, found in flagged
         )
-        board.notes.append(f"{DIAGNOSIS_MARK} training diagnosis: {described}.")
+        board.notes.append(f"{DIAGNOSIS_MARK} (flags) training diagnosis: {described}.")
     if spread:
         board.notes.append(
-            f"{SPREAD_MARK}: the row's seed std exceeds its distance to the next row: their order is within seed noise."
+            f"{SPREAD_MARK} (flags): the row's seed std of song {name} exceeds its distance to the next row of its split: "
+            "their order is within seed noise."
         )
     power = power_note(cells, info)
     if power:

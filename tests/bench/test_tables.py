@@ -87,9 +87,10 @@ def test_flags_probe_column_and_the_seeds_needed(tmp_path):
     store = board_run(tmp_path / "r", spread=0.15)
     text, board = rendered(store, 250, wide=True)
     models = [row[0] for row in board.rows]
-    assert "good ⚑" in models and any("training diagnosis: good (song): memorising in 3 of 3" in n for n in board.notes)
+    flags = {row[0]: row[board.columns.index("flags")] for row in board.rows}
+    assert flags["good"] == "⚑ ≈" and any("diagnosis: good (song): memorising in 3 of 3" in n for n in board.notes)
     probe = board.columns.index("Δ R² vs probe")
-    row = board.rows[models.index("good ⚑")]
+    row = board.rows[models.index("good")]
     assert row[probe] != "–" and board.rows[models.index("probe-dsp")][probe] == "–"
     assert "≈" in text  # seeds disagree more than the top rows differ
     (note,) = [n for n in board.notes if n.startswith("Telling")]
@@ -111,3 +112,4 @@ def test_a_board_without_diagnosis_or_probe_has_neither(tmp_path):
     store = RunStore(write_run(tmp_path / "r", records))
     board = boards(store)[0]
     assert "Δ R² vs probe" not in board.columns and not any("diagnosis" in n for n in board.notes)
+    assert "flags" not in board.columns
