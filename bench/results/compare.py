@@ -1,22 +1,22 @@
-"""`bench compare RUN_A RUN_B`: the same cells of two runs side by side, and a gate for CI.
+"""`bench compare RUN_A RUN_B`: the same cells of two runs side by side, and gates for CI.
 
-Cells are matched by (target, model, feature, split). For each, the change in the primary
-metric (mean song-level R² over seeds, higher is better) is B − A, and it *exceeds the seed
-noise* when |Δ| > 2·sqrt(sA²/nA + sB²/nB): twice the standard error of the difference of
-two means, with s the std over seeds/folds and n the number of runs (about a 95% band when
-the seeds vary normally). With one run on either side the std is unknown and so is the noise.
+Cells are matched by (target, model, feature, split); the metric is the run's primary one
+(run.json's declared metrics), in its own direction. Where the runs share songs and seeds, Δ
+(B − A) is paired: the mean over seeds of each trial's difference on their common songs,
+with a two-stage bootstrap interval (seeds, then songs; `bench.results.stats`). Elsewhere it is
+the difference of the means with the interval Δ ± 2·sqrt(sA²/nA + sB²/nB) (twice the standard
+error; unknown with one run on either side).
 
-`--fail-if-worse PCT` fails a cell whose R² dropped by more than PCT percent of |A's R²|,
-whether or not the drop exceeds the noise (a gate should be predictable), and a cell that had
-a score in A but none in B (all its trials failed). The threshold is relative, so it shrinks
-with |A|: when A's R² is near 0 (a model no better than the mean) almost any drop fails, and
-at exactly 0 every drop does. Cells present in only one run are listed, never failed. A gate
-with nothing to judge fails too: no cell of A matches one of B, or B has no successful trial
-(GateError, one line, exit 1).
+`--max-drop D` fails a cell that got worse by more than D (absolute, metric units) with the
+whole interval on the worse side of zero. `--fail-if-worse PCT` fails a cell worse by more
+than PCT percent of |A| whatever the noise. Either fails a cell that had a score in A and
+none in B. A gate with nothing to judge fails too: no cell of A matches one of B, or A or B
+has no successful trial (GateError, one line, exit 1). Runs whose data differ (their dataset
+fingerprints, `bench.results.merge`) are refused, naming every difference, unless
+`--allow-different-data`; a run without a fingerprint is compared with a warning.
 
-Above the table: each run's used plugins with their versions, the settings that differ, the
-data that differ (from the dataset fingerprints, `bench.results.merge`), and a warning for every model
-whose code hash changed between the runs.
+Above the table: each run's used plugins with their versions, the settings that differ, and
+a warning for every model whose code hash changed between the runs.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ Each board is a plain `Board` (title, columns, rows, highlighted cells, notes) r
 terminal with rich or to markdown, so `bench leaderboard` and docs/results.md show the same
 numbers. Every title names the source, the seed count (and folds), the profile and backend
 (and the runs, for a leaderboard merged from several: `bench.results.merge`). A metric plugin's
-values, recorded by every trial, get a column when asked for (`metrics`).
+values, recorded by every trial, get a column when asked for (`metrics`). What is primary, which
+direction is better and how splits are ordered and flagged come from run.json's declared
+metrics and splits, never from plugin names. On a terminal a board fits its width
+(`bench.results.fit`).
 """
 
 from __future__ import annotations
