@@ -162,9 +162,33 @@ def _on_indices(metric: Metric, name: str | None, true: np.ndarray, pred: np.nda
     vector = VECTOR_METRICS.get(name) if name and BUILTIN_METRICS.get(name) is metric else None
     if vector is not None and name == "pearson" and nearly_constant(pred):
         return lambda idx: np.full(len(idx), np.nan)  # undefined, as pearson() says
+    if name == "r2" and vector is not None:
+        return lambda idx: _weighted_r2(counts(idx), true, pred)
     if vector is not None:
         return lambda idx: vector(true[idx], pred[idx])
     return lambda idx: np.array([metric(true[row], pred[row]) for row in idx], dtype=float)
+
+
+def _difference_on_indices(metric: Metric, name: str | None, true, ours, base) -> Statistic:
+    """metric(ours) − metric(base) on each row of an index matrix (the draw counts shared for R²)."""
+    if name == "r2" and BUILTIN_METRICS.get(name) is metric:
+        return lambda idx: (lambda w: _weighted_r2(w, true, ours) - _weighted_r2(w, true, base))(counts(idx))
+    a, b = _on_indices(metric, name, true, ours), _on_indices(metric, name, true, base)
+    return lambda idx: a(idx) - b(idx)
+
+
+def counts(idx: np.ndarray) -> np.ndarray:
+    """(m, n) indices into n songs -> (m, n) how often each song was drawn in each row."""
+    m, n = idx.shape
+    return np.bincount((idx + n * np.arange(m)[:, None]).ravel(), minlength=m * n).reshape(m, n).astype(float)
+
+
+def _weighted_r2(w: np.ndarray, t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """R² of each resample given by its draw counts (matrix products instead of gathered copies)."""
+    n = w.shape[1]
+    total = w @ (t * t) - (w @ t) ** 2 / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 1e-12 * max(1.0, float(np.max(t * t))), 1 - (w @ ((t - p) ** 2)) / total, np.nan)
 
 
 def two_stage_interval(
@@ -246,8 +270,7 @@ def paired_difference(
         true = np.asarray(r.songs.true, dtype=float)[rows]
         ours = np.asarray(r.songs.pred, dtype=float)[rows]
         base = np.array([other[r.songs.track[i]] for i in rows], dtype=float)
-        a, b = _on_indices(metric, metric_name, true, ours), _on_indices(metric, metric_name, true, base)
-        by_seed[r.seed].append((len(rows), lambda idx, a=a, b=b: a(idx) - b(idx)))
+        by_seed[r.seed].append((len(rows), _difference_on_indices(metric, metric_name, true, ours, base)))
         point[r.seed].append(metric(true, ours) - metric(true, base))
         keys += [(r.seed, r.fold, r.songs.track[i]) for i in rows]
     if len(keys) < 2:
