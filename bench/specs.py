@@ -176,13 +176,15 @@ class MetricSpec:
     """A score of predictions against truth, both 1-D arrays in the target's own units.
     `targets` names the only targets it means something for (tempo accuracies: "tempo"): it
     is computed on their trials alone and gets a column on their score boards. None (the
-    default): every target, a column only when asked for (`--metric`)."""
+    default): every target, a column only when asked for (`--metric`). The `primary` metric
+    (one per run; R² when none says so) ranks the boards and gets intervals."""
 
     name: str
     description: str
     compute: Callable[[np.ndarray, np.ndarray], float]
     higher_is_better: bool
     targets: tuple[str, ...] | None = None
+    primary: bool = False
 
     def applies_to(self, target: str) -> bool:
         """Whether the metric is computed on trials of `target`."""

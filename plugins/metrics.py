@@ -18,7 +18,9 @@ from plugins.tempo_metrics import TEMPO_TARGETS, TOLERANCE, accuracy1, accuracy2
 @hookimpl
 def bench_metrics() -> list[MetricSpec]:
     return [
-        MetricSpec("r2", "coefficient of determination (1 is perfect, 0 is the mean)", r2, higher_is_better=True),
+        MetricSpec(
+            "r2", "coefficient of determination (1 is perfect, 0 is the mean)", r2, higher_is_better=True, primary=True
+        ),
         MetricSpec("mae", "mean absolute error", mae, higher_is_better=False),
         MetricSpec("rmse", "root mean squared error", rmse, higher_is_better=False),
         MetricSpec("pearson", "Pearson correlation", pearson, higher_is_better=True),

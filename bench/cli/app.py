@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]error:[/] {load_error}")
         return 1
     args = parser.parse_args(argv)
+    args.command_argv = argv[argv.index(args.command) + 1 :]  # the command's own flags (--config merges under them)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:

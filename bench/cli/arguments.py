@@ -125,6 +125,19 @@ def add_metric(p) -> None:
     )
 
 
+def add_table(p) -> None:
+    """--columns and --wide: which board columns a terminal shows."""
+    p.add_argument(
+        "--columns",
+        type=lambda text: [c for c in text.split(",") if c.strip()],
+        metavar="A,B,C",
+        help="show these score-board columns (keys or headers: model, split, score, ci, vs-mean, mae, window ...)",
+    )
+    p.add_argument(
+        "--wide", action="store_true", help="every column at full width (the default when stdout is not a terminal)"
+    )
+
+
 def add_common(p) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import one more plugin module")
     p.add_argument("--results-dir", type=Path, help="where runs live (default: ./results or $AFB_RESULTS_DIR)")
@@ -175,6 +188,8 @@ def run_config(args: argparse.Namespace):
         augment=[list(variant) for variant in parse_variants(getattr(args, "augment", None))],
         cache_dir=str(args.cache_dir or ""),
         results_dir=str(args.results_dir or ""),
+        name=getattr(args, "name", None) or "",
+        tags=parse_tags(getattr(args, "tag", None) or []),
     )
     config.resolved_profile()  # a bad override (--hop-seconds 0) stops here, before a run folder exists
     return config
@@ -184,3 +199,166 @@ def results_dir(args: argparse.Namespace) -> Path:
     from bench.results.store import default_results_dir
 
     return args.results_dir or default_results_dir()
+
+
+# Experiments as files: every long flag of `bench run` is a key (dashes become underscores),
+# a repeatable flag takes a list; `--from RUN` starts from a run's configuration.
+NOT_KEYS = ("help", "config", "from")
+
+
+def parse_tags(items: list[str]) -> dict[str, str]:
+    """`--tag key=value` items as a dict (ValueError naming an item without "=")."""
+    tags = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--tag {item!r}: write it as key=value")
+        tags[key] = value
+    return tags
+
+
+def add_experiment(p: argparse.ArgumentParser) -> None:
+    """--config FILE, --from RUN (command-line flags override both), --name and --tag."""
+    p.add_argument("--name", help="a name for the run: every command that takes a RUN accepts it")
+    p.add_argument("--tag", action="append", metavar="KEY=VALUE", help="label the run (repeatable; `bench runs`)")
+    p.add_argument("--config", type=Path, metavar="FILE", help="read flags from a TOML file (keys: long flags)")
+    p.add_argument("--from", dest="from_run", metavar="RUN", help="repeat RUN's configuration (flags override it)")
+    p.set_defaults(command_parser=p)
+
+
+def flag_actions(p: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """Key (long flag, dashes as underscores) -> its action, for every flag a file may set."""
+    keys = {}
+    for action in p._actions:
+        long = [o for o in action.option_strings if o.startswith("--")]
+        if long and long[0][2:] not in NOT_KEYS:
+            keys[long[0][2:].replace("-", "_")] = action
+    return keys
+
+
+def read_config(path: Path | str) -> dict:
+    """A TOML experiment file as a dict (ValueError naming the file when it is not TOML)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+
+
+def check_keys(p: argparse.ArgumentParser, values: dict, where: str) -> dict[str, argparse.Action]:
+    """ValueError naming every key that is no flag, or a value a flag cannot take."""
+    actions = flag_actions(p)
+    unknown = sorted(k for k in values if k not in actions)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; keys are the long flags of `bench run` with dashes as "
+            f"underscores ({', '.join(sorted(actions))})"
+        )
+    for key, value in values.items():
+        action = actions[key]
+        repeatable = isinstance(action, argparse._AppendAction)
+        if isinstance(value, list) and not repeatable:
+            raise ValueError(f"{where}: {key} takes one value, not a list")
+        for item in value if isinstance(value, list) else [value]:
+            if action.choices and item not in action.choices:
+                raise ValueError(f"{where}: {key} = {item!r}; choose from {', '.join(map(str, action.choices))}")
+    return actions
+
+
+def with_experiment(args: argparse.Namespace, argv: list[str]) -> argparse.Namespace:
+    """`args` with `--from RUN`'s configuration, then `--config FILE`'s keys, under the flags
+    `argv` (the command's own arguments) gives."""
+    p = getattr(args, "command_parser", None)
+    if p is None or not (getattr(args, "from_run", None) or getattr(args, "config", None)):
+        return args
+    values: dict = {}
+    if args.from_run:
+        from bench.results.store import find_run
+
+        values.update(config_flags(find_run(results_dir(args), args.from_run).info()["config"]))
+    if args.config:
+        values.update(read_config(args.config))
+    actions = check_keys(p, values, str(args.config or f"run {args.from_run}"))
+    saved = {a.dest: a.default for a in p._actions}
+    try:
+        for key, value in values.items():
+            action = actions[key]
+            repeatable = isinstance(action, argparse._AppendAction)
+            action.default = None if repeatable else value  # a repeated flag on the command line replaces the list
+        fresh = p.parse_args(argv)
+    finally:
+        for action in p._actions:
+            action.default = saved[action.dest]
+    for key, value in values.items():
+        action = actions[key]
+        if isinstance(action, argparse._AppendAction) and getattr(fresh, action.dest) is None:
+            setattr(fresh, action.dest, list(value) if isinstance(value, list) else [value])
+    for action in p._actions:
+        if isinstance(action, argparse._AppendAction) and getattr(fresh, action.dest, None) is None:
+            setattr(fresh, action.dest, saved[action.dest])
+    fresh.command_argv = argv
+    return fresh
+
+
+def config_flags(config: dict) -> dict:
+    """A run's stored RunConfig as `bench run` keys (what `bench config` prints, `--from` reads)."""
+    overrides = config.get("overrides") or {}
+    flags = {
+        "source": config.get("source"),
+        **(config.get("source_options") or {}),
+        "all": not config.get("models"),
+        "model": config.get("models") or None,
+        "split": config.get("splits") or None,
+        "seeds": config.get("seeds"),
+        "folds": config.get("folds"),
+        "target": config.get("targets") or None,
+        "profile": config.get("profile"),
+        **{k: overrides.get(k) for k in ("epochs", "patience", "batch_size", "optimizer", "loss", "learning_rate")},
+        "normalization": overrides.get("normalization"),
+        "window_seconds": overrides.get("window_seconds"),
+        "hop_seconds": overrides.get("hop_seconds"),
+        "short": config.get("short_policy"),
+        "aggregate": config.get("aggregate"),
+        "jobs": config.get("jobs"),
+        "executor": config.get("executor"),
+        "address": config.get("address"),
+        "save_models": config.get("save_models"),
+        "deterministic": config.get("deterministic"),
+        "mixed_precision": config.get("mixed_precision"),
+        "augment": [",".join(v) for v in config.get("augment") or ()] or None,
+        "plugin": config.get("plugins") or None,
+    }
+    return {k: v for k, v in flags.items() if v is not None and v is not False}
+
+
+def to_toml(values: dict) -> str:
+    """Flat keys (strings, numbers, booleans, lists of them) as TOML that `--config` reads."""
+    import json
+
+    def literal(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return repr(value)
+        if isinstance(value, list):
+            return "[" + ", ".join(literal(v) for v in value) + "]"
+        return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+    return "".join(f"{key} = {literal(value)}\n" for key, value in values.items())
+
+
+def flags_argv(values: dict) -> list[str]:
+    """`bench run` arguments for a dict of keys (True: the flag alone; a list: the flag repeated)."""
+    argv = []
+    for key, value in values.items():
+        flag = "--" + key.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            argv.append(flag)
+        else:
+            for item in value if isinstance(value, list) else [value]:
+                argv += [flag, str(item)]
+    return argv

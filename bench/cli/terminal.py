@@ -9,3 +9,8 @@ from rich.console import Console
 
 # Piped output has no terminal to wrap it: render the wide tables at full width there.
 console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
+
+
+def piped() -> bool:
+    """True when stdout is no terminal: tables then show every column at one stable width."""
+    return not sys.stdout.isatty() and "COLUMNS" not in os.environ

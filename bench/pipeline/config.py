@@ -35,6 +35,8 @@ class RunConfig:
     augment: list[list[str]] = field(default_factory=list)
     cache_dir: str = ""
     results_dir: str = ""
+    name: str = ""  # bench run --name: how commands that take a RUN may address it
+    tags: dict = field(default_factory=dict)  # bench run --tag key=value
 
     def resolved_profile(self) -> Profile:
         return get_profile(self.profile).replace(**self.overrides)

@@ -183,8 +183,25 @@ def model_provenance(registry: Registry, names: list[str]) -> dict[str, dict[str
             "version": info.version if info else "?",
             "modules": list(files),
             "code": code_hash(files),
+            "probe_for": getattr(spec, "probe_for", None),
         }
     return result
+
+
+def design(registry: Registry) -> dict[str, list[dict[str, Any]]]:
+    """run.json's `metrics` (name, direction, which is primary) and `splits` (name, leaky, board
+    order: grouped splits in registration order, leaky ones after them), so the read side ranks,
+    orders and flags by what the plugins declared, not by their names."""
+    metrics = list(registry.metrics.values())
+    primary = next((m.name for m in metrics if getattr(m, "primary", False)), None)
+    primary = primary or ("r2" if "r2" in registry.metrics else metrics[0].name if metrics else None)
+    splits = sorted(registry.splits.values(), key=lambda s: s.leaky)
+    return {
+        "metrics": [
+            {"name": m.name, "higher_is_better": m.higher_is_better, "primary": m.name == primary} for m in metrics
+        ],
+        "splits": [{"name": s.name, "leaky": s.leaky, "order": i} for i, s in enumerate(splits)],
+    }
 
 
 def record(store, config: RunConfig, registry: Registry, features: list[FeatureSpec], dataset, splits, say) -> None:

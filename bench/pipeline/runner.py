@@ -21,6 +21,7 @@ from bench.features.stage import Dataset, build_dataset
 from bench.pipeline import environment
 from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
+from bench.pipeline.provenance import design
 from bench.pipeline.provenance import record as record_provenance
 from bench.registry import PluginError, Registry, load_registry
 from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
@@ -121,6 +122,7 @@ def start_run(config: RunConfig, registry: Registry) -> RunStore:
             "git_commit": git_commit(Path(__file__).parent),
             "machine": machine(),
             "plugins": [asdict(p) for p in registry.plugins],
+            **design(registry),
         }
     )
     return store

@@ -15,7 +15,7 @@ import io
 import json
 import math
 
-from bench.results.leaderboard import PRIMARY, context, run_cells
+from bench.results.leaderboard import context, run_cells
 from bench.results.store import RunStore
 from bench.results.stats import Cell
 
@@ -28,8 +28,8 @@ def _number(value):
     return value if math.isfinite(value) else None
 
 
-def cell_row(cell: Cell) -> dict:
-    """One cell as nested plain data."""
+def cell_row(cell: Cell, primary: str) -> dict:
+    """One cell as nested plain data (`primary`: the metric its interval and differences are of)."""
     return {
         "target": cell.target,
         "model": cell.model,
@@ -42,7 +42,7 @@ def cell_row(cell: Cell) -> dict:
         "mean": {k: _number(v) for k, v in cell.mean.items()},
         "std": {k: _number(v) for k, v in cell.std.items()},
         "ci": {
-            "metric": f"song.{PRIMARY}",
+            "metric": f"song.{primary}",
             "low": _number(cell.interval[0]),
             "high": _number(cell.interval[1]),
             "songs": cell.songs,
@@ -57,7 +57,7 @@ def cell_row(cell: Cell) -> dict:
                 "distinct_songs": p.distinct,
                 "verdict": p.verdict,
             }
-            for p in cell.paired
+            for p in cell.paired + ([cell.probe] if cell.probe else [])
         ],
         "cost": {k: _number(v) for k, v in cell.cost.items()},
     }
@@ -94,13 +94,13 @@ def to_json(store: RunStore, rows: list[dict], cells: list[Cell]) -> str:
         for k in ("run_id", "status", "started", "finished", "backend", "versions", "git_commit", "source")
     }
     run.update(context=context(info, cells), profile=info.profile["name"], seeds=info.seeds, folds=info.folds)
-    return json.dumps({"run": run, "primary": f"song.{PRIMARY}", "cells": rows}, indent=1, allow_nan=False) + "\n"
+    return json.dumps({"run": run, "primary": f"song.{info.primary}", "cells": rows}, indent=1, allow_nan=False) + "\n"
 
 
 def export(store: RunStore, fmt: str) -> str:
     """The run's leaderboard cells as "csv" or "json" text."""
     cells = run_cells(store)
-    rows = [cell_row(c) for c in cells]
+    rows = [cell_row(c, store.run_info().primary) for c in cells]
     if fmt == "csv":
         return to_csv(rows)
     if fmt == "json":

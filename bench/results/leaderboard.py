@@ -4,7 +4,10 @@ Each board is a plain `Board` (title, columns, rows, highlighted cells, notes) r
 terminal with rich or to markdown, so `bench leaderboard` and docs/results.md show the same
 numbers. Every title names the source, the seed count (and folds), the profile and backend
 (and the runs, for a leaderboard merged from several: `bench.results.merge`). A metric plugin's
-values, recorded by every trial, get a column when asked for (`metrics`).
+values, recorded by every trial, get a column when asked for (`metrics`). What is primary, which
+direction is better and how splits are ordered and flagged come from run.json's declared
+metrics and splits, never from plugin names. On a terminal a board fits its width
+(`bench.results.fit`).
 """
 
 from __future__ import annotations
@@ -13,14 +16,18 @@ import math
 from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
+from bench.results.fit import Column, render_table
+from bench.results.interval_cache import FileIntervalCache
 from bench.results.records import RunInfo, as_run_info
 from bench.results.store import RunStore
-from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, summarize
+from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, Paired, add_probe_differences, summarize
 
-PRIMARY = "r2"
-SPLIT_ORDER = {"song": 0, "artist": 1, "fma-official": 2, "window": 9}
+LABELS = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "pearson": "r", "spearman": "ρ"}
+DIAGNOSIS_MARK = "⚑"
+SPREAD_MARK = "≈"
+Z_975, Z_80 = 1.959964, 0.841621  # two-sided 5% test, 80% power
 
 
 @dataclass
@@ -31,6 +38,14 @@ class Board:
     highlight: set[tuple[int, int]] = field(default_factory=set)  # (row, column) of best values
     baseline_rows: set[int] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    specs: list[Column] | None = None  # priorities and kinds of the columns (None: every column numeric, kept)
+
+    def column_specs(self) -> list[Column]:
+        return self.specs or [Column(c, c, 0) for c in self.columns]
+
+
+def label(metric: str) -> str:
+    return LABELS.get(metric, metric)
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -50,23 +65,28 @@ def _split_label(cell: Cell) -> str:
     return f"{cell.split} (leaky)" if cell.leaky else cell.split
 
 
-def _order(cells: list[Cell]) -> list[Cell]:
-    return sorted(cells, key=lambda c: (SPLIT_ORDER.get(c.split, 5), c.split, not c.baseline, -_score(c)))
+def _order(cells: list[Cell], info: RunInfo) -> list[Cell]:
+    return sorted(cells, key=lambda c: (info.split_order(c.split), c.split, not c.baseline, -_score(c, info)))
 
 
-def _score(cell: Cell) -> float:
-    value = cell.mean.get(f"song.{PRIMARY}", float("nan"))
-    return value if math.isfinite(value) else -math.inf
+def _score(cell: Cell, info: RunInfo) -> float:
+    """The cell's primary metric, oriented so that higher is better (-inf when it has none)."""
+    value = cell.mean.get(f"song.{info.primary}", float("nan"))
+    sign = 1 if info.higher_is_better(info.primary) else -1
+    return sign * value if math.isfinite(value) else -math.inf
+
+
+def _paired_text(paired: Paired | None) -> str:
+    if paired is None:
+        return "–"
+    if paired.too_few:
+        return f"{paired.difference:+.3f} ({TOO_FEW})"
+    mark = {"better": "✓ better", "worse": "✗ worse", "tie": "~ tie"}[paired.verdict]
+    return f"{paired.difference:+.3f} [{fmt(paired.low)}, {fmt(paired.high)}] {mark}"
 
 
 def _versus(cell: Cell, baseline: str) -> str:
-    for paired in cell.paired:
-        if paired.baseline == baseline:
-            if paired.too_few:
-                return f"{paired.difference:+.3f} ({TOO_FEW})"
-            mark = {"better": "✓ better", "worse": "✗ worse", "tie": "~ tie"}[paired.verdict]
-            return f"{paired.difference:+.3f} [{fmt(paired.low)}, {fmt(paired.high)}] {mark}"
-    return "–"
+    return _paired_text(next((p for p in cell.paired if p.baseline == baseline), None))
 
 
 TOO_FEW = "too few test songs"
@@ -89,6 +109,60 @@ def _highlight_best(board: Board, cells: list[Cell], columns: dict[int, tuple[st
             if values:
                 best = max(values) if higher else min(values)
                 board.highlight.add((best[1], column))
+
+
+def diagnoses(cell: Cell) -> dict[str, int]:
+    """How many of the cell's trials carry each diagnosis flag ("collapsed", "not learning", ...)."""
+    counts: dict[str, int] = {}
+    for record in cell.records:
+        for flag in record.extra.get("diagnosis") or ():
+            counts[str(flag)] = counts.get(str(flag), 0) + 1
+    return counts
+
+
+def within_spread(cells: list[Cell], info: RunInfo) -> set[int]:
+    """Rows whose primary metric's seed std exceeds the distance to the next scored row of their split."""
+    name, flagged = f"song.{info.primary}", set()
+    scored = [i for i, c in enumerate(cells) if math.isfinite(c.mean.get(name, float("nan")))]
+    for a, b in zip(scored, scored[1:]):
+        if cells[a].split != cells[b].split:
+            continue
+        std = cells[a].std.get(name, float("nan"))
+        if math.isfinite(std) and std > abs(cells[a].mean[name] - cells[b].mean[name]):
+            flagged.add(a)
+    return flagged
+
+
+def seeds_to_separate(mean_a: float, std_a: float, mean_b: float, std_b: float) -> float:
+    """n ≈ 2·((z₀.₉₇₅ + z₀.₈)·sd/Δ)² seeds per row to tell two means apart (sd pooled); inf when Δ is 0."""
+    delta, sd = abs(mean_a - mean_b), math.sqrt((std_a**2 + std_b**2) / 2)
+    if delta == 0:
+        return math.inf
+    return 2 * ((Z_975 + Z_80) * sd / delta) ** 2
+
+
+def power_note(cells: list[Cell], info: RunInfo) -> str | None:
+    """One line: about how many seeds would separate the top two non-baseline rows of the first split."""
+    name = f"song.{info.primary}"
+    rows = [c for c in cells if not c.baseline and math.isfinite(c.mean.get(name, float("nan")))]
+    if not rows:
+        return None
+    rows = [c for c in rows if c.split == rows[0].split][:2]
+    if len(rows) < 2 or not all(math.isfinite(c.std.get(name, float("nan"))) for c in rows):
+        return None
+    (a, b), metric = rows, label(info.primary)
+    n = seeds_to_separate(a.mean[name], a.std[name], b.mean[name], b.std[name])
+    need = "no number of seeds (equal means)" if not math.isfinite(n) else f"about {max(2, math.ceil(n))} seeds per row"
+    return (
+        f"Telling {a.model} ({a.mean[name]:.3f}) from {b.model} ({b.mean[name]:.3f}) on {a.split} at their seed spread "
+        f"(sd {a.std[name]:.3f}, {b.std[name]:.3f}) takes {need} (n ≈ 2·((z₀.₉₇₅+z₀.₈)·sd/Δ)², 80% power; this run "
+        f"has {min(a.runs, b.runs)}); {metric} differences below that are seed noise."
+    )
+
+
+def probe_models(info: RunInfo) -> dict[str, str]:
+    """feature -> the model recorded as its probe floor (run.json's per-model `probe_for`)."""
+    return {m["probe_for"]: name for name, m in sorted((info.model_code or {}).items()) if m.get("probe_for")}
 
 
 def context(info: RunInfo | dict, cells: list[Cell]) -> str:
@@ -136,13 +210,34 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
     """Song-level scores per model and split; `metrics` adds a column (song level, mean ± std
     over seeds) per named metric, a plugin's included, and so does every metric the target's
     trials computed for that target alone (tempo accuracies on a tempo target)."""
-    cells = _order([c for c in cells if c.target == target])
+    info = as_run_info(info)
+    cells = _order([c for c in cells if c.target == target], info)
     metrics = tuple(metrics) + tuple(m for m in target_metrics(cells) if m not in metrics)
+    primary, name = info.primary, label(info.primary)
     baselines = sorted({c.model for c in cells if c.baseline})
-    columns = ["model", "feature", "split", "runs", "song R²", "song R² 95% CI"]
-    columns += [f"Δ R² vs {b}" for b in baselines] + ["song MAE", "song r", "window R²"]
-    columns += [f"song {name}" for name in metrics]
-    board = Board(f"{target}: song-level scores — {context(info, cells)}", columns)
+    probes = any(c.probe for c in cells)
+    others = [m for m in ("mae", "pearson") if m != primary and any(f"song.{m}" in c.mean for c in cells)]
+    specs = [
+        Column("model", "model", 0, numeric=False),
+        Column("feature", "feature", 4, numeric=False),
+        Column("split", "split", 0, numeric=False),
+        Column("runs", "runs", 3),
+        Column(f"song {name}", "score", 0),
+        Column(f"song {name} 95% CI", "ci", 1),
+    ]
+    specs += [Column(f"Δ {name} vs {b}", f"vs-{b}", 2 if i == 0 else 6) for i, b in enumerate(baselines)]
+    specs += [Column(f"Δ {name} vs probe", "vs-probe", 3)] if probes else []
+    specs += [Column(f"song {label(m)}", m, 7 + i) for i, m in enumerate(others)]
+    specs += [Column(f"window {name}", "window", 9)]
+    specs += [Column(f"song {m}", m, 5) for m in metrics]
+    spread = within_spread(cells, info)
+    flagged = [(cell, found) for cell in cells if (found := diagnoses(cell))]
+    marks = [
+        " ".join([DIAGNOSIS_MARK] * bool(diagnoses(cell)) + [SPREAD_MARK] * (i in spread))
+        for i, cell in enumerate(cells)
+    ]
+    specs += [Column("flags", "flags", 1, numeric=False)] if any(marks) else []
+    board = Board(f"{target}: song-level scores — {context(info, cells)}", [c.header for c in specs], specs=specs)
     for i, cell in enumerate(cells):
         failed = f" ({len(cell.failed)} failed)" if cell.failed else ""
         board.rows.append(
@@ -151,27 +246,49 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
                 cell.feature,
                 _split_label(cell),
                 f"{cell.runs}{failed}",
-                pm(cell, "song.r2"),
+                pm(cell, f"song.{primary}"),
                 interval(cell),
             ]
             + [("baseline" if cell.model == b else _versus(cell, b)) for b in baselines]
-            + [pm(cell, "song.mae"), pm(cell, "song.pearson"), pm(cell, "window.r2")]
-            + [pm(cell, f"song.{name}") for name in metrics]
+            + ([_paired_text(cell.probe)] if probes else [])
+            + [pm(cell, f"song.{m}") for m in others]
+            + [pm(cell, f"window.{primary}")]
+            + [pm(cell, f"song.{m}") for m in metrics]
+            + ([marks[i]] if any(marks) else [])
         )
         if cell.baseline:
             board.baseline_rows.add(i)
-    n = len(columns) - len(metrics)
-    _highlight_best(
-        board,
-        cells,
-        {4: ("song.r2", True), n - 3: ("song.mae", False), n - 2: ("song.pearson", True), n - 1: ("window.r2", True)},
-    )
+    keys = [c.key for c in specs]
+    best = {keys.index("score"): (f"song.{primary}", info.higher_is_better(primary))}
+    best.update({keys.index(m): (f"song.{m}", info.higher_is_better(m)) for m in others})
+    best[keys.index("window")] = (f"window.{primary}", info.higher_is_better(primary))
+    _highlight_best(board, cells, best)
     board.notes.append(
-        "Mean ± std over seeds/folds; the 95% CI bootstraps songs pooled over seeds. Δ is the paired difference "
-        "in song R² with a baseline on the same songs and seeds: ✓ means the whole interval is above zero. "
+        "Mean ± std over seeds/folds; the 95% CI is a two-stage bootstrap (seeds resampled, then each seed's test "
+        f"songs). Δ is the paired difference in song {name} with a baseline on the same songs and seeds, with the "
+        "same two-stage interval: ✓ means the whole interval is on the better side of zero. "
         f"No interval is given over fewer than {MIN_TEST_SONGS} distinct test songs ({TOO_FEW} (n)); "
         "r is '–' where it is undefined (a constant prediction)."
     )
+    if probes:
+        board.notes.append(
+            f"Δ vs probe: the paired difference with the probe model of the row's own feature (its floor: what a "
+            f"simple model reads from that feature)."
+        )
+    if flagged:
+        described = "; ".join(
+            f"{c.model} ({c.split}): " + ", ".join(f"{flag} in {n} of {c.runs}" for flag, n in sorted(found.items()))
+            for c, found in flagged
+        )
+        board.notes.append(f"{DIAGNOSIS_MARK} (flags) training diagnosis: {described}.")
+    if spread:
+        board.notes.append(
+            f"{SPREAD_MARK} (flags): the row's seed std of song {name} exceeds its distance to the next row of its split: "
+            "their order is within seed noise."
+        )
+    power = power_note(cells, info)
+    if power:
+        board.notes.append(power)
     if any(c.leaky for c in cells):
         board.notes.append(
             "Rows marked (leaky) put windows of one song in train and test: their scores are optimistic."
@@ -180,9 +297,11 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
 
 
 def cost_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
-    cells = _order([c for c in cells if c.target == target])
+    info = as_run_info(info)
+    cells = _order([c for c in cells if c.target == target], info)
     columns = ["model", "feature", "split", "train s", "s / epoch", "feature s", "predict win/s", "peak MiB", "params"]
-    board = Board(f"{target}: cost per trial (mean over runs) — {context(info, cells)}", columns)
+    specs = [Column(c, c, 0 if i in (0, 2) else i, numeric=i not in (0, 1, 2)) for i, c in enumerate(columns)]
+    board = Board(f"{target}: cost per trial (mean over runs) — {context(info, cells)}", columns, specs=specs)
     for i, cell in enumerate(cells):
         c = cell.cost
         board.rows.append(
@@ -206,28 +325,31 @@ def cost_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
 
 
 def leak_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
-    """Per model, the song-level R² under each split side by side, and the window-minus-grouped gap."""
+    """Per model, the song-level primary metric under each split side by side, and each leaky
+    split's gap to each grouped one (the splits the run declared leaky)."""
+    info = as_run_info(info)
     cells = [c for c in cells if c.target == target and c.records]
-    splits = sorted({c.split for c in cells}, key=lambda s: SPLIT_ORDER.get(s, 5))
-    if "window" not in splits or len(splits) < 2:
+    splits = sorted({c.split for c in cells}, key=lambda s: (info.split_order(s), s))
+    leaky = [s for s in splits if s in info.leaky_splits()]
+    grouped = [s for s in splits if s not in leaky]
+    if not leaky or not grouped:
         return None
-    grouped = [s for s in splits if s != "window"]
-    columns = ["model", "feature"] + [f"{s} R²" for s in splits] + [f"gap window − {s}" for s in grouped]
-    board = Board(f"{target}: leak report (song-level R²) — {context(info, cells)}", columns)
+    primary, name = f"song.{info.primary}", label(info.primary)
+    gaps = [(a, b) for a in leaky for b in grouped]
+    columns = ["model", "feature"] + [f"{s} {name}" for s in splits] + [f"gap {a} − {b}" for a, b in gaps]
+    specs = [Column(c, c, 0 if i == 0 else 1 + i, numeric=i > 1) for i, c in enumerate(columns)]
+    board = Board(f"{target}: leak report (song-level {name}) — {context(info, cells)}", columns, specs=specs)
     by = {(c.model, c.feature, c.split): c for c in cells}
     for model, feature in sorted({(c.model, c.feature) for c in cells}):
-        row = [model, feature] + [
-            pm(by[(model, feature, s)], "song.r2") if (model, feature, s) in by else "–" for s in splits
-        ]
-        window = by.get((model, feature, "window"))
-        for s in grouped:
-            other = by.get((model, feature, s))
-            gap = window.mean["song.r2"] - other.mean["song.r2"] if window and other else float("nan")
+        row = [model, feature] + [pm(by[(model, feature, s)], primary) if (model, feature, s) in by else "–" for s in splits]
+        for a, b in gaps:
+            one, other = by.get((model, feature, a)), by.get((model, feature, b))
+            gap = one.mean.get(primary, math.nan) - other.mean.get(primary, math.nan) if one and other else math.nan
             row.append(f"{gap:+.3f}" if math.isfinite(gap) else "–")
         board.rows.append(row)
     board.notes.append(
-        "The gap is how much the window split flatters a model: a large positive gap means it scores by recognising "
-        "songs (or artists) it has already heard, not by hearing danceability; trust the grouped splits."
+        f"The gap is how much a leaky split flatters a model: a large gap in its favour means it scores by recognising "
+        f"songs (or artists) it has already heard, not by hearing {target}; trust the grouped splits."
     )
     return board
 
@@ -235,8 +357,16 @@ def leak_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
 def run_cells(store: RunStore) -> list[Cell]:
     """The run's cells from its records alone: no plugin is loaded, so a run made with a
     `--plugin` module that is gone still reads. Every metric's values come from the records;
-    intervals and paired differences recompute the built-in primary metric (bench.results.stats)."""
-    return summarize(store.trials(), BUILTIN_METRICS, PRIMARY)
+    intervals and paired differences recompute the run's primary metric when it is a built-in
+    (bench.results.stats), cached in the run folder by the records' content."""
+    info = store.run_info()
+    primary, higher = info.primary, info.higher_is_better(info.primary)
+    cache = FileIntervalCache(store.dir)
+    cells = summarize(store.trials(), BUILTIN_METRICS, primary, higher=higher, cache=cache)
+    if primary in BUILTIN_METRICS:
+        add_probe_differences(cells, probe_models(info), BUILTIN_METRICS[primary], primary, higher=higher, cache=cache)
+    cache.save()
+    return cells
 
 
 def boards(store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str, ...] = ()) -> list[Board]:
@@ -255,16 +385,18 @@ def boards(store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str,
     return result
 
 
-def render_rich(board: Board, console: Console) -> None:
-    table = Table(title=board.title, title_justify="left", header_style="bold", show_lines=False)
-    for column in board.columns:
-        table.add_column(column, overflow="fold")
-    for i, row in enumerate(board.rows):
-        cells = [f"[bold green]{v}[/]" if (i, j) in board.highlight else v for j, v in enumerate(row)]
-        table.add_row(*cells, style="dim" if i in board.baseline_rows else None)
-    console.print(table)
+def render_rich(board: Board, console: Console, columns: list[str] | None = None, wide: bool = False) -> None:
+    """The board fitted to the console's width (bench.results.fit); `columns` chooses columns,
+    `wide` shows every one at its full width."""
+    dropped = render_table(
+        board.title, board.column_specs(), board.rows, console, board.highlight, board.baseline_rows, columns, wide
+    )
+    if dropped:
+        console.print(
+            Text(f"Not shown at this width: {', '.join(dropped)} (--columns chooses columns, --wide shows all).")
+        )
     for note in board.notes:
-        console.print(f"[italic]{note}[/]")
+        console.print(Text(note, style="italic"))
     console.print()
 
 

@@ -122,6 +122,9 @@ class RunInfo:
     tuning: dict[str, Any] | None = None  # bench tune's budget and study storage, when it ran
     data: dict[str, Any] | None = None  # the dataset fingerprint (bench.pipeline.provenance); None before it existed
     model_code: dict[str, dict[str, Any]] | None = None  # per model: plugin, version, code hash (bench.pipeline.provenance)
+    # the declared metrics and splits (bench.pipeline.provenance.design); upgrade() fills them for older runs
+    metrics: list[dict[str, Any]] | None = None  # name, higher_is_better, primary
+    splits: list[dict[str, Any]] | None = None  # name, leaky, order
     extra: dict[str, Any] = field(default_factory=dict)  # every field this schema does not name
     schema_version: int = SCHEMA_VERSION
 
@@ -133,6 +136,23 @@ class RunInfo:
     def folds(self) -> int | None:
         return self.config.get("folds")
 
+    @property
+    def primary(self) -> str:
+        """The primary metric's name: the one the boards rank by and intervals are computed for."""
+        return next((m["name"] for m in self.declared[0] if m.get("primary")), LEGACY_PRIMARY)
+
+    def higher_is_better(self, metric: str) -> bool:
+        """Whether a higher value of `metric` is better (True for a metric the run did not declare)."""
+        return next((bool(m["higher_is_better"]) for m in self.declared[0] if m["name"] == metric), True)
+
+    def split_order(self, split: str) -> int:
+        """Where `split` goes on the boards: declared order, undeclared splits after grouped ones."""
+        return next((int(s["order"]) for s in self.declared[1] if s["name"] == split), UNDECLARED_ORDER)
+
+    def leaky_splits(self) -> list[str]:
+        """The splits that put one song's windows on both sides, in board order."""
+        return [s["name"] for s in sorted(self.declared[1], key=lambda s: s["order"]) if s.get("leaky")]
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunInfo:
         known, extra = _split(cls, data)
@@ -141,8 +161,39 @@ class RunInfo:
     def to_dict(self) -> dict[str, Any]:
         return _join(self, OPTIONAL_RUN_FIELDS)
 
+    @property
+    def declared(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(metrics, splits) as declared, or as older runs meant them (`upgrade`)."""
+        return upgrade(self.metrics, self.splits)
 
-OPTIONAL_RUN_FIELDS = frozenset(("finished", "trials", "failed_trials", "wall_s", "tuning", "data", "model_code"))
+
+OPTIONAL_RUN_FIELDS = frozenset(
+    ("finished", "trials", "failed_trials", "wall_s", "tuning", "data", "model_code", "metrics", "splits")
+)
+
+# What a run.json written before runs declared their metrics and splits meant: the built-in
+# metrics with R² primary, and the built-in splits with the shuffled-window one leaky and last.
+LEGACY_PRIMARY = "r2"
+LEGACY_METRICS = [
+    {"name": "r2", "higher_is_better": True, "primary": True},
+    {"name": "mae", "higher_is_better": False, "primary": False},
+    {"name": "rmse", "higher_is_better": False, "primary": False},
+    {"name": "pearson", "higher_is_better": True, "primary": False},
+    {"name": "spearman", "higher_is_better": True, "primary": False},
+]
+LEGACY_SPLITS = [
+    {"name": "song", "leaky": False, "order": 0},
+    {"name": "artist", "leaky": False, "order": 1},
+    {"name": "fma-official", "leaky": False, "order": 2},
+    {"name": "window", "leaky": True, "order": 9},
+]
+UNDECLARED_ORDER = 5
+
+
+def upgrade(metrics: list | None, splits: list | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A run's declared metrics and splits: the one place a run.json written before they were
+    recorded gets the defaults it was read with (the file itself is left as it is)."""
+    return (metrics if metrics is not None else LEGACY_METRICS), (splits if splits is not None else LEGACY_SPLITS)
 
 
 def _split(cls, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

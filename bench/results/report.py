@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.results.leaderboard import PRIMARY, SPLIT_ORDER, Board, boards, context, render_markdown, run_cells, run_summary
+from bench.results.leaderboard import Board, boards, context, label, render_markdown, run_cells, run_summary
 from bench.results.leaderboard import render_html as board_html
 from bench.results.merge import model_versions, plugin_versions
 from bench.results.records import RunInfo
@@ -80,8 +80,8 @@ def _slug(*parts: str) -> str:
     return "-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", p) for p in parts)
 
 
-def _splits(cells: list[Cell]) -> list[str]:
-    return sorted({c.split for c in cells}, key=lambda s: (SPLIT_ORDER.get(s, 5), s))
+def _splits(cells: list[Cell], info: RunInfo) -> list[str]:
+    return sorted({c.split for c in cells}, key=lambda s: (info.split_order(s), s))
 
 
 def _models(cells: list[Cell]) -> list[tuple[str, str]]:
@@ -94,9 +94,9 @@ def _finite(value: float | None) -> float:
     return value if value is not None and math.isfinite(value) else np.nan
 
 
-def primary_plot(cells: list[Cell], target: str) -> Plot:
-    """Grouped bars: the mean song R² of each model under each split, ± one std over seeds."""
-    models, splits = _models(cells), _splits(cells)
+def primary_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot:
+    """Grouped bars: the mean song-level primary metric of each model under each split, ± one std over seeds."""
+    models, splits, primary, name = _models(cells), _splits(cells, info), info.primary, label(info.primary)
     by = {(c.model, c.feature, c.split): c for c in cells}
     figure = _figure(max(6.0, 1.2 * len(models) * len(splits) ** 0.5 + 2), 4.0)
     ax = figure.subplots()
@@ -104,8 +104,8 @@ def primary_plot(cells: list[Cell], target: str) -> Plot:
     x = np.arange(len(models))
     for k, split in enumerate(splits):
         cell = [by.get((m, f, split)) for m, f in models]
-        means = [_finite(c.mean.get(f"song.{PRIMARY}")) if c else np.nan for c in cell]
-        stds = [_finite(c.std.get(f"song.{PRIMARY}")) if c else np.nan for c in cell]
+        means = [_finite(c.mean.get(f"song.{primary}")) if c else np.nan for c in cell]
+        stds = [_finite(c.std.get(f"song.{primary}")) if c else np.nan for c in cell]
         ax.bar(
             x + (k - (len(splits) - 1) / 2) * width,
             np.nan_to_num(means),
@@ -117,31 +117,31 @@ def primary_plot(cells: list[Cell], target: str) -> Plot:
         )
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(x, [f"{m}\n({f})" for m, f in models])
-    ax.set_ylabel("song R² (mean ± std over seeds)")
-    ax.set_title(f"{target}: song-level R² by model and split")
+    ax.set_ylabel(f"song {name} (mean ± std over seeds)")
+    ax.set_title(f"{target}: song-level {name} by model and split")
     ax.legend(title="split")
     return Plot(
         "primary",
         _slug(target, "primary"),
-        f"{target}: mean song-level R² per model and split; "
+        f"{target}: mean song-level {name} per model and split; "
         "error bars are ± one standard deviation over seeds/folds; 0 is predicting the mean.",
         _png(figure),
     )
 
 
-def scatter_plot(cells: list[Cell], target: str, model: str, feature: str) -> Plot:
+def scatter_plot(cells: list[Cell], target: str, model: str, feature: str, info: RunInfo) -> Plot:
     """Predicted against true song values of every test song of every seed, one colour per split."""
     figure = _figure(4.8, 4.5)
     ax = figure.subplots()
     low, high = math.inf, -math.inf
-    for k, split in enumerate(_splits(cells)):
+    for k, split in enumerate(_splits(cells, info)):
         cell = next((c for c in cells if c.split == split), None)
         if not cell or not cell.records:
             continue
         true, pred, _ = pooled_songs(cell.records)
         low, high = min(low, true.min(), pred.min()), max(high, true.max(), pred.max())
-        r2 = cell.mean.get(f"song.{PRIMARY}", np.nan)
-        ax.scatter(true, pred, s=18, alpha=0.7, color=f"C{k}", label=f"{split}: mean R² {r2:.3f}")
+        score = cell.mean.get(f"song.{info.primary}", np.nan)
+        ax.scatter(true, pred, s=18, alpha=0.7, color=f"C{k}", label=f"{split}: mean {label(info.primary)} {score:.3f}")
     if math.isfinite(low):
         margin = 0.05 * (high - low or 1.0)
         ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle=":")
@@ -161,10 +161,10 @@ def scatter_plot(cells: list[Cell], target: str, model: str, feature: str) -> Pl
     )
 
 
-def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss: str) -> Plot | None:
+def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss: str, info: RunInfo) -> Plot | None:
     """Training (solid) and validation (dashed) loss per epoch of every trial, a panel per split."""
     panels = [
-        (c.split, [r for r in c.records if r.history]) for c in sorted(cells, key=lambda c: SPLIT_ORDER.get(c.split, 5))
+        (c.split, [r for r in c.records if r.history]) for c in sorted(cells, key=lambda c: info.split_order(c.split))
     ]
     panels = [(split, records) for split, records in panels if records]
     if not panels:
@@ -225,16 +225,17 @@ def cost_plot(cells: list[Cell], target: str) -> Plot:
 
 def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
     """Every figure of the report, target by target."""
-    loss = store.run_info().profile.get("loss", "loss")
+    info = store.run_info()
+    loss = info.profile.get("loss", "loss")
     result = []
     for target in sorted({c.target for c in cells}):
         scored = [c for c in cells if c.target == target and c.records]
         if not scored:
             continue
-        result.append(primary_plot(scored, target))
+        result.append(primary_plot(scored, target, info))
         per_model = [(m, f, [c for c in scored if (c.model, c.feature) == (m, f)]) for m, f in _models(scored)]
-        result += [scatter_plot(group, target, m, f) for m, f, group in per_model]
-        result += [p for m, f, group in per_model if (p := learning_plot(group, target, m, f, loss))]
+        result += [scatter_plot(group, target, m, f, info) for m, f, group in per_model]
+        result += [p for m, f, group in per_model if (p := learning_plot(group, target, m, f, loss, info))]
         result.append(cost_plot(scored, target))
     return result
 

@@ -1,5 +1,5 @@
-"""Summaries of trial records: mean ± std over seeds, bootstrap intervals over songs, and
-paired differences against the baselines. Pure functions of the records; nothing trains here.
+"""Summaries of trial records: mean ± std over seeds, two-stage bootstrap intervals (seeds, then
+songs), and paired differences against the baselines and probes. Pure functions of the records; nothing trains here.
 
 The built-in metrics live here too (the `metrics` plugin registers these same functions), so
 reading a run never needs a plugin: intervals and paired differences of the built-in metrics
@@ -13,12 +13,12 @@ draws are absurd (an R² interval of [-8e29, -0.125] over 5 songs), not uncertai
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import rankdata
 
 from bench.results.records import TrialRecord
 
@@ -59,6 +59,13 @@ def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if len(y_true) < 2 or nearly_constant(y_true) or nearly_constant(y_pred):
         return float("nan")
     return float(np.corrcoef(y_true, y_pred)[0, 1])
+
+
+def rankdata(values: np.ndarray) -> np.ndarray:
+    """Ranks from 1, ties given their average rank (scipy's default, without importing scipy.stats)."""
+    _, inverse, counts = np.unique(np.asarray(values, dtype=float), return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return ((ends - counts + 1 + ends) / 2)[inverse]
 
 
 def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -110,13 +117,105 @@ def distinct_songs(keys: list[tuple]) -> int:
     return len({key[-1] for key in keys})
 
 
-def metric_interval(records: list[TrialRecord], metric: Metric, resamples: int = 2000) -> tuple[float, float]:
-    """95% bootstrap interval of a song-level metric, songs pooled over seeds and folds; NaN
-    with fewer than MIN_TEST_SONGS distinct test songs."""
-    true, pred, keys = pooled_songs(records)
-    if distinct_songs(keys) < MIN_TEST_SONGS:
+def metric_interval(
+    records: list[TrialRecord], metric: Metric, resamples: int = 2000, name: str | None = None
+) -> tuple[float, float]:
+    """95% two-stage bootstrap interval of a song-level metric's mean over seeds (seeds resampled,
+    then each drawn seed's test songs); NaN with fewer than MIN_TEST_SONGS distinct test songs."""
+    if distinct_songs(pooled_songs(records)[2]) < MIN_TEST_SONGS:
         return float("nan"), float("nan")
-    return bootstrap_interval(lambda i: metric(true[i], pred[i]), len(true), resamples)
+    by_seed: dict[int, list] = defaultdict(list)
+    for r in records:
+        true, pred = np.asarray(r.songs.true, dtype=float), np.asarray(r.songs.pred, dtype=float)
+        by_seed[r.seed].append((len(true), _on_indices(metric, name, true, pred)))
+    return two_stage_interval(list(by_seed.values()), resamples)
+
+
+Statistic = Callable[[np.ndarray], np.ndarray]  # (m, n) song indices -> m values
+
+
+def _vector_r2(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    total = np.sum((t - t.mean(axis=1, keepdims=True)) ** 2, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, 1 - np.sum((t - p) ** 2, axis=1) / np.where(total > 0, total, 1), np.nan)
+
+
+def _vector_pearson(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    t, p = t - t.mean(axis=1, keepdims=True), p - p.mean(axis=1, keepdims=True)
+    st, sp = np.sqrt(np.sum(t * t, axis=1)), np.sqrt(np.sum(p * p, axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.sum(t * p, axis=1) / (st * sp)
+    return np.where((st > 0) & (sp > 0), r, np.nan)
+
+
+# Row-wise versions of the built-in metrics over (m, n) arrays; any other metric is looped.
+VECTOR_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "r2": _vector_r2,
+    "mae": lambda t, p: np.mean(np.abs(t - p), axis=1),
+    "rmse": lambda t, p: np.sqrt(np.mean((t - p) ** 2, axis=1)),
+    "pearson": _vector_pearson,
+}
+
+
+def _on_indices(metric: Metric, name: str | None, true: np.ndarray, pred: np.ndarray) -> Statistic:
+    """The metric on each row of an (m, n) index matrix into one trial's songs."""
+    vector = VECTOR_METRICS.get(name) if name and BUILTIN_METRICS.get(name) is metric else None
+    if vector is not None and name == "pearson" and nearly_constant(pred):
+        return lambda idx: np.full(len(idx), np.nan)  # undefined, as pearson() says
+    if name == "r2" and vector is not None:
+        return lambda idx: _weighted_r2(counts(idx), true, pred)
+    if vector is not None:
+        return lambda idx: vector(true[idx], pred[idx])
+    return lambda idx: np.array([metric(true[row], pred[row]) for row in idx], dtype=float)
+
+
+def _difference_on_indices(metric: Metric, name: str | None, true, ours, base) -> Statistic:
+    """metric(ours) − metric(base) on each row of an index matrix (the draw counts shared for R²)."""
+    if name == "r2" and BUILTIN_METRICS.get(name) is metric:
+        return lambda idx: (lambda w: _weighted_r2(w, true, ours) - _weighted_r2(w, true, base))(counts(idx))
+    a, b = _on_indices(metric, name, true, ours), _on_indices(metric, name, true, base)
+    return lambda idx: a(idx) - b(idx)
+
+
+def counts(idx: np.ndarray) -> np.ndarray:
+    """(m, n) indices into n songs -> (m, n) how often each song was drawn in each row."""
+    m, n = idx.shape
+    return np.bincount((idx + n * np.arange(m)[:, None]).ravel(), minlength=m * n).reshape(m, n).astype(float)
+
+
+def _weighted_r2(w: np.ndarray, t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """R² of each resample given by its draw counts (matrix products instead of gathered copies)."""
+    n = w.shape[1]
+    total = w @ (t * t) - (w @ t) ** 2 / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 1e-12 * max(1.0, float(np.max(t * t))), 1 - (w @ ((t - p) ** 2)) / total, np.nan)
+
+
+def two_stage_interval(
+    seeds: list[list[tuple[int, Statistic]]], resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile interval of a mean over seeds: each resample draws the seeds with replacement,
+    then, for each draw, every one of that seed's trials (its folds) draws its songs with
+    replacement; a seed's value is the mean of its trials' statistics. `seeds` holds, per seed,
+    (songs, statistic) of each trial."""
+    rng = np.random.default_rng(seed)
+    count = len(seeds)
+    picks = rng.integers(0, count, (resamples, count))
+    values = np.full((resamples, count), np.nan)
+    for s, trials in enumerate(seeds):
+        where = np.nonzero(picks == s)
+        if not len(where[0]):
+            continue
+        total = np.zeros(len(where[0]))
+        for n, statistic in trials:
+            total += statistic(rng.integers(0, n, (len(where[0]), n)))
+        values[where] = total / len(trials)
+    means = values.mean(axis=1)
+    means = means[np.isfinite(means)]
+    if len(means) == 0:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
 
 
 @dataclass
@@ -129,6 +228,7 @@ class Paired:
     high: float
     songs: int  # paired (seed, fold, song) entries
     distinct: int = 0  # different songs among them
+    higher: bool = True  # whether a higher value of the metric is better
 
     @property
     def too_few(self) -> bool:
@@ -136,34 +236,54 @@ class Paired:
 
     @property
     def verdict(self) -> str:
-        """'better', 'worse' or 'tie' (the interval straddles 0), for a higher-is-better metric;
+        """'better', 'worse' or 'tie' (the interval straddles 0), in the metric's own direction;
         'too few songs' below MIN_TEST_SONGS distinct songs."""
         if self.too_few:
             return "too few songs"
         if not np.isfinite(self.low):
             return "tie"
-        return "better" if self.low > 0 else "worse" if self.high < 0 else "tie"
+        up, down = ("better", "worse") if self.higher else ("worse", "better")
+        return up if self.low > 0 else down if self.high < 0 else "tie"
 
 
 def paired_difference(
-    model: list[TrialRecord], baseline: list[TrialRecord], metric: Metric, name: str, resamples: int = 2000
+    model: list[TrialRecord],
+    baseline: list[TrialRecord],
+    metric: Metric,
+    name: str,
+    resamples: int = 2000,
+    metric_name: str | None = None,
+    higher: bool = True,
+    interval: tuple[float, float] | None = None,
 ) -> Paired | None:
-    """Bootstrap the metric difference over songs both were tested on, matched by seed/fold."""
-    m_true, m_pred, m_keys = pooled_songs(model)
-    _, b_pred, b_keys = pooled_songs(baseline)
-    b_index = {k: i for i, k in enumerate(b_keys)}
-    pairs = [(i, b_index[k]) for i, k in enumerate(m_keys) if k in b_index]
-    if len(pairs) < 2:
+    """The metric's difference on the songs both were tested on, matched by seed/fold: the mean
+    over seeds of each trial's difference, with a two-stage bootstrap interval (seeds, then songs)."""
+    theirs = {(r.seed, r.fold): dict(zip(r.songs.track, r.songs.pred)) for r in baseline}
+    by_seed: dict[int, list] = defaultdict(list)
+    point: dict[int, list[float]] = defaultdict(list)
+    keys = []
+    for r in model:
+        other = theirs.get((r.seed, r.fold), {})
+        rows = [i for i, t in enumerate(r.songs.track) if t in other]
+        if len(rows) < 2:
+            continue
+        true = np.asarray(r.songs.true, dtype=float)[rows]
+        ours = np.asarray(r.songs.pred, dtype=float)[rows]
+        base = np.array([other[r.songs.track[i]] for i in rows], dtype=float)
+        by_seed[r.seed].append((len(rows), _difference_on_indices(metric, metric_name, true, ours, base)))
+        point[r.seed].append(metric(true, ours) - metric(true, base))
+        keys += [(r.seed, r.fold, r.songs.track[i]) for i in rows]
+    if len(keys) < 2:
         return None
-    mi, bi = (np.array(x) for x in zip(*pairs))
-    true, ours, theirs = m_true[mi], m_pred[mi], b_pred[bi]
-
-    def diff(i):
-        return metric(true[i], ours[i]) - metric(true[i], theirs[i])
-
-    distinct = distinct_songs([m_keys[i] for i in mi])
-    low, high = bootstrap_interval(diff, len(true), resamples) if distinct >= MIN_TEST_SONGS else (np.nan, np.nan)
-    return Paired(name, diff(np.arange(len(true))), float(low), float(high), len(true), distinct)
+    difference = float(np.mean([np.mean(v) for v in point.values()]))
+    distinct = distinct_songs(keys)
+    if interval is not None:
+        low, high = interval
+    elif distinct >= MIN_TEST_SONGS:
+        low, high = two_stage_interval(list(by_seed.values()), resamples)
+    else:
+        low, high = np.nan, np.nan
+    return Paired(name, difference, float(low), float(high), len(keys), distinct, higher)
 
 
 @dataclass
@@ -180,6 +300,7 @@ class Cell:
     interval: tuple[float, float] = (float("nan"), float("nan"))
     songs: int = 0  # distinct test songs over the cell's ok trials
     paired: list[Paired] = field(default_factory=list)
+    probe: Paired | None = None  # against the probe model of the cell's feature, when one ran
     cost: dict = field(default_factory=dict)  # timing/memory means
 
     @property
@@ -213,10 +334,40 @@ COSTS: dict[str, Callable[[TrialRecord], float | None]] = {
 }
 
 
+class IntervalCache:
+    """Intervals already computed, keyed by a hash of what they depend on (no-op by default)."""
+
+    def get(self, key: str) -> tuple[float, float] | None:
+        return None
+
+    def put(self, key: str, value: tuple[float, float]) -> None:
+        pass
+
+
+def content_key(kind: str, metric: str, resamples: int, *groups: list[TrialRecord]) -> str:
+    """A hash of the seeds, folds, songs and predictions of `groups` (and what is computed)."""
+    sha = hashlib.sha256(f"{kind}|{metric}|{resamples}|two-stage".encode())
+    for group in groups:
+        for r in sorted(group, key=lambda r: (r.seed, r.fold)):
+            sha.update(f"|{r.seed},{r.fold},{len(r.songs.track)}|".encode())
+            sha.update("\0".join(r.songs.track).encode())
+            sha.update(np.asarray(r.songs.true, dtype=float).tobytes())
+            sha.update(np.asarray(r.songs.pred, dtype=float).tobytes())
+        sha.update(b"#")
+    return sha.hexdigest()[:32]
+
+
 def summarize(
-    records: list[TrialRecord], metrics: dict[str, Metric], primary: str = "r2", resamples: int = 2000
+    records: list[TrialRecord],
+    metrics: dict[str, Metric],
+    primary: str = "r2",
+    resamples: int = 2000,
+    higher: bool = True,
+    cache: IntervalCache | None = None,
 ) -> list[Cell]:
-    """Cells of every (target, model, feature, split), with paired comparisons to each baseline."""
+    """Cells of every (target, model, feature, split), with paired comparisons to each baseline;
+    `higher` is the primary metric's direction, `cache` keeps computed intervals."""
+    cache = cache or IntervalCache()
     grouped: dict[CellKey, list[TrialRecord]] = defaultdict(list)
     for record in records:
         grouped[cell_key(record)].append(record)
@@ -237,7 +388,9 @@ def summarize(
                     )
             cell.songs = distinct_songs(pooled_songs(ok)[2])
             if primary in metrics:
-                cell.interval = metric_interval(ok, metrics[primary], resamples)
+                k = content_key("interval", primary, resamples, ok)
+                cell.interval = cache.get(k) or metric_interval(ok, metrics[primary], resamples, primary)
+                cache.put(k, cell.interval)
             for name, read in COSTS.items():
                 values = [v for v in map(read, ok) if v is not None]
                 cell.cost[name] = float(np.mean(values)) if values else float("nan")
@@ -249,9 +402,39 @@ def summarize(
         for other in cells:
             same_place = (other.target, other.split) == (cell.target, cell.split)
             if other.baseline and same_place and other.records:
-                paired = paired_difference(
-                    cell.records, by_key[other.key].records, metrics[primary], other.model, resamples
-                )
+                paired = _paired(cell.records, by_key[other.key], metrics[primary], primary, resamples, higher, cache)
                 if paired:
                     cell.paired.append(paired)
     return cells
+
+
+def _paired(records, other: Cell, metric, name, resamples, higher, cache) -> Paired | None:
+    """paired_difference, its interval taken from `cache` when it holds it."""
+    k = content_key("paired", name, resamples, records, other.records)
+    known = cache.get(k)
+    if known is None:
+        paired = paired_difference(records, other.records, metric, other.model, resamples, name, higher)
+        if paired is not None:
+            cache.put(k, (paired.low, paired.high))
+        return paired
+    return paired_difference(records, other.records, metric, other.model, 0, name, higher, interval=known)
+
+
+def add_probe_differences(
+    cells: list[Cell],
+    probes: dict[str, str],
+    metric: Metric,
+    name: str,
+    resamples: int = 2000,
+    higher: bool = True,
+    cache: IntervalCache | None = None,
+) -> None:
+    """Set each cell's paired difference with the probe model of its feature (`probes`: feature
+    -> model), on the same target and split; cells of the probes themselves get none."""
+    cache = cache or IntervalCache()
+    by_place = {(c.target, c.split, c.model): c for c in cells if c.records}
+    for cell in cells:
+        probe = by_place.get((cell.target, cell.split, probes.get(cell.feature)))
+        if probe is None or probe is cell or not cell.records or cell.baseline:
+            continue
+        cell.probe = _paired(cell.records, probe, metric, name, resamples, higher, cache)

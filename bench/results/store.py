@@ -117,8 +117,20 @@ class RunStore:
         return info
 
 
+def named(runs: list[Path], name: str) -> list[Path]:
+    """The runs whose `bench run --name` is `name`."""
+    found = []
+    for path in runs:
+        try:
+            if (read_json(path / "run.json").get("config") or {}).get("name") == name:
+                found.append(path)
+        except (OSError, UnreadableRecord):
+            continue
+    return found
+
+
 def find_run(results_dir: Path, run: str | None) -> RunStore:
-    """The run named `run` (a folder, a run id or a unique prefix), or the latest one."""
+    """The run named `run` (a folder, a run id, a unique prefix or its --name), or the latest one."""
     if run and Path(run).is_dir() and (Path(run) / "run.json").exists():
         return RunStore(run)
     runs = sorted(p for p in Path(results_dir).glob("*") if (p / "run.json").exists())
@@ -126,7 +138,7 @@ def find_run(results_dir: Path, run: str | None) -> RunStore:
         raise FileNotFoundError(f"No runs in {results_dir}/. Start one with `bench run --all`.")
     if run is None:
         return RunStore(runs[-1])
-    matches = [p for p in runs if p.name.startswith(run)]
+    matches = [p for p in runs if p.name.startswith(run)] or named(runs, run)[-1:]  # a reused name: the latest
     if len(matches) != 1:
         names = ", ".join(p.name for p in runs[-5:])
         what = "matches several runs" if matches else "matches no run"

@@ -14,7 +14,8 @@ import math
 
 from bench.cli import terminal
 from bench.cli.arguments import add_common, add_run_arguments, run_config
-from bench.results.leaderboard import SPLIT_ORDER, Board, context, fmt
+from bench.results.leaderboard import Board, context, fmt
+from bench.results.records import as_run_info
 from bench.results.stats import Cell
 from bench.specs import CommandSpec
 from plugins.sources.synth import CUE_COLUMNS
@@ -33,10 +34,11 @@ def _value(cell: Cell | None) -> str:
 def hearing_board(cells: list[Cell], info: dict) -> Board:
     """Models x cues: song-level R² [95% CI] of every (model, feature, split) on every cue."""
     cues = [cue for cue in CUE_COLUMNS if any(c.target == cue for c in cells)]
+    order = as_run_info(info).split_order
     by = {(c.model, c.feature, c.split, c.target): c for c in cells}
     rows = sorted(
         {(c.model, c.feature, c.split, c.baseline, c.leaky) for c in cells if c.target in cues},
-        key=lambda r: (SPLIT_ORDER.get(r[2], 5), r[2], not r[3], r[0]),
+        key=lambda r: (order(r[2]), r[2], not r[3], r[0]),
     )
     board = Board(
         f"hearing test: song-level R² [95% CI] per generating cue — {context(info, cells)}",

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_runs import scored_run, write_run
+from fake_runs import scored_run, trial, write_run
 from rich.console import Console
 
 from bench.cli.app import main
 from bench.registry import load_registry
 from bench.results.compare import compare_cells, got_worse, seed_noise, setting_differences
 from bench.results.records import RunInfo
-from bench.results.stats import Cell
+from bench.results.stats import BUILTIN_METRICS, Cell
 from bench.results.store import RunStore
 
 
@@ -156,3 +157,89 @@ def test_thread_settings_and_library_versions_are_named():
         "jobs: 0 → 1",
         "version.tensorflow: 2.20.0 → 2.21.0",
     ]
+
+
+def shifted_run(folder: Path, shift: float, songs: int = 40, seeds: int = 3, data: dict | None = None) -> Path:
+    """The mean baseline and a model whose predictions are pulled `shift` towards 0.5 (a drop in R²),
+    on the same songs and seeds whatever the shift."""
+    rng = np.random.default_rng(0)
+    records = []
+    for seed in range(seeds):
+        true = rng.uniform(0.2, 0.8, songs)
+        noise = rng.normal(0, 0.05, songs)
+        pred = true + noise + shift * (0.5 - true)
+        records += [trial("mean", seed, true, np.full(songs, 0.5), baseline=True), trial("cnn", seed, true, pred)]
+    run = write_run(folder, records)
+    if data is not None:
+        info = json.loads((run / "run.json").read_text())
+        (run / "run.json").write_text(json.dumps({**info, "data": data}))
+    return run
+
+
+def changes(a: Path, b: Path, **gate):
+    from bench.results.leaderboard import run_cells
+
+    cells_a, cells_b = run_cells(RunStore(a)), run_cells(RunStore(b))
+    comparison = compare_cells(cells_a, cells_b, metric=BUILTIN_METRICS["r2"], **gate)
+    return comparison, {c.key[1]: c for c in comparison.changes}
+
+
+def test_runs_on_the_same_songs_and_seeds_are_compared_paired(tmp_path):
+    comparison, by = changes(shifted_run(tmp_path / "a", 0.0), shifted_run(tmp_path / "b", 0.3))
+    cnn = by["cnn"]
+    assert cnn.paired is not None and cnn.paired.songs == 120
+    assert cnn.delta == pytest.approx(cnn.b - cnn.a)  # every song shared: paired mean = difference of means
+    low, high = cnn.interval
+    assert low < cnn.delta < high < 0 and cnn.verdict == "worse"
+    # the paired interval is far narrower than the unpaired seed noise
+    assert high - low < 2 * cnn.noise
+
+
+def test_max_drop_fails_only_a_drop_beyond_the_threshold_and_the_interval(tmp_path):
+    a = shifted_run(tmp_path / "a", 0.0)
+    big, small = shifted_run(tmp_path / "big", 0.3), shifted_run(tmp_path / "small", 0.02)
+    assert [c.key[1] for c in changes(a, big, max_drop=0.02)[0].regressions] == ["cnn"]
+    assert not changes(a, small, max_drop=0.02)[0].regressions  # under the threshold
+    comparison, by = changes(a, big, max_drop=1.0)
+    assert not comparison.regressions and by["cnn"].worse_by > 0  # a drop, but below the threshold
+    assert [c.key[1] for c in changes(a, big, fail_if_worse=5.0)[0].regressions] == ["cnn"]
+    with pytest.raises(ValueError, match="--max-drop must be at least 0"):
+        changes(a, big, max_drop=-1)
+
+
+def test_a_drop_inside_its_interval_passes_max_drop(tmp_path):
+    """A noisy model on few songs: the drop exceeds the threshold, but the interval straddles zero."""
+    rng = np.random.default_rng(1)
+    records_a, records_b = [], []
+    for seed in range(2):
+        true = rng.uniform(0.2, 0.8, 12)
+        records_a.append(trial("cnn", seed, true, true + rng.normal(0, 0.1, 12)))
+        records_b.append(trial("cnn", seed, true, true + rng.normal(0, 0.1, 12)))
+    a, b = write_run(tmp_path / "a", records_a), write_run(tmp_path / "b", records_b)
+    comparison, by = changes(a, b, max_drop=0.01)
+    cnn = by["cnn"]
+    assert cnn.worse_by > 0.01 and cnn.interval[0] < 0 < cnn.interval[1]
+    assert not comparison.regressions
+
+
+def test_the_command_takes_max_drop_and_refuses_different_data(tmp_path, capsys):
+    data = {"source": "synthetic", "seeds": 3, "tracks": 40}
+    a = shifted_run(tmp_path / "a", 0.0, data=data)
+    worse = shifted_run(tmp_path / "worse", 0.3, data=data)
+    assert main(["compare", str(a), str(worse), "--max-drop", "0.02"]) == 1
+    assert "FAIL: 1 cell(s) worse by more than 0.02" in capsys.readouterr().out
+    assert main(["compare", str(a), str(a), "--max-drop", "0.02"]) == 0
+    other = shifted_run(tmp_path / "other", 0.0, data={**data, "tracks": 41})
+    assert main(["compare", str(a), str(other)]) == 1
+    out = capsys.readouterr().out
+    assert "runs differ in tracks: 40 (a) vs 41 (other)" in out and "--allow-different-data" in out
+    assert main(["compare", str(a), str(other), "--allow-different-data", "--max-drop", "0.02"]) == 0
+    assert "data differ: tracks" in capsys.readouterr().out
+
+
+def test_a_gate_fails_when_a_has_no_successful_trial(tmp_path, capsys):
+    b = scored_run(tmp_path / "b")
+    failed = [{**r, "status": "failed", "error": "planted"} for r in RunStore(b).records()]
+    a = write_run(tmp_path / "a", failed)
+    assert main(["compare", str(a), str(b), "--max-drop", "0.02"]) == 1
+    assert "A has no successful trial" in capsys.readouterr().out

@@ -127,3 +127,71 @@ def test_intervals_need_a_minimum_of_distinct_test_songs():
 INFO = RunInfo(
     "run", "complete", {"source": "synthetic", "seeds": 3}, {"name": "quick", "window_seconds": 5.0, "hop_seconds": 2.5}
 )
+
+
+def test_the_two_stage_bootstrap_matches_a_hand_computation():
+    """Seeds drawn first, then each drawn seed's songs, with the same generator: a loop by hand."""
+    from bench.results.stats import two_stage_interval
+
+    songs = {0: np.array([0.1, 0.4, 0.9]), 1: np.array([2.0, 2.5])}
+    mean_of = {s: (lambda idx, v=v: v[idx].mean(axis=1)) for s, v in songs.items()}
+    low, high = two_stage_interval([[(3, mean_of[0])], [(2, mean_of[1])]], resamples=6, seed=7, level=0.5)
+
+    rng = np.random.default_rng(7)
+    picks = rng.integers(0, 2, (6, 2))
+    values = np.zeros((6, 2))
+    for s in (0, 1):
+        where = [(b, j) for b in range(6) for j in range(2) if picks[b, j] == s]
+        draws = rng.integers(0, len(songs[s]), (len(where), len(songs[s])))
+        for (b, j), row in zip(where, draws):
+            values[b, j] = sum(songs[s][i] for i in row) / len(row)
+    means = [(values[b, 0] + values[b, 1]) / 2 for b in range(6)]
+    assert (low, high) == pytest.approx((np.percentile(means, 25), np.percentile(means, 75)))
+
+
+def test_the_interval_widens_when_seeds_disagree():
+    """Pooling songs over seeds hides seed-to-seed spread; resampling seeds first does not."""
+    rng = np.random.default_rng(0)
+    true = rng.uniform(0, 1, 40)
+    agree = [record("m", s, true, true + rng.normal(0, 0.1, 40)) for s in range(3)]
+    disagree = [record("m", s, true, true + rng.normal(0, 0.05 + 0.15 * s, 40)) for s in range(3)]
+    (a,) = summarize(agree, BUILTIN_METRICS)
+    (d,) = summarize(disagree, BUILTIN_METRICS)
+    assert a.interval[0] <= a.mean["song.r2"] <= a.interval[1]
+    assert d.interval[1] - d.interval[0] > a.interval[1] - a.interval[0]
+
+
+def test_vectorised_metrics_equal_the_plain_ones():
+    from bench.results.stats import VECTOR_METRICS
+
+    rng = np.random.default_rng(2)
+    t, p = rng.uniform(0, 1, (5, 20)), rng.uniform(0, 1, (5, 20))
+    for name, vector in VECTOR_METRICS.items():
+        assert vector(t, p) == pytest.approx([BUILTIN_METRICS[name](a, b) for a, b in zip(t, p)])
+
+
+def test_intervals_are_cached_in_the_run_folder(tmp_path):
+    import time
+
+    from fake_runs import scored_run
+
+    from bench.results.leaderboard import run_cells
+    from bench.results.store import RunStore
+
+    store = RunStore(scored_run(tmp_path / "r", songs=200))
+    started = time.perf_counter()
+    cold = run_cells(store)
+    cold_s = time.perf_counter() - started
+    assert (store.dir / "intervals.json").exists()
+    started = time.perf_counter()
+    warm = run_cells(store)
+    assert time.perf_counter() - started < max(0.5, cold_s)
+    assert [c.interval for c in warm] == [c.interval for c in cold]
+    assert [p.low for c in warm for p in c.paired] == [p.low for c in cold for p in c.paired]
+
+
+def test_a_lower_is_better_metric_turns_the_verdict():
+    from bench.results.stats import Paired
+
+    assert Paired("b", -0.1, -0.2, -0.05, 20, 20, higher=False).verdict == "better"
+    assert Paired("b", -0.1, -0.2, -0.05, 20, 20).verdict == "worse"

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.cli import terminal
-from bench.cli.arguments import add_common, add_metric, results_dir
+from bench.cli.arguments import add_common, add_metric, add_table, results_dir
 from bench.cli.commands.run import show_leaderboard
 from bench.specs import CommandSpec
 
@@ -30,6 +30,7 @@ def _leaderboard_arguments(p: argparse.ArgumentParser) -> None:
         default="table",
         help="csv/json: one row per cell with every metric's mean and std, CI, paired diffs, costs",
     )
+    add_table(p)
     add_common(p)
 
 
@@ -39,7 +40,7 @@ def cmd_leaderboard(args) -> int:
 
     stores = [find_run(results_dir(args), run) for run in args.run or [None]]
     if len(stores) == 1:
-        show_leaderboard(stores[0], args.format, tuple(args.metric))
+        show_leaderboard(stores[0], args.format, tuple(args.metric), args.columns, args.wide)
         return 0
     merged = merge_runs(stores)
     out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True)
@@ -47,7 +48,7 @@ def cmd_leaderboard(args) -> int:
         out.print(f"[yellow]warning:[/] {line}")
     for line in merged.notes:
         out.print(f"[italic]note:[/] {line}")
-    show_leaderboard(merged, args.format, tuple(args.metric))
+    show_leaderboard(merged, args.format, tuple(args.metric), args.columns, args.wide)
     return 0
 
 
@@ -75,7 +76,19 @@ def _compare_arguments(p: argparse.ArgumentParser) -> None:
         "--fail-if-worse",
         type=float,
         metavar="PCT",
-        help="exit 1 when any cell's song R² dropped by more than PCT%% of |A's value| (a CI gate)",
+        help="exit 1 when any cell's primary metric got worse by more than PCT%% of |A's value| (a CI gate)",
+    )
+    p.add_argument(
+        "--max-drop",
+        type=float,
+        metavar="D",
+        help="exit 1 when a cell got worse by more than D (absolute, in the metric's units) and the whole 95%% "
+        "interval of the difference is on the worse side of zero",
+    )
+    p.add_argument(
+        "--allow-different-data",
+        action="store_true",
+        help="compare runs whose data differ (refused by default, naming every difference)",
     )
     add_common(p)
 
@@ -85,7 +98,9 @@ def cmd_compare(args) -> int:
     from bench.results.store import find_run
 
     a, b = (find_run(results_dir(args), run) for run in (args.run_a, args.run_b))
-    comparison = compare_runs(a, b, args.fail_if_worse, terminal.console)
+    comparison = compare_runs(
+        a, b, args.fail_if_worse, terminal.console, args.max_drop, allow_different_data=args.allow_different_data
+    )
     return 1 if comparison.regressions else 0
 
 

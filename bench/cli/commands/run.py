@@ -6,13 +6,26 @@ import argparse
 import sys
 
 from bench.cli import terminal
-from bench.cli.arguments import add_common, add_run_arguments, add_short, add_source, add_window, run_config
+from bench.cli.arguments import (
+    add_common,
+    add_experiment,
+    add_run_arguments,
+    add_short,
+    add_source,
+    add_table,
+    add_window,
+    run_config,
+    with_experiment,
+)
 from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 from bench.specs import CommandSpec
 
 
-def show_leaderboard(store, fmt: str = "table", metrics: tuple[str, ...] = ()) -> None:
-    """A run's boards in the chosen format: tables on the console, or markdown, csv, json on stdout."""
+def show_leaderboard(
+    store, fmt: str = "table", metrics: tuple[str, ...] = (), columns: list[str] | None = None, wide: bool = False
+) -> None:
+    """A run's boards in the chosen format: tables on the console (fitted to it; `columns` for
+    the score board, `wide` or a pipe: every column), or markdown, csv, json on stdout."""
     from bench.results.leaderboard import boards, render_markdown, render_rich, run_summary
 
     if fmt == "markdown":
@@ -25,8 +38,10 @@ def show_leaderboard(store, fmt: str = "table", metrics: tuple[str, ...] = ()) -
         return
     console = terminal.console
     console.print()
+    wide = wide or terminal.piped()
     for board in boards(store, metrics=metrics):
-        render_rich(board, console)
+        scores = any(c.key == "score" for c in board.column_specs())
+        render_rich(board, console, columns if scores else None, wide)
     console.print(run_summary(store.run_info()))
 
 
@@ -43,16 +58,19 @@ def run_exit_code(info) -> int:
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:
     add_run_arguments(p)
+    add_experiment(p)
+    add_table(p)
     add_common(p)
 
 
 def cmd_run(args) -> int:
     from bench.pipeline.runner import run
 
+    args = with_experiment(args, getattr(args, "command_argv", []))
     if not (args.all or args.model or args.resume):
         raise SystemExit("bench run: say what to run: --all, or --model NAME (repeatable), or --resume RUN_ID")
     store = run(run_config(args), terminal.console, resume=args.resume)
-    show_leaderboard(store)
+    show_leaderboard(store, columns=args.columns, wide=args.wide)
     return run_exit_code(store.info())
 
 

@@ -1,0 +1,203 @@
+"""The Python API: run an experiment, load runs, and read their numbers as pandas DataFrames.
+
+    import bench
+    run = bench.run({"model": ["mean"], "seeds": 2, "songs": 12, "seconds": 6})
+    run.leaderboard()   # one row per cell
+    run.trials()        # one row per trial
+    run.predictions()   # one row per test song and trial
+
+`bench.run` takes what `bench run` takes: a dict whose keys are its long flags (dashes as
+underscores, a list for a repeatable flag) or the path of a TOML file (`bench run --config`),
+and keyword overrides on top. See docs/api.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class Run:
+    """A run on disk (results/<run-id>/), read as tables."""
+
+    def __init__(self, store):
+        self.store = store
+
+    @property
+    def id(self) -> str:
+        return self.store.id
+
+    @property
+    def dir(self) -> Path:
+        return self.store.dir
+
+    @property
+    def info(self):
+        """run.json, typed (bench.results.records.RunInfo)."""
+        return self.store.run_info()
+
+    def __repr__(self) -> str:
+        return f"Run({self.id!r}, status={self.info.status!r})"
+
+    def leaderboard(self):
+        """One row per (target, model, feature, split) cell: runs, mean, std, the 95% interval of
+        the primary song-level metric, and the paired difference with each baseline (and probe)."""
+        import pandas as pd
+
+        from bench.results.leaderboard import run_cells
+
+        primary = self.info.primary
+        rows = []
+        for cell in run_cells(self.store):
+            row = {
+                "target": cell.target,
+                "model": cell.model,
+                "feature": cell.feature,
+                "split": cell.split,
+                "baseline": cell.baseline,
+                "leaky": cell.leaky,
+                "runs": cell.runs,
+                "failed": len(cell.failed),
+                "metric": primary,
+                "mean": cell.mean.get(f"song.{primary}", float("nan")),
+                "std": cell.std.get(f"song.{primary}", float("nan")),
+                "ci_low": cell.interval[0],
+                "ci_high": cell.interval[1],
+                "songs": cell.songs,
+            }
+            for paired in cell.paired + ([cell.probe] if cell.probe else []):
+                name = "probe" if paired is cell.probe else paired.baseline
+                row[f"vs_{name}"] = paired.difference
+                row[f"vs_{name}_low"] = paired.low
+                row[f"vs_{name}_high"] = paired.high
+                row[f"vs_{name}_verdict"] = paired.verdict
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def trials(self):
+        """One row per trial: its cell, seed and fold, status, every recorded metric
+        (`song_r2`, `window_mae`, ...), costs and error."""
+        import pandas as pd
+
+        rows = []
+        for r in self.store.trials():
+            row = {
+                "id": r.id,
+                "status": r.status,
+                "target": r.target,
+                "model": r.model,
+                "feature": r.feature,
+                "split": r.split,
+                "seed": r.seed,
+                "fold": r.fold,
+                "tuning": r.tuning,
+                "augment": "+".join(r.augment) if r.augment else None,
+                "baseline": r.baseline,
+            }
+            for level, values in (r.metrics or {}).items():
+                row.update({f"{level}_{name}": value for name, value in values.items()})
+            row.update({k: v for k, v in (r.timing or {}).items()})
+            row.update(params=r.params, peak_rss_mb=r.peak_rss_mb, best_epoch=r.best_epoch, error=r.error)
+            row["diagnosis"] = ",".join(r.extra.get("diagnosis") or ()) or None
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def predictions(self):
+        """One row per test song and successful trial: track, artist (its group), true and
+        predicted value (the mean or median of its windows), with the trial's cell, seed and fold."""
+        import json
+
+        import pandas as pd
+
+        groups = {}
+        dataset = self.dir / "dataset.json"
+        if dataset.exists():
+            groups = {t["id"]: t.get("group") for t in json.loads(dataset.read_text()).get("tracks", [])}
+        rows = []
+        for r in self.store.trials():
+            if not (r.ok and r.songs):
+                continue
+            for track, true, pred in zip(r.songs.track, r.songs.true, r.songs.pred):
+                rows.append(
+                    {
+                        "trial": r.id,
+                        "target": r.target,
+                        "model": r.model,
+                        "feature": r.feature,
+                        "split": r.split,
+                        "seed": r.seed,
+                        "fold": r.fold,
+                        "track": track,
+                        "artist": groups.get(track),
+                        "true": true,
+                        "predicted": pred,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def _values(config: dict | str | os.PathLike | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    from bench.cli.arguments import read_config
+
+    values = read_config(config) if isinstance(config, (str, os.PathLike)) else dict(config or {})
+    return {**values, **overrides}
+
+
+@contextlib.contextmanager
+def _main_not_reimported():
+    """Hide a `__main__` file that does not exist (a script piped to `python -`, `<stdin>`), which
+    multiprocessing's fork server would otherwise try to import in every worker."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or os.path.isfile(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
+def run(config: dict | str | os.PathLike | None = None, **overrides) -> Run:
+    """Run an experiment as `bench run` would and return it: `config` is a dict of its long
+    flags (dashes as underscores) or a TOML file's path; keyword arguments override it."""
+    from rich.console import Console
+
+    from bench.cli.app import build_parser
+    from bench.cli.arguments import check_keys, flags_argv, run_config
+    from bench.pipeline.runner import run as run_trials
+    from bench.registry import load_registry
+
+    values = _values(config, overrides)
+    plugins = values.get("plugin") or []
+    parser = build_parser(load_registry(plugins if isinstance(plugins, list) else [plugins]))
+    command = parser._subparsers._group_actions[0].choices["run"]
+    check_keys(command, values, "bench.run")
+    if not (values.get("all") or values.get("model") or values.get("resume")):
+        raise ValueError("bench.run: say what to run: all=True, or model=[NAME, ...], or resume=RUN_ID")
+    args = parser.parse_args(["run", *flags_argv(values)])
+    with _main_not_reimported():
+        store = run_trials(run_config(args), Console(file=sys.stderr), resume=args.resume)
+    return Run(store)
+
+
+def load_run(run_or_path: str | os.PathLike | None = None, results_dir: str | os.PathLike | None = None) -> Run:
+    """A finished (or running) run by id, unique prefix, name or folder; the latest when None."""
+    from bench.results.store import default_results_dir, find_run
+
+    run_or_path = str(run_or_path) if run_or_path is not None else None
+    return Run(find_run(Path(results_dir) if results_dir else default_results_dir(), run_or_path))
+
+
+def runs(results_dir: str | os.PathLike | None = None):
+    """Every run under `results_dir` as a DataFrame, oldest first (what `bench runs` lists)."""
+    import pandas as pd
+
+    from bench.results.runs import list_runs
+    from bench.results.store import default_results_dir
+
+    return pd.DataFrame([r.to_dict() for r in list_runs(Path(results_dir) if results_dir else default_results_dir())])
