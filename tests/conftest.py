@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The list of runs this machine created (bench.results.trust) lives in a folder of the session's own.
+os.environ["AFB_CONFIG_DIR"] = tempfile.mkdtemp(prefix="afb-config-")
 # Fixture modules (fixture builders, deliberately broken plugins) import by name in tests and
 # in the trial processes they start, which inherit sys.path.
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
@@ -55,6 +58,7 @@ def isolated(tmp_path, monkeypatch):
     """Results and cache under tmp_path, so tests never touch the user's folders."""
     monkeypatch.setenv("AFB_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AFB_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path
 
 

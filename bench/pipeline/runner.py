@@ -22,6 +22,7 @@ from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.provenance import record as record_provenance
 from bench.registry import PluginError, Registry, load_registry
+from bench.results import trust
 from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
 from bench.specs import Catalog, FeatureSpec, Problem
 from bench.trial import augment, tensorflow_env
@@ -117,6 +118,7 @@ def start_run(config: RunConfig, registry: Registry) -> RunStore:
             "plugins": [asdict(p) for p in registry.plugins],
         }
     )
+    trust.remember(store)
     return store
 
 
@@ -259,12 +261,14 @@ def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
     return config, (added if models else list(asked.models))
 
 
-def run(config: RunConfig, console: Console, resume: str | None = None) -> RunStore:
-    """Start (or resume) a run and return its store."""
+def run(config: RunConfig, console: Console, resume: str | None = None, trust_run: bool = False) -> RunStore:
+    """Start (or resume) a run and return its store; a resumed run's plugins are imported only
+    when this machine created it or `trust_run` (bench.results.trust)."""
     if resume:
         from bench.results.store import find_run
 
         store = find_run(Path(config.results_dir or default_results_dir()), resume)
+        trust.run_plugins(store, config.plugins, trust_run)
         saved = store.info()["config"]
         config, added = extend(store, config)
         registry = load_registry(config.plugins)

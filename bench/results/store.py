@@ -69,6 +69,15 @@ class RunStore:
     def id(self) -> str:
         return self.dir.name
 
+    def inside(self, relative: str | Path) -> Path:
+        """`relative` (a path a record names) resolved inside this run's folder; ValueError when it
+        leads outside it (an absolute path, `..`, a symlink out)."""
+        root = self.dir.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise ValueError(f"{self.dir}: the path {str(relative)!r} it names leads outside the run folder; refused")
+        return path
+
     def record_path(self, trial_id: str) -> Path:
         return self.trials_dir / f"{trial_id}.json"
 

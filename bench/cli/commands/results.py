@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.cli import terminal
-from bench.cli.arguments import add_common, add_metric, results_dir
+from bench.cli.arguments import add_common, add_metric, add_trust_run, results_dir
 from bench.cli.commands.run import show_leaderboard
 from bench.specs import CommandSpec
 
@@ -93,6 +93,7 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="run id, unique prefix or folder")
     p.add_argument("trial", metavar="TRIAL", help="the trial id (its record's file name without .json)")
     p.add_argument("files", nargs="+", type=Path, metavar="AUDIO_FILE")
+    add_trust_run(p)
     add_common(p)
 
 
@@ -105,7 +106,7 @@ def cmd_predict(args) -> int:
     table = Table(title=f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})", title_justify="left")
     for column in ("file", "song", "per window"):
         table.add_column(column)
-    for rating in rate(store, args.trial, args.files):
+    for rating in rate(store, args.trial, args.files, args.plugin, args.trust_run):
         table.add_row(rating.path, f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
     terminal.console.print(table)
     return 0

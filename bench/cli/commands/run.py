@@ -51,7 +51,7 @@ def cmd_run(args) -> int:
 
     if not (args.all or args.model or args.resume):
         raise SystemExit("bench run: say what to run: --all, or --model NAME (repeatable), or --resume RUN_ID")
-    store = run(run_config(args), terminal.console, resume=args.resume)
+    store = run(run_config(args), terminal.console, resume=args.resume, trust_run=args.trust_run)
     show_leaderboard(store)
     return run_exit_code(store.info())
 
@@ -128,7 +128,7 @@ def cmd_tune(args) -> int:
     config = run_config(args)
     if not args.resume:  # refuse before the run, not after its default trials
         check_tunable(load_registry(config.plugins), config.models)
-    store = run(config, terminal.console, resume=args.resume)
+    store = run(config, terminal.console, resume=args.resume, trust_run=args.trust_run)
     budget = args.trials or store.info().get("tuning", {}).get("budget") or DEFAULT_BUDGET
     tune_run(store, budget, args.storage, terminal.console)
     show_leaderboard(store)
