@@ -152,6 +152,7 @@ def prepare(
     """Load the source and build `features` for every window into the cache (no training)."""
     profile = config.resolved_profile()
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
+    cache.create()
     source = registry.get("source", config.source)
     console.print(f"[bold]Loading source[/] {config.source} …")
     catalog = source.load(
