@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.features.audio import cut_windows, fit_short, load_stereo
+from bench.files import name_from_file
 from bench.profiles import Profile
 from bench.registry import load_registry
 from bench.results.store import RunStore
@@ -34,8 +35,10 @@ class Rating:
 def saved_record(store: RunStore, trial_id: str) -> dict:
     """The record of a trial whose model was saved, or FileNotFoundError saying what to do."""
     record = store.read_record(trial_id)
+    if record is None and name_from_file(trial_id):  # the record's file name given instead of its id
+        record = store.read_record(name_from_file(trial_id))
     if record is None:
-        known = ", ".join(sorted(p.stem for p in store.trials_dir.glob("*.json"))[:5])
+        known = ", ".join(sorted(r["id"] for r in store.records())[:5])
         raise FileNotFoundError(f"run {store.id} has no trial {trial_id!r}. Some of its trials: {known}")
     if "model_path" not in record:
         raise FileNotFoundError(f"trial {trial_id} saved no model: run it with `bench run --save-models`")

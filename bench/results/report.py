@@ -15,12 +15,14 @@ import base64
 import io
 import math
 import re
+import urllib.parse
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
+from bench.files import file_name
 from bench.results.leaderboard import PRIMARY, SPLIT_ORDER, Board, boards, context, render_markdown, run_cells, run_summary
 from bench.results.leaderboard import render_html as board_html
 from bench.results.merge import model_versions, plugin_versions
@@ -77,7 +79,7 @@ def _png(figure) -> bytes:
 
 
 def _slug(*parts: str) -> str:
-    return "-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", p) for p in parts)
+    return "-".join(file_name(p) for p in parts)
 
 
 def _splits(cells: list[Cell]) -> list[str]:
@@ -306,7 +308,7 @@ def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board],
     }
     for plot in figures:
         body[plot.section] = (
-            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{plot.name}.png)\n\n_{plot.caption}_\n\n"
+            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{urllib.parse.quote(plot.name)}.png)\n\n_{plot.caption}_\n\n"
         )
     parts = [f"# bench report: run {store.id}", ""]
     for key, title in SECTIONS.items():

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.files import atomic_write_bytes
+from bench.files import atomic_write_bytes, file_name
 from bench.results.records import SCHEMA_VERSION, RunInfo, TrialRecord
 
 
@@ -79,7 +79,8 @@ class RunStore:
         return path
 
     def record_path(self, trial_id: str) -> Path:
-        return self.trials_dir / f"{trial_id}.json"
+        """trials/<the id as a file name>.json (bench.files.file_name: any id stays in trials/)."""
+        return self.trials_dir / f"{file_name(trial_id)}.json"
 
     def write_record(self, record: TrialRecord | dict) -> None:
         """Write a trial's record (a dict, as bench.trial.execute builds it, gets the schema version too)."""
@@ -94,14 +95,33 @@ class RunStore:
             return None
 
     def records(self) -> list[dict]:
-        """Every readable trial record, in file-name order; unreadable ones are skipped with a warning."""
+        """Every readable trial record, in file-name order; unreadable ones, and ones not where their
+        id puts them (a subfolder, a renamed file), are skipped with a warning naming them."""
+        if not self.trials_dir.exists():
+            return []
+        for path in sorted(p for p in self.trials_dir.rglob("*.json") if p.parent != self.trials_dir):
+            self._skip(UnreadableRecord(f"{path}: a record in a subfolder of trials/ (written by an older bench "
+                                        "from a name holding '/'); it is not read"), path)
         records = []
-        for path in sorted(self.trials_dir.glob("*.json")) if self.trials_dir.exists() else []:
+        for path in sorted(self.trials_dir.glob("*.json")):
             try:
-                records.append(read_json(path))
+                records.append(self._placed(read_json(path), path))
             except UnreadableRecord as problem:
                 self._skip(problem, path)
         return records
+
+    def _placed(self, record: dict, path: Path) -> dict:
+        """`record`, read from `path`, when its id names that file (or, from before names were
+        encoded, the id itself is the file name); UnreadableRecord saying where it belongs otherwise."""
+        trial_id = record.get("id")
+        if not isinstance(trial_id, str):
+            raise UnreadableRecord(f"{path}: a record without a text id")
+        if path.name not in (f"{file_name(trial_id)}.json", f"{trial_id}.json"):
+            raise UnreadableRecord(
+                f"{path}: holds the record of trial {trial_id!r}, whose file is {self.record_path(trial_id).name}; "
+                "it is not read (a renamed or copied file?)"
+            )
+        return record
 
     def trials(self) -> list[TrialRecord]:
         """Every readable trial record, typed (unreadable ones skipped with a warning)."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from bench.features.reader import FeatureReader
 from bench.features.stage import Dataset
+from bench.files import file_name
 from bench.frameworks import Framework, ModelContractError
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
@@ -243,7 +244,7 @@ def save_model(adapter: Framework, model, store: RunStore, trial_id: str) -> str
     """The trained model next to its record, in its framework's own format."""
     folder = store.dir / "models"
     folder.mkdir(exist_ok=True)
-    path = folder / f"{trial_id}{adapter.suffix}"
+    path = folder / f"{file_name(trial_id)}{adapter.suffix}"
     adapter.save(model, path)
     return str(path.relative_to(store.dir))
 
