@@ -96,6 +96,7 @@ class Comparison:
     only_b: list[CellKey] = field(default_factory=list)
     fail_if_worse: float | None = None
     b_scored: bool = True  # B has at least one successful trial
+    a_scored: bool = True  # A has at least one successful trial
 
     @property
     def regressions(self) -> list[Change]:
@@ -106,10 +107,14 @@ class Comparison:
         """Why the gate has nothing to pass on (None when it has, or when there is no gate)."""
         if self.fail_if_worse is None:
             return None
+        if not self.a_scored:
+            return "A has no successful trial"
         if not self.b_scored:
             return "B has no successful trial"
         if not self.changes:
             return "no cell of A matches a cell of B (same target, model, feature and split)"
+        if not any(math.isfinite(c.a) for c in self.changes):
+            return "no matched cell of A has a song R²"
         return None
 
 
@@ -134,6 +139,7 @@ def compare_cells(cells_a: list[Cell], cells_b: list[Cell], fail_if_worse: float
         sorted(by_b.keys() - by_a.keys()),
         fail_if_worse,
         b_scored=any(c.records for c in cells_b),
+        a_scored=any(c.records for c in cells_a),
     )
 
 
