@@ -130,7 +130,7 @@ def cmd_tune(args) -> int:
         check_tunable(load_registry(config.plugins), config.models)
     store = run(config, terminal.console, resume=args.resume, trust_run=args.trust_run)
     budget = args.trials or store.info().get("tuning", {}).get("budget") or DEFAULT_BUDGET
-    tune_run(store, budget, args.storage, terminal.console)
+    tune_run(store, budget, args.storage, terminal.console, args.trust_run)
     show_leaderboard(store)
     return 0
 
