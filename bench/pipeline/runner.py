@@ -238,7 +238,9 @@ def execute_run(
                 progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
 
         executor.run(todo, on_record)
-    failed = sum((store.read_record(s.id) or {}).get("status") != "ok" for s in specs)
+    finished = [store.read_record(s.id) or {} for s in specs]
+    failed = sum(r.get("status") != "ok" for r in finished)
+    scored = sum(r.get("status") == "ok" and any((r.get("metrics") or {}).values()) for r in finished)
     store.update_info(
         status="complete",
         finished=now(),
@@ -246,6 +248,7 @@ def execute_run(
         wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
         trials=len(specs),
         failed_trials=failed,
+        scored_trials=scored,
     )
     return store
 

@@ -32,8 +32,11 @@ def show_leaderboard(store, fmt: str = "table", metrics: tuple[str, ...] = ()) -
 
 def run_exit_code(info) -> int:
     """0 when every trial worked and every input was used; 3 (saying why) when the run
-    completed with failed trials or skipped inputs."""
+    completed with failed trials or skipped inputs, or no trial produced a score."""
     failed, skipped = info.get("failed_trials", 0), info.get("skipped_inputs", 0)
+    if info.get("trials") and info.get("scored_trials", info["trials"]) == 0:
+        terminal.console.print("[red]No trial produced a score[/] (exit code 3; see the lines above).")
+        return 3
     if not (failed or skipped):
         return 0
     reasons = ([f"{failed} failed trial(s)"] if failed else []) + ([f"{skipped} skipped input(s)"] if skipped else [])
