@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.features.cache import FeatureCache, default_cache_dir
@@ -235,7 +236,7 @@ def execute_run(
         def on_record(record: dict) -> None:
             progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
             if record["status"] != "ok":
-                progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
+                progress.console.print(f"[red]failed:[/] {escape(record['id'])}: {escape(str(record['error']))}")
 
         executor.run(todo, on_record)
     finished = [store.read_record(s.id) or {} for s in specs]
@@ -286,7 +287,7 @@ def run(config: RunConfig, console: Console, resume: str | None = None, trust_ru
         registry, added = load_registry(config.plugins), ()
         _validate(registry, config)
         store = start_run(config, registry)
-    console.print(f"Run [bold]{store.id}[/] → {store.dir}")
+    console.print(f"Run [bold]{escape(store.id)}[/] → {escape(str(store.dir))}")
     try:
         return execute_run(store, config, registry, console, added)
     except KeyboardInterrupt:

@@ -9,10 +9,12 @@ values, recorded by every trial, get a column when asked for (`metrics`).
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench.results.records import RunInfo, as_run_info
@@ -249,43 +251,48 @@ def boards(store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str,
 
 
 def render_rich(board: Board, console: Console) -> None:
-    table = Table(title=board.title, title_justify="left", header_style="bold", show_lines=False)
+    """The board as a rich table; every text is escaped, so a name from data prints as itself."""
+    table = Table(title=escape(board.title), title_justify="left", header_style="bold", show_lines=False)
     for column in board.columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(escape(column), overflow="fold")
     for i, row in enumerate(board.rows):
-        cells = [f"[bold green]{v}[/]" if (i, j) in board.highlight else v for j, v in enumerate(row)]
+        cells = [f"[bold green]{escape(v)}[/]" if (i, j) in board.highlight else escape(v) for j, v in enumerate(row)]
         table.add_row(*cells, style="dim" if i in board.baseline_rows else None)
     console.print(table)
     for note in board.notes:
-        console.print(f"[italic]{note}[/]")
+        console.print(f"[italic]{escape(note)}[/]")
     console.print()
 
 
+def markdown_text(text: str) -> str:
+    """`text` safe in a markdown table cell: raw HTML escaped, pipes and line breaks neutralised."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
 def render_markdown(board: Board) -> str:
-    lines = [f"### {board.title}", "", "| " + " | ".join(board.columns) + " |", "|" + "---|" * len(board.columns)]
+    columns = [markdown_text(c) for c in board.columns]
+    lines = [f"### {markdown_text(board.title)}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for i, row in enumerate(board.rows):
-        cells = [f"**{v}**" if (i, j) in board.highlight else v for j, v in enumerate(row)]
+        cells = [f"**{markdown_text(v)}**" if (i, j) in board.highlight else markdown_text(v) for j, v in enumerate(row)]
         if i in board.baseline_rows:
             cells[0] = f"_{cells[0]}_"
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"_{note}_" for note in board.notes]
+    lines += [f"_{markdown_text(note)}_" for note in board.notes]
     return "\n".join(lines) + "\n"
 
 
 def render_html(board: Board) -> str:
     """The board as an HTML table (best values in <strong>, baseline rows of class "baseline")."""
-    from html import escape
-
-    head = "".join(f"<th>{escape(c)}</th>" for c in board.columns)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in board.columns)
     rows = []
     for i, row in enumerate(board.rows):
-        cells = [f"<strong>{escape(v)}</strong>" if (i, j) in board.highlight else escape(v) for j, v in enumerate(row)]
+        cells = [f"<strong>{html.escape(v)}</strong>" if (i, j) in board.highlight else html.escape(v) for j, v in enumerate(row)]
         css = ' class="baseline"' if i in board.baseline_rows else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    notes = "".join(f'<p class="note">{escape(note)}</p>' for note in board.notes)
+    notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in board.notes)
     return (
-        f"<table><caption>{escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
+        f"<table><caption>{html.escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>{notes}\n"
     )
 

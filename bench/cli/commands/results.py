@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench.cli import terminal
@@ -44,9 +45,9 @@ def cmd_leaderboard(args) -> int:
     merged = merge_runs(stores)
     out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True)
     for line in merged.warnings:
-        out.print(f"[yellow]warning:[/] {line}")
+        out.print(f"[yellow]warning:[/] {escape(line)}")
     for line in merged.notes:
-        out.print(f"[italic]note:[/] {line}")
+        out.print(f"[italic]note:[/] {escape(line)}")
     show_leaderboard(merged, args.format, tuple(args.metric))
     return 0
 
@@ -103,11 +104,12 @@ def cmd_predict(args) -> int:
 
     store = find_run(results_dir(args), args.run)
     record = store.read_record(args.trial) or {}
-    table = Table(title=f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})", title_justify="left")
+    title = f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})"
+    table = Table(title=escape(title), title_justify="left")
     for column in ("file", "song", "per window"):
         table.add_column(column)
     for rating in rate(store, args.trial, args.files, args.plugin, args.trust_run):
-        table.add_row(rating.path, f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
+        table.add_row(escape(rating.path), f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
     terminal.console.print(table)
     return 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rich.markup import escape
+
 from bench.cli import terminal
 from bench.cli.arguments import add_common, add_run_arguments, add_short, add_source, add_window, run_config
 from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
@@ -27,7 +29,7 @@ def show_leaderboard(store, fmt: str = "table", metrics: tuple[str, ...] = ()) -
     console.print()
     for board in boards(store, metrics=metrics):
         render_rich(board, console)
-    console.print(run_summary(store.run_info()))
+    console.print(escape(run_summary(store.run_info())))
 
 
 def run_exit_code(info) -> int:
