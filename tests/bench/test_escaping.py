@@ -72,3 +72,18 @@ def test_validate_prints_ids_and_files_as_they_are():
     render(Report(catalog, {}, problems, []), [], console)
     text = out.getvalue()
     assert "broken [live].wav" in text and "duplicate id 'dup [/]'" in text and "[red]src" in text
+
+
+def test_report_markdown_escapes_raw_html_in_names(tmp_path):
+    from bench.results.report import write_report
+
+    name = "<svg onload=1>"
+    records = [trial(name, 0, [0.2, 0.5, 0.8, 0.4], [0.3, 0.5, 0.7, 0.4])]
+    records[0]["id"] = f"danceability--{name}--dsp--song--seed0"
+    failed = {**records[0], "id": "danceability--<img src=x>--dsp--song--seed0", "model": "<img src=x>"}
+    failed.update(status="failed", error="<script>alert(1)</script>")
+    failed.pop("metrics")
+    paths = write_report(RunStore(write_run(tmp_path / "r", [records[0], failed])))
+    for kind in ("markdown", "html"):
+        text = paths[kind].read_text()
+        assert "<svg" not in text and "<img src=x>" not in text and "<script>alert" not in text
