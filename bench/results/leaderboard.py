@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bench.results.records import RunInfo, as_run_info
 from bench.results.store import RunStore
@@ -251,16 +251,16 @@ def boards(store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str,
 
 
 def render_rich(board: Board, console: Console) -> None:
-    """The board as a rich table; every text is escaped, so a name from data prints as itself."""
-    table = Table(title=escape(board.title), title_justify="left", header_style="bold", show_lines=False)
+    """The board as a rich table of plain Text: a name from data prints as itself (no markup, no emoji codes)."""
+    table = Table(title=Text(board.title), title_justify="left", header_style="bold", show_lines=False)
     for column in board.columns:
-        table.add_column(escape(column), overflow="fold")
+        table.add_column(Text(column), overflow="fold")
     for i, row in enumerate(board.rows):
-        cells = [f"[bold green]{escape(v)}[/]" if (i, j) in board.highlight else escape(v) for j, v in enumerate(row)]
+        cells = [Text(v, style="bold green" if (i, j) in board.highlight else "") for j, v in enumerate(row)]
         table.add_row(*cells, style="dim" if i in board.baseline_rows else None)
     console.print(table)
     for note in board.notes:
-        console.print(f"[italic]{escape(note)}[/]")
+        console.print(Text(note, style="italic"))
     console.print()
 
 

@@ -43,7 +43,7 @@ def cmd_leaderboard(args) -> int:
         show_leaderboard(stores[0], args.format, tuple(args.metric))
         return 0
     merged = merge_runs(stores)
-    out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True)
+    out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True, emoji=False)
     for line in merged.warnings:
         out.print(f"[yellow]warning:[/] {escape(line)}")
     for line in merged.notes:
