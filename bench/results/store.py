@@ -51,6 +51,29 @@ def read_json(path: Path) -> dict:
     return data
 
 
+RECORD_TYPES = {"id": str, "status": str, "target": str, "model": str, "feature": str, "split": str, "seed": int}
+RECORD_OPTIONAL_TYPES = {"metrics": dict, "songs": dict, "timing": dict, "history": dict, "error": str}
+RUN_TYPES = {"config": dict, "profile": dict}
+RUN_OPTIONAL_TYPES = {"run_id": str, "status": str, "targets": dict, "source": dict, "problems": list, "plugins": list}
+
+
+def check_shape(data: dict, path: Path, required: dict, optional: dict) -> dict:
+    """`data` when its fields have the types readers rely on; UnreadableRecord naming the file and field."""
+    for key, kind in required.items():
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool) and kind is int:
+            raise UnreadableRecord(f"{path}: its {key!r} is not a {kind.__name__}; the file is damaged or foreign")
+    for key, kind in optional.items():
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise UnreadableRecord(f"{path}: its {key!r} is not a {kind.__name__}; the file is damaged or foreign")
+    levels = data.get("metrics") or {}
+    if not all(isinstance(v, dict) for v in levels.values()):
+        raise UnreadableRecord(f"{path}: its 'metrics' is not one object per level; the file is damaged or foreign")
+    songs = data.get("songs") or {}
+    if not all(isinstance(songs.get(k), list) for k in ("track", "true", "pred")) and songs:
+        raise UnreadableRecord(f"{path}: its 'songs' is not three lists; the file is damaged or foreign")
+    return data
+
+
 class RunStore:
     """One run's folder."""
 
@@ -113,9 +136,8 @@ class RunStore:
     def _placed(self, record: dict, path: Path) -> dict:
         """`record`, read from `path`, when its id names that file (or, from before names were
         encoded, the id itself is the file name); UnreadableRecord saying where it belongs otherwise."""
-        trial_id = record.get("id")
-        if not isinstance(trial_id, str):
-            raise UnreadableRecord(f"{path}: a record without a text id")
+        check_shape(record, path, RECORD_TYPES, RECORD_OPTIONAL_TYPES)
+        trial_id = record["id"]
         if path.name not in (f"{file_name(trial_id)}.json", f"{trial_id}.json"):
             raise UnreadableRecord(
                 f"{path}: holds the record of trial {trial_id!r}, whose file is {self.record_path(trial_id).name}; "
@@ -128,8 +150,9 @@ class RunStore:
         return [TrialRecord.from_dict(data) for data in self.records()]
 
     def info(self) -> dict:
-        """run.json (UnreadableRecord naming it when it is damaged)."""
-        return read_json(self.dir / "run.json")
+        """run.json (UnreadableRecord naming it when it is damaged or of the wrong shape)."""
+        path = self.dir / "run.json"
+        return check_shape(read_json(path), path, RUN_TYPES, RUN_OPTIONAL_TYPES)
 
     def run_info(self) -> RunInfo:
         """run.json, typed."""
@@ -147,7 +170,7 @@ class RunStore:
 
 
 def find_run(results_dir: Path, run: str | None) -> RunStore:
-    """The run named `run` (a folder, a run id or a unique prefix), or the latest one."""
+    """The run named `run` (a folder, a run id or a unique prefix; an exact id wins), or the latest one."""
     if run and Path(run).is_dir() and (Path(run) / "run.json").exists():
         return RunStore(run)
     runs = sorted(p for p in Path(results_dir).glob("*") if (p / "run.json").exists())
@@ -155,7 +178,7 @@ def find_run(results_dir: Path, run: str | None) -> RunStore:
         raise FileNotFoundError(f"No runs in {results_dir}/. Start one with `bench run --all`.")
     if run is None:
         return RunStore(runs[-1])
-    matches = [p for p in runs if p.name.startswith(run)]
+    matches = [p for p in runs if p.name == run] or [p for p in runs if p.name.startswith(run)]
     if len(matches) != 1:
         names = ", ".join(p.name for p in runs[-5:])
         what = "matches several runs" if matches else "matches no run"
