@@ -32,6 +32,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from bench.features import identity
 from bench.features.audio import AudioError, DecoderNotes, extension_mismatch, read_audio
 from bench.features.extraction import MIN_WINDOW_FRACTION
 from bench.profiles import Profile
@@ -310,6 +311,7 @@ def validate(
             f"source {source.name!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
         )
     report = inspect(catalog, options["profile"], short_policy, console)
+    report.problems += identity.duplicate_ids(catalog.tracks) + identity.identical_audio(catalog.tracks)
     if checksums:
         index = checksum_file or default_checksum_file(catalog.tracks)
         if checksums == "write":

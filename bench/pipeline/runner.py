@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench.features import identity
 from bench.features.cache import FeatureCache, default_cache_dir
 from bench.features.stage import Dataset, build_dataset
 from bench.pipeline.config import RunConfig
@@ -147,6 +148,13 @@ def needed_features(registry: Registry, config: RunConfig) -> list[FeatureSpec]:
     return [registry.get("feature", n) for n in names]
 
 
+def check_track_ids(source: str, tracks) -> None:
+    """PluginError naming the source and the ids it lists more than once (trials key songs by id)."""
+    repeated = identity.duplicate_ids(tracks)
+    if repeated:
+        raise PluginError(f"Source {source!r}: " + "; ".join(p.what for p in repeated[:5]))
+
+
 def prepare(
     config: RunConfig, registry: Registry, console: Console, features: list[FeatureSpec], pool=None
 ) -> Prepared:
@@ -159,6 +167,7 @@ def prepare(
     catalog = source.load(
         {**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets}
     )
+    check_track_ids(config.source, catalog.tracks)
     missing = [t for t in config.targets if t not in catalog.targets]
     if missing:
         raise PluginError(
