@@ -1,10 +1,50 @@
-"""Writing files so that no reader ever sees half of one: shared by the cache and the results store."""
+"""Writing files so that no reader ever sees half of one, and names from data as file names:
+shared by the cache and the results store."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import string
 import tempfile
+import urllib.parse
 from pathlib import Path
+
+SAFE_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-+")
+MAX_FILE_NAME = 200  # characters, leaving room for a suffix under every file system's 255
+
+
+def _percent(character: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in character.encode("utf-8", "surrogatepass"))
+
+
+def file_name(name: str) -> str:
+    """`name` (a trial id, a target, a model: anything from data) as one file-name component that
+    reads back as `name` (name_from_file): every character outside [A-Za-z0-9._+-] and a leading
+    dot are percent-encoded (their UTF-8 bytes), so no name adds a folder, climbs out of one or
+    hides a file. An encoding over MAX_FILE_NAME characters is cut and ends in `~` and a hash of
+    the whole name (still unique; name_from_file gives None for it)."""
+    encoded = "".join(c if c in SAFE_CHARACTERS else _percent(c) for c in name)
+    if encoded.startswith("."):
+        encoded = "%2E" + encoded[1:]
+    if len(encoded) > MAX_FILE_NAME:
+        encoded = (
+            encoded[: MAX_FILE_NAME - 17] + "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        )
+    return encoded or "%"
+
+
+def name_from_file(encoded: str) -> str | None:
+    """The name `file_name` encoded as `encoded`; None for a cut long name or a foreign file name."""
+    if encoded == "%":
+        return ""
+    if "~" in encoded or any(c not in SAFE_CHARACTERS and c != "%" for c in encoded):
+        return None
+    try:
+        name = urllib.parse.unquote_to_bytes(encoded).decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return None
+    return name if file_name(name) == encoded else None
 
 
 def _umask() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -16,6 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # process on 2dwav-beats' input here (MklConvOp: "uint8 expected, got float"). `bench` processes
 # the tests start choose for themselves (tests/subprocesses.py drops this setting).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# The list of runs this machine created (bench.results.trust) lives in a folder of the session's own.
+os.environ["AFB_CONFIG_DIR"] = tempfile.mkdtemp(prefix="afb-config-")
 # Fixture modules (fixture builders, deliberately broken plugins) import by name in tests and
 # in the trial processes they start, which inherit sys.path.
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
@@ -115,6 +118,7 @@ def isolated(tmp_path, monkeypatch):
     """Results and cache under tmp_path, so tests never touch the user's folders."""
     monkeypatch.setenv("AFB_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AFB_CONFIG_DIR", str(tmp_path / "config"))
     return tmp_path
 
 

@@ -81,6 +81,16 @@ def add_run_arguments(p: argparse.ArgumentParser, augment: bool = True) -> None:
         "also add those models to it: their trials run on the run's data, splits, seeds and targets ('adding N trials "
         "for model X')",
     )
+    add_trust_run(p)
+
+
+def add_trust_run(p) -> None:
+    p.add_argument(
+        "--trust-run",
+        action="store_true",
+        help="import the plugin files and modules the run's run.json names even though this machine did not create "
+        "the run (only for a folder whose author you trust: a plugin is code)",
+    )
 
 
 def add_window(p) -> None:

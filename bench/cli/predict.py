@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.features.audio import cut_windows, fit_short, load_stereo
+from bench.files import name_from_file
 from bench.profiles import Profile
 from bench.registry import load_registry
 from bench.results.store import RunStore
+from bench.results.trust import run_plugins
 from bench.specs import Target
 from bench.trial.execute import AGGREGATIONS
 from bench.trial.normalization import Normalizer
@@ -33,22 +35,25 @@ class Rating:
 def saved_record(store: RunStore, trial_id: str) -> dict:
     """The record of a trial whose model was saved, or FileNotFoundError saying what to do."""
     record = store.read_record(trial_id)
+    if record is None and name_from_file(trial_id):  # the record's file name given instead of its id
+        record = store.read_record(name_from_file(trial_id))
     if record is None:
-        known = ", ".join(sorted(p.stem for p in store.trials_dir.glob("*.json"))[:5])
+        known = ", ".join(sorted(r["id"] for r in store.records())[:5])
         raise FileNotFoundError(f"run {store.id} has no trial {trial_id!r}. Some of its trials: {known}")
     if "model_path" not in record:
         raise FileNotFoundError(f"trial {trial_id} saved no model: run it with `bench run --save-models`")
     return record
 
 
-def load_trained(store: RunStore, trial_id: str):
-    """(record, registry, trained model) of a trial saved with --save-models."""
+def load_trained(store: RunStore, trial_id: str, plugins: list[str] | tuple[str, ...] = (), trust_run: bool = False):
+    """(record, registry, trained model) of a trial saved with --save-models; the run's plugins
+    are imported only when it is trusted (bench.results.trust), the model file only from inside the run."""
     record = saved_record(store, trial_id)
-    registry = load_registry(store.info()["config"].get("plugins", []))
+    registry = load_registry(run_plugins(store, plugins, trust_run))
     spec = registry.get("model", record["model"])
     profile = Profile(**store.info()["profile"])
     shape = tuple(registry.get("feature", spec.feature).shape(profile))
-    model = registry.framework(spec.name).load(store.dir / record["model_path"], spec, shape, profile)
+    model = registry.framework(spec.name).load(store.inside(record["model_path"]), spec, shape, profile)
     return record, registry, model
 
 
@@ -66,18 +71,26 @@ def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.nd
     )
 
 
-def rate(store: RunStore, trial_id: str, files: list[Path]) -> list[Rating]:
-    """Predictions of the trial's saved model for every file."""
+def rate(
+    store: RunStore,
+    trial_id: str,
+    files: list[Path],
+    plugins: list[str] | tuple[str, ...] = (),
+    trust_run: bool = False,
+) -> list[Rating]:
+    """Predictions of the trial's saved model for every file (`plugins`: the ones the user named)."""
     info = store.info()
-    registry = load_registry(info["config"].get("plugins", []))
-    spec = registry.get("model", saved_record(store, trial_id)["model"])
+    record = saved_record(store, trial_id)
+    store.inside(record["model_path"])  # refused before any work
+    registry = load_registry(run_plugins(store, plugins, trust_run))
+    spec = registry.get("model", record["model"])
     profile = Profile(**info["profile"])
     # Features first: librosa's numba kernels must not compile after TensorFlow has loaded.
     inputs = [
         _features(path, registry.get("feature", spec.feature), profile, info["config"]["short_policy"])
         for path in files
     ]
-    record, registry, model = load_trained(store, trial_id)
+    record, registry, model = load_trained(store, trial_id, plugins, trust_run)
     adapter = registry.framework(spec.name)
     # As the trial normalised; a model saved before records said how read its profile's mode.
     normalize = Normalizer.from_json(

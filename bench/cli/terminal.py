@@ -7,8 +7,9 @@ import sys
 
 from rich.console import Console
 
-# Piped output has no terminal to wrap it: render the wide tables at full width there.
-console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
+# Piped output has no terminal to wrap it: render the wide tables at full width there. No emoji
+# codes: a name from data such as ':x:' prints as itself (docs/security.md).
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200, emoji=False)
 
 
 def piped() -> bool:

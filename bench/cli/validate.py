@@ -28,9 +28,11 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from bench.features import identity
 from bench.features.audio import AudioError, DecoderNotes, extension_mismatch, read_audio
 from bench.features.extraction import MIN_WINDOW_FRACTION
 from bench.profiles import Profile
@@ -243,18 +245,18 @@ def render(report: Report, targets: list[str], console: Console) -> None:
     root = Path(os.path.commonpath([t.path.parent.absolute() for t in tracks])) if tracks else None
     if report.problems:
         table = Table(
-            title=f"{len(report.problems)} problem(s)" + (f" — files under {root}" if root else ""),
+            title=f"{len(report.problems)} problem(s)" + (f" — files under {escape(str(root))}" if root else ""),
             title_justify="left",
         )
         for column in ("file or row", "problem", "action"):
             table.add_column(column)
         for p in report.problems:
             colour = "red" if p.action in FAILING else "yellow"
-            table.add_row(_shown(p.where, root), p.what, f"[{colour}]{p.action}[/]")
+            table.add_row(escape(_shown(p.where, root)), escape(p.what), f"[{colour}]{escape(p.action)}[/]")
         console.print(table)
     facts = list(report.facts.values())
     console.print(
-        f"[bold]{report.catalog.description}[/]: {len(tracks)} tracks listed, {len(facts)} decode, "
+        f"[bold]{escape(report.catalog.description)}[/]: {len(tracks)} tracks listed, {len(facts)} decode, "
         f"{len(report.usable)} usable in a run"
     )
     if facts:
@@ -284,7 +286,7 @@ def render(report: Report, targets: list[str], console: Console) -> None:
         values = [t.labels[name] for t in report.usable if name in t.labels]
         quartiles = np.percentile(values, [0, 25, 50, 75, 100]) if values else [float("nan")] * 5
         labels.add_row(
-            name,
+            escape(name),
             f"{target.low:g}..{target.high:g}",
             str(len(values)),
             *(f"{q:.3g}" for q in quartiles),
@@ -309,6 +311,7 @@ def validate(
             f"source {source.name!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
         )
     report = inspect(catalog, options["profile"], short_policy, console)
+    report.problems += identity.duplicate_ids(catalog.tracks) + identity.identical_audio(catalog.tracks)
     if checksums:
         index = checksum_file or default_checksum_file(catalog.tracks)
         if checksums == "write":

@@ -14,6 +14,10 @@ remembered with its reason, so a resumed run does not crash on the same clip aga
 Several runs may share one cache (a shared filesystem included): every write goes to a
 uniquely named temporary file in the entry's folder and is renamed into place, files get the
 user's umask rather than mkstemp's 0600, and readers check an entry before using it.
+
+A cache marks its folder with a CACHEDIR.TAG (the Cache Directory Tagging convention, which
+backup tools honour too) when it creates it; `clear` and `prune` refuse a folder without one, so
+a mis-set $AFB_CACHE_DIR or --cache-dir never deletes anything the cache did not create.
 """
 
 from __future__ import annotations
@@ -43,6 +47,18 @@ HEADER = 8  # MAGIC + CRC-32 of the .npy body
 WINDOW_FIELDS = ("sample_rate", "window_seconds", "hop_seconds")
 # What decodes, resamples and transforms audio: an upgrade may change every feature.
 AUDIO_LIBRARIES = ("numpy", "scipy", "librosa", "soundfile", "soxr", "numba")
+
+
+MARKER = "CACHEDIR.TAG"
+MARKER_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This folder is an audio-feature-bench feature cache; `bench cache clear` may delete it.\n"
+)
+ENTRY_SUFFIXES = (".afb", ".failed.json")  # the only files prune deletes
+
+
+class NotACache(PermissionError):
+    """A folder given as the cache that the cache did not create: nothing in it is deleted."""
 
 
 def default_cache_dir() -> Path:
@@ -101,6 +117,20 @@ class FeatureCache:
     def __init__(self, root: Path):
         self.root = Path(root)
 
+    def create(self) -> None:
+        """Make the folder (if needed) and mark it as a cache."""
+        marker = self.root / MARKER
+        if not marker.exists():
+            atomic_write_bytes(marker, MARKER_TEXT.encode())
+
+    def _check_marked(self, action: str) -> None:
+        if not (self.root / MARKER).is_file():
+            raise NotACache(
+                f"{self.root}: not a feature cache (it has no {MARKER} file, which bench writes into every cache it "
+                f"creates), so `{action}` deletes nothing in it. Check --cache-dir and $AFB_CACHE_DIR; if this "
+                f"folder is a cache made by an older bench, create an empty {MARKER} in it and run this again"
+            )
+
     def key(self, audio_path: Path, feature: FeatureSpec, profile: Profile, short_policy: str) -> str:
         return digest(
             {
@@ -123,6 +153,7 @@ class FeatureCache:
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
         body = buffer.getvalue()
+        self.create()
         atomic_write_bytes(self.path(feature_name, key), MAGIC + struct.pack("<I", zlib.crc32(body)) + body)
         self.failure_path(feature_name, key).unlink(missing_ok=True)
 
@@ -166,6 +197,7 @@ class FeatureCache:
 
     def mark_failed(self, feature_name: str, key: str, reason: str) -> None:
         """Remember that this (file, transform) failed, and why."""
+        self.create()
         atomic_write_bytes(self.failure_path(feature_name, key), json.dumps({"reason": reason}).encode())
 
     def failure(self, feature_name: str, key: str) -> str | None:
@@ -190,10 +222,13 @@ class FeatureCache:
 
     def prune(self, older_than_days: float | None = None, max_bytes: int | None = None) -> tuple[int, int]:
         """Delete feature entries last used more than `older_than_days` ago, then the least
-        recently used ones until the features take at most `max_bytes`; (files, bytes) removed."""
+        recently used ones until the features take at most `max_bytes`; (files, bytes) removed.
+        Only entry files are deleted, and a symlinked features folder is not followed."""
+        self._check_marked("bench cache prune")
+        features = self.root / "features"
         entries = []
-        for path in (self.root / "features").rglob("*"):
-            if path.is_file():
+        for path in [] if features.is_symlink() else features.rglob("*"):
+            if path.is_file() and not path.is_symlink() and path.name.endswith(ENTRY_SUFFIXES):
                 stat = path.stat()
                 entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, path))
         entries.sort()
@@ -210,4 +245,8 @@ class FeatureCache:
         return removed, freed
 
     def clear(self) -> None:
+        """Delete the whole cache folder; NotACache when it is not marked as one."""
+        if not self.root.exists():
+            return
+        self._check_marked("bench cache clear")
         shutil.rmtree(self.root, ignore_errors=True)

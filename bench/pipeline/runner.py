@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench.features import identity
 from bench.features.cache import FeatureCache, default_cache_dir
 from bench.features.stage import Dataset, build_dataset
 from bench.pipeline import environment
@@ -24,6 +26,7 @@ from bench.pipeline.executors import make_executor
 from bench.pipeline.provenance import design
 from bench.pipeline.provenance import record as record_provenance
 from bench.registry import PluginError, Registry, load_registry
+from bench.results import trust
 from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
 from bench.specs import Catalog, FeatureSpec, Problem
 from bench.trial import augment, tensorflow_env
@@ -125,6 +128,7 @@ def start_run(config: RunConfig, registry: Registry) -> RunStore:
             **design(registry),
         }
     )
+    trust.remember(store)
     return store
 
 
@@ -152,17 +156,26 @@ def needed_features(registry: Registry, config: RunConfig) -> list[FeatureSpec]:
     return [registry.get("feature", n) for n in names]
 
 
+def check_track_ids(source: str, tracks) -> None:
+    """PluginError naming the source and the ids it lists more than once (trials key songs by id)."""
+    repeated = identity.duplicate_ids(tracks)
+    if repeated:
+        raise PluginError(f"Source {source!r}: " + "; ".join(p.what for p in repeated[:5]))
+
+
 def prepare(
     config: RunConfig, registry: Registry, console: Console, features: list[FeatureSpec], pool=None
 ) -> Prepared:
     """Load the source and build `features` for every window into the cache (no training)."""
     profile = config.resolved_profile()
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
+    cache.create()
     source = registry.get("source", config.source)
     console.print(f"[bold]Loading source[/] {config.source} …")
     catalog = source.load(
         {**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets}
     )
+    check_track_ids(config.source, catalog.tracks)
     missing = [t for t in config.targets if t not in catalog.targets]
     if missing:
         raise PluginError(
@@ -240,10 +253,12 @@ def execute_run(
         def on_record(record: dict) -> None:
             progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
             if record["status"] != "ok":
-                progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
+                progress.console.print(f"[red]failed:[/] {escape(record['id'])}: {escape(str(record['error']))}")
 
         executor.run(todo, on_record)
-    failed = sum((store.read_record(s.id) or {}).get("status") != "ok" for s in specs)
+    finished = [store.read_record(s.id) or {} for s in specs]
+    failed = sum(r.get("status") != "ok" for r in finished)
+    scored = sum(r.get("status") == "ok" and any((r.get("metrics") or {}).values()) for r in finished)
     store.update_info(
         status="complete",
         finished=now(),
@@ -251,6 +266,7 @@ def execute_run(
         wall_s=round(time.perf_counter() - started, 2) + store.info().get("wall_s", 0.0),
         trials=len(specs),
         failed_trials=failed,
+        scored_trials=scored,
     )
     return store
 
@@ -267,13 +283,15 @@ def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
     return config, (added if models else list(asked.models))
 
 
-def run(config: RunConfig, console: Console, resume: str | None = None) -> RunStore:
-    """Start (or resume) a run and return its store."""
+def run(config: RunConfig, console: Console, resume: str | None = None, trust_run: bool = False) -> RunStore:
+    """Start (or resume) a run and return its store; a resumed run's plugins are imported only
+    when this machine created it or `trust_run` (bench.results.trust)."""
     environment.configure()  # a no-op after the command line's; first for a run started from Python
     if resume:
         from bench.results.store import find_run
 
         store = find_run(Path(config.results_dir or default_results_dir()), resume)
+        trust.run_plugins(store, config.plugins, trust_run)
         saved = store.info()["config"]
         config, added = extend(store, config)
         registry = load_registry(config.plugins)
@@ -287,7 +305,7 @@ def run(config: RunConfig, console: Console, resume: str | None = None) -> RunSt
         registry, added = load_registry(config.plugins), ()
         _validate(registry, config)
         store = start_run(config, registry)
-    console.print(f"Run [bold]{store.id}[/] → {store.dir}")
+    console.print(f"Run [bold]{escape(store.id)}[/] → {escape(str(store.dir))}")
     try:
         return execute_run(store, config, registry, console, added)
     except KeyboardInterrupt:

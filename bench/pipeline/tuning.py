@@ -21,6 +21,7 @@ never finished stays unfinished in the study and a fresh configuration takes its
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from bench.pipeline.executors import make_executor
 from bench.pipeline.runner import plan
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
+from bench.results import trust
 from bench.results.store import RunStore
 from bench.trial import tensorflow_env
 from bench.trial.execute import TrialSpec
@@ -69,6 +71,33 @@ def check_tunable(registry: Registry, patterns: list[str]) -> None:
 
 def default_storage(store: RunStore) -> str:
     return f"sqlite:///{store.dir / 'tuning.db'}"
+
+
+def public_storage(url: str) -> str:
+    """The storage URL as run.json keeps it: its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a SQLAlchemy URL (a journal file, redis): hide user:password@ alike
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def saved_storage(store: RunStore, info: dict, trust_run: bool = False) -> str:
+    """The storage a resumed search continues in: the run's own file, or the URL run.json names
+    when the run is trusted (bench.results.trust) and the URL is whole; ValueError asking for
+    --storage otherwise."""
+    saved = (info.get("tuning") or {}).get("storage")
+    if not saved or saved == default_storage(store):
+        return default_storage(store)
+    if "***" in saved:
+        raise ValueError(f"run {store.id}'s study storage {saved} needs its password: pass --storage URL again")
+    if not (trust_run or trust.is_trusted(store)):
+        raise ValueError(
+            f"run {store.id} ({store.dir}) names the study storage {saved!r}, and this machine did not create the run: "
+            "pass --storage URL (or --trust-run)"
+        )
+    return saved
 
 
 def search_store(store: RunStore) -> RunStore:
@@ -118,7 +147,9 @@ def _spent(study: optuna.Study) -> int:
     )
 
 
-def tune_run(store: RunStore, budget: int, storage: str | None, console: Console) -> list[dict]:
+def tune_run(
+    store: RunStore, budget: int, storage: str | None, console: Console, trust_run: bool = False
+) -> list[dict]:
     """Search every tunable cell of the run with `budget` configurations, then train and test
     the best of each; returns the tuned records."""
     info = store.info()
@@ -127,8 +158,10 @@ def tune_run(store: RunStore, budget: int, storage: str | None, console: Console
     splits = sorted({r["split"] for r in store.records() if not r.get("tuning")})
     check_tunable(registry, config.models)
     bases = [s for s in plan(registry, config, store.dir, splits) if search_space(registry, s.model) is not None]
-    storage = storage or info.get("tuning", {}).get("storage") or default_storage(store)
-    store.update_info(tuning={"budget": budget, "storage": storage, "score": f"validation song {SCORE}"})
+    storage = storage or saved_storage(store, info, trust_run)
+    store.update_info(
+        tuning={"budget": budget, "storage": public_storage(storage), "score": f"validation song {SCORE}"}
+    )
     search = search_store(store)
     tensorflow_env.use_profile_kernels(config.resolved_profile())
     executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)

@@ -144,6 +144,8 @@ class Comparison:
             return "B has no successful trial"
         if not self.changes:
             return "no cell of A matches a cell of B (same target, model, feature and split)"
+        if not any(math.isfinite(c.a) for c in self.changes):
+            return "no matched cell of A has a song R²"
         return None
 
 

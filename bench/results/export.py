@@ -82,8 +82,21 @@ def to_csv(rows: list[dict]) -> str:
     writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     for r in flat:
-        writer.writerow({k: "" if v is None else v for k, v in r.items()})
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in r.items()})
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A text cell a spreadsheet would run as a formula (it starts with = + - @ tab or CR) gets a
+    leading single quote (OWASP's CSV injection rule), a CR becomes a quoted line break; numbers
+    are written as they are."""
+    if not isinstance(value, str):
+        return value
+    value = f"'{value}" if value.startswith(FORMULA_STARTS) else value
+    return value.replace("\r", "\n")  # a bare CR is no line end the writer quotes: it would split the row
 
 
 def to_json(store: RunStore, rows: list[dict], cells: list[Cell]) -> str:

@@ -12,6 +12,7 @@ metrics and splits, never from plugin names. On a terminal a board fits its widt
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 
@@ -400,31 +401,35 @@ def render_rich(board: Board, console: Console, columns: list[str] | None = None
     console.print()
 
 
+def markdown_text(text: str) -> str:
+    """`text` safe in a markdown table cell: raw HTML escaped, pipes and line breaks neutralised."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
 def render_markdown(board: Board) -> str:
-    lines = [f"### {board.title}", "", "| " + " | ".join(board.columns) + " |", "|" + "---|" * len(board.columns)]
+    columns = [markdown_text(c) for c in board.columns]
+    lines = [f"### {markdown_text(board.title)}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for i, row in enumerate(board.rows):
-        cells = [f"**{v}**" if (i, j) in board.highlight else v for j, v in enumerate(row)]
+        cells = [f"**{markdown_text(v)}**" if (i, j) in board.highlight else markdown_text(v) for j, v in enumerate(row)]
         if i in board.baseline_rows:
             cells[0] = f"_{cells[0]}_"
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"_{note}_" for note in board.notes]
+    lines += [f"_{markdown_text(note)}_" for note in board.notes]
     return "\n".join(lines) + "\n"
 
 
 def render_html(board: Board) -> str:
     """The board as an HTML table (best values in <strong>, baseline rows of class "baseline")."""
-    from html import escape
-
-    head = "".join(f"<th>{escape(c)}</th>" for c in board.columns)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in board.columns)
     rows = []
     for i, row in enumerate(board.rows):
-        cells = [f"<strong>{escape(v)}</strong>" if (i, j) in board.highlight else escape(v) for j, v in enumerate(row)]
+        cells = [f"<strong>{html.escape(v)}</strong>" if (i, j) in board.highlight else html.escape(v) for j, v in enumerate(row)]
         css = ' class="baseline"' if i in board.baseline_rows else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    notes = "".join(f'<p class="note">{escape(note)}</p>' for note in board.notes)
+    notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in board.notes)
     return (
-        f"<table><caption>{escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
+        f"<table><caption>{html.escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>{notes}\n"
     )
 

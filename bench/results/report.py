@@ -15,13 +15,24 @@ import base64
 import io
 import math
 import re
+import urllib.parse
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
-from bench.results.leaderboard import Board, boards, context, label, render_markdown, run_cells, run_summary
+from bench.files import file_name
+from bench.results.leaderboard import (
+    Board,
+    boards,
+    context,
+    label,
+    markdown_text,
+    render_markdown,
+    run_cells,
+    run_summary,
+)
 from bench.results.leaderboard import render_html as board_html
 from bench.results.merge import model_versions, plugin_versions
 from bench.results.records import RunInfo
@@ -77,7 +88,7 @@ def _png(figure) -> bytes:
 
 
 def _slug(*parts: str) -> str:
-    return "-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", p) for p in parts)
+    return "-".join(file_name(p) for p in parts)
 
 
 def _splits(cells: list[Cell], info: RunInfo) -> list[str]:
@@ -301,15 +312,15 @@ def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board],
     """The report as markdown; images are links into `report-figures/`."""
     info = store.run_info()
     body = {
-        "run": "\n".join(f"- **{k}**: {v}" for k, v in _run_facts(info, cells)),
+        "run": "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, cells)),
         "leaderboard": "\n".join(render_markdown(b) for b in run_boards),
-        "failures": "\n".join(f"- `{i}`: {e}" for i, e in _failures(cells)),
+        "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(cells)),
     }
     for plot in figures:
         body[plot.section] = (
-            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{plot.name}.png)\n\n_{plot.caption}_\n\n"
+            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{urllib.parse.quote(plot.name)}.png)\n\n_{markdown_text(plot.caption)}_\n\n"
         )
-    parts = [f"# bench report: run {store.id}", ""]
+    parts = [f"# bench report: run {markdown_text(store.id)}", ""]
     for key, title in SECTIONS.items():
         parts += [f"## {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]
     return "\n".join(parts)

@@ -379,7 +379,7 @@ def summarize(
             cell.baseline, cell.leaky = bool(ok[0].baseline), bool(ok[0].leaky)
             for level in ("song", "window"):
                 for name in ok[0].metrics[level]:
-                    values = np.array([r.metrics[level].get(name, np.nan) for r in ok], dtype=float)
+                    values = np.array([_number(r.metrics[level].get(name)) for r in ok], dtype=float)
                     cell.mean[f"{level}.{name}"] = (
                         float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
                     )
@@ -438,3 +438,8 @@ def add_probe_differences(
         if probe is None or probe is cell or not cell.records or cell.baseline:
             continue
         cell.probe = _paired(cell.records, probe, metric, name, resamples, higher, cache)
+
+
+def _number(value) -> float:
+    """A metric value read from a record as a float; NaN for anything else (a hand-edited or foreign record)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.files import atomic_write_bytes
+from bench.files import atomic_write_bytes, file_name
 from bench.results.records import SCHEMA_VERSION, RunInfo, TrialRecord
 
 
@@ -51,6 +51,29 @@ def read_json(path: Path) -> dict:
     return data
 
 
+RECORD_TYPES = {"id": str, "status": str, "target": str, "model": str, "feature": str, "split": str, "seed": int}
+RECORD_OPTIONAL_TYPES = {"metrics": dict, "songs": dict, "timing": dict, "history": dict, "error": str}
+RUN_TYPES = {"config": dict, "profile": dict}
+RUN_OPTIONAL_TYPES = {"run_id": str, "status": str, "targets": dict, "source": dict, "problems": list, "plugins": list}
+
+
+def check_shape(data: dict, path: Path, required: dict, optional: dict) -> dict:
+    """`data` when its fields have the types readers rely on; UnreadableRecord naming the file and field."""
+    for key, kind in required.items():
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool) and kind is int:
+            raise UnreadableRecord(f"{path}: its {key!r} is not a {kind.__name__}; the file is damaged or foreign")
+    for key, kind in optional.items():
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise UnreadableRecord(f"{path}: its {key!r} is not a {kind.__name__}; the file is damaged or foreign")
+    levels = data.get("metrics") or {}
+    if not all(isinstance(v, dict) for v in levels.values()):
+        raise UnreadableRecord(f"{path}: its 'metrics' is not one object per level; the file is damaged or foreign")
+    songs = data.get("songs") or {}
+    if not all(isinstance(songs.get(k), list) for k in ("track", "true", "pred")) and songs:
+        raise UnreadableRecord(f"{path}: its 'songs' is not three lists; the file is damaged or foreign")
+    return data
+
+
 class RunStore:
     """One run's folder."""
 
@@ -69,8 +92,18 @@ class RunStore:
     def id(self) -> str:
         return self.dir.name
 
+    def inside(self, relative: str | Path) -> Path:
+        """`relative` (a path a record names) resolved inside this run's folder; ValueError when it
+        leads outside it (an absolute path, `..`, a symlink out)."""
+        root = self.dir.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise ValueError(f"{self.dir}: the path {str(relative)!r} it names leads outside the run folder; refused")
+        return path
+
     def record_path(self, trial_id: str) -> Path:
-        return self.trials_dir / f"{trial_id}.json"
+        """trials/<the id as a file name>.json (bench.files.file_name: any id stays in trials/)."""
+        return self.trials_dir / f"{file_name(trial_id)}.json"
 
     def write_record(self, record: TrialRecord | dict) -> None:
         """Write a trial's record (a dict, as bench.trial.execute builds it, gets the schema version too)."""
@@ -85,22 +118,41 @@ class RunStore:
             return None
 
     def records(self) -> list[dict]:
-        """Every readable trial record, in file-name order; unreadable ones are skipped with a warning."""
+        """Every readable trial record, in file-name order; unreadable ones, and ones not where their
+        id puts them (a subfolder, a renamed file), are skipped with a warning naming them."""
+        if not self.trials_dir.exists():
+            return []
+        for path in sorted(p for p in self.trials_dir.rglob("*.json") if p.parent != self.trials_dir):
+            self._skip(UnreadableRecord(f"{path}: a record in a subfolder of trials/ (written by an older bench "
+                                        "from a name holding '/'); it is not read"), path)
         records = []
-        for path in sorted(self.trials_dir.glob("*.json")) if self.trials_dir.exists() else []:
+        for path in sorted(self.trials_dir.glob("*.json")):
             try:
-                records.append(read_json(path))
+                records.append(self._placed(read_json(path), path))
             except UnreadableRecord as problem:
                 self._skip(problem, path)
         return records
+
+    def _placed(self, record: dict, path: Path) -> dict:
+        """`record`, read from `path`, when its id names that file (or, from before names were
+        encoded, the id itself is the file name); UnreadableRecord saying where it belongs otherwise."""
+        check_shape(record, path, RECORD_TYPES, RECORD_OPTIONAL_TYPES)
+        trial_id = record["id"]
+        if path.name not in (f"{file_name(trial_id)}.json", f"{trial_id}.json"):
+            raise UnreadableRecord(
+                f"{path}: holds the record of trial {trial_id!r}, whose file is {self.record_path(trial_id).name}; "
+                "it is not read (a renamed or copied file?)"
+            )
+        return record
 
     def trials(self) -> list[TrialRecord]:
         """Every readable trial record, typed (unreadable ones skipped with a warning)."""
         return [TrialRecord.from_dict(data) for data in self.records()]
 
     def info(self) -> dict:
-        """run.json (UnreadableRecord naming it when it is damaged)."""
-        return read_json(self.dir / "run.json")
+        """run.json (UnreadableRecord naming it when it is damaged or of the wrong shape)."""
+        path = self.dir / "run.json"
+        return check_shape(read_json(path), path, RUN_TYPES, RUN_OPTIONAL_TYPES)
 
     def run_info(self) -> RunInfo:
         """run.json, typed."""
@@ -130,7 +182,7 @@ def named(runs: list[Path], name: str) -> list[Path]:
 
 
 def find_run(results_dir: Path, run: str | None) -> RunStore:
-    """The run named `run` (a folder, a run id, a unique prefix or its --name), or the latest one."""
+    """The run named `run` (a folder, a run id, a unique prefix or its --name; an exact id wins), or the latest one."""
     if run and Path(run).is_dir() and (Path(run) / "run.json").exists():
         return RunStore(run)
     runs = sorted(p for p in Path(results_dir).glob("*") if (p / "run.json").exists())
@@ -138,7 +190,8 @@ def find_run(results_dir: Path, run: str | None) -> RunStore:
         raise FileNotFoundError(f"No runs in {results_dir}/. Start one with `bench run --all`.")
     if run is None:
         return RunStore(runs[-1])
-    matches = [p for p in runs if p.name.startswith(run)] or named(runs, run)[-1:]  # a reused name: the latest
+    exact = [p for p in runs if p.name == run]
+    matches = exact or [p for p in runs if p.name.startswith(run)] or named(runs, run)[-1:]  # a reused name: the latest
     if len(matches) != 1:
         names = ", ".join(p.name for p in runs[-5:])
         what = "matches several runs" if matches else "matches no run"

@@ -17,6 +17,7 @@ import numpy as np
 
 from bench.features.reader import FeatureReader
 from bench.features.stage import Dataset
+from bench.files import file_name
 from bench.frameworks import Framework, ModelContractError
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
@@ -159,6 +160,33 @@ def check_bounded(registry: Registry, spec: TrialSpec, predictions: np.ndarray) 
         )
 
 
+def check_finite(registry: Registry, model: str, predictions: np.ndarray) -> None:
+    """A model's test predictions must all be numbers to be scored."""
+    bad = int((~np.isfinite(predictions)).sum())
+    if bad:
+        raise ModelContractError(
+            f"{registry.describe('model', model)}: {bad} of {len(predictions)} test predictions are NaN or infinite"
+        )
+
+
+def score(registry: Registry, metrics: dict, level: str, true: np.ndarray, pred: np.ndarray) -> tuple[dict, list[dict]]:
+    """({metric: value}, [failures]) of `metrics` at one level: a metric that raises or gives
+    anything but a finite number is left out and its failure recorded, naming it and its plugin."""
+    values, failures = {}, []
+    for name, metric in metrics.items():
+        try:
+            value = metric.compute(true, pred)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"returned {type(value).__name__} {str(value)[:40]!r}, not a number")
+            if not np.isfinite(value):
+                raise ValueError(f"returned {value}, not a finite number")
+            values[name] = float(value)
+        except Exception as exc:
+            error = f"{registry.describe('metric', name)} failed at {level} level: {type(exc).__name__}: {exc}"
+            failures.append({"metric": name, "level": level, "error": error})
+    return values, failures
+
+
 def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     """Train and evaluate one cell; returns its finished record (raises on any failure)."""
     store = RunStore(spec.run_dir)
@@ -215,6 +243,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     started = time.perf_counter()
     scaled = adapter.predict(model, reader, test, profile)
     timing["predict_s"] = time.perf_counter() - started
+    check_finite(registry, spec.model, scaled)
     if adapter.bounded:
         check_bounded(registry, spec, scaled)
     extra = {"params": adapter.count_params(model), **fitted.fields}
@@ -222,10 +251,12 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     timing["predict_windows_per_s"] = len(test) / max(timing["predict_s"], 1e-9)
     songs, song_true, song_pred = song_level(dataset, test, truth[test], predictions, spec.aggregate)
     applicable = {name: m for name, m in registry.metrics.items() if m.applies_to(spec.target)}
-    metrics = {
-        "window": {name: m.compute(truth[test], predictions) for name, m in applicable.items()},
-        "song": {name: m.compute(song_true, song_pred) for name, m in applicable.items()},
-    }
+    metrics, metric_errors = {}, []
+    for level, (true, pred) in (("window", (truth[test], predictions)), ("song", (song_true, song_pred))):
+        metrics[level], failures = score(registry, applicable, level, true, pred)
+        metric_errors += failures
+    if metric_errors:
+        extra["metric_errors"] = metric_errors
     target_metrics = sorted(name for name, m in applicable.items() if m.targets is not None)
     if target_metrics:  # shown on this target's score board (bench.results.leaderboard)
         extra["target_metrics"] = target_metrics
@@ -252,7 +283,7 @@ def save_model(adapter: Framework, model, store: RunStore, trial_id: str) -> str
     """The trained model next to its record, in its framework's own format."""
     folder = store.dir / "models"
     folder.mkdir(exist_ok=True)
-    path = folder / f"{trial_id}{adapter.suffix}"
+    path = folder / f"{file_name(trial_id)}{adapter.suffix}"
     adapter.save(model, path)
     return str(path.relative_to(store.dir))
 

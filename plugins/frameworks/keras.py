@@ -73,7 +73,7 @@ class KerasFramework(Framework):
         from bench.trial.quiet import keras
 
         spec.build(input_shape, profile)  # imports the plugin's modules, registering its custom layers
-        return keras.saving.load_model(path)
+        return keras.saving.load_model(path, safe_mode=True)  # no lambda layers' code from the file
 
     def count_params(self, model):
         return int(model.count_params())

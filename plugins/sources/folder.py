@@ -20,7 +20,7 @@ columns follow the rules in `bench.features.labels`; audio is decoded later, one
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from bench.features.labels import (
@@ -118,6 +118,9 @@ def load(options: dict[str, Any]) -> Catalog:
         if file_col is not None and not file:
             problems.append(Problem(where, f"id {track_id!r} has an empty {FILE!r} cell", "dropped"))
             continue
+        if file and not _inside(file):
+            problems.append(Problem(where, f"file {file!r} lies outside --audio-dir {audio_dir}", "dropped"))
+            continue
         candidates = [audio_dir / file] if file else clips.get(track_id, [])
         if len(candidates) != 1:
             found = ", ".join(p.name for p in candidates) or "none"
@@ -131,6 +134,12 @@ def load(options: dict[str, Any]) -> Catalog:
     problems += table.problems + rules.problems
     description = f"folder: {audio_dir} ({len(tracks)} clips listed in {table.path.name})"
     return Catalog(tracks, targets, sorted(problems, key=_line_order), description)
+
+
+def _inside(file: str) -> bool:
+    """Whether a `file` cell names a path under --audio-dir: relative, and never climbing out with `..`."""
+    path = PurePosixPath(file.replace("\\", "/"))
+    return not (path.is_absolute() or PureWindowsPath(file).drive or ".." in path.parts)
 
 
 def _line_order(problem: Problem) -> tuple[int, int]:

@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench.cli import terminal
-from bench.cli.arguments import add_common, add_metric, add_table, results_dir
+from bench.cli.arguments import add_common, add_metric, add_table, add_trust_run, results_dir
 from bench.cli.commands.run import show_leaderboard
 from bench.specs import CommandSpec
 
@@ -43,11 +44,11 @@ def cmd_leaderboard(args) -> int:
         show_leaderboard(stores[0], args.format, tuple(args.metric), args.columns, args.wide)
         return 0
     merged = merge_runs(stores)
-    out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True)
+    out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True, emoji=False)
     for line in merged.warnings:
-        out.print(f"[yellow]warning:[/] {line}")
+        out.print(f"[yellow]warning:[/] {escape(line)}")
     for line in merged.notes:
-        out.print(f"[italic]note:[/] {line}")
+        out.print(f"[italic]note:[/] {escape(line)}")
     show_leaderboard(merged, args.format, tuple(args.metric), args.columns, args.wide)
     return 0
 
@@ -108,6 +109,7 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="run id, unique prefix or folder")
     p.add_argument("trial", metavar="TRIAL", help="the trial id (its record's file name without .json)")
     p.add_argument("files", nargs="+", type=Path, metavar="AUDIO_FILE")
+    add_trust_run(p)
     add_common(p)
 
 
@@ -117,11 +119,12 @@ def cmd_predict(args) -> int:
 
     store = find_run(results_dir(args), args.run)
     record = store.read_record(args.trial) or {}
-    table = Table(title=f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})", title_justify="left")
+    title = f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})"
+    table = Table(title=escape(title), title_justify="left")
     for column in ("file", "song", "per window"):
         table.add_column(column)
-    for rating in rate(store, args.trial, args.files):
-        table.add_row(rating.path, f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
+    for rating in rate(store, args.trial, args.files, args.plugin, args.trust_run):
+        table.add_row(escape(rating.path), f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
     terminal.console.print(table)
     return 0
 

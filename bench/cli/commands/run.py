@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rich.markup import escape
+
 from bench.cli import terminal
 from bench.cli.arguments import (
     add_common,
@@ -42,13 +44,16 @@ def show_leaderboard(
     for board in boards(store, metrics=metrics):
         scores = any(c.key == "score" for c in board.column_specs())
         render_rich(board, console, columns if scores else None, wide)
-    console.print(run_summary(store.run_info()))
+    console.print(escape(run_summary(store.run_info())))
 
 
 def run_exit_code(info) -> int:
     """0 when every trial worked and every input was used; 3 (saying why) when the run
-    completed with failed trials or skipped inputs."""
+    completed with failed trials or skipped inputs, or no trial produced a score."""
     failed, skipped = info.get("failed_trials", 0), info.get("skipped_inputs", 0)
+    if info.get("trials") and info.get("scored_trials", info["trials"]) == 0:
+        terminal.console.print("[red]No trial produced a score[/] (exit code 3; see the lines above).")
+        return 3
     if not (failed or skipped):
         return 0
     reasons = ([f"{failed} failed trial(s)"] if failed else []) + ([f"{skipped} skipped input(s)"] if skipped else [])
@@ -69,7 +74,7 @@ def cmd_run(args) -> int:
     args = with_experiment(args, getattr(args, "command_argv", []))
     if not (args.all or args.model or args.resume):
         raise SystemExit("bench run: say what to run: --all, or --model NAME (repeatable), or --resume RUN_ID")
-    store = run(run_config(args), terminal.console, resume=args.resume)
+    store = run(run_config(args), terminal.console, resume=args.resume, trust_run=args.trust_run)
     show_leaderboard(store, columns=args.columns, wide=args.wide)
     return run_exit_code(store.info())
 
@@ -146,9 +151,9 @@ def cmd_tune(args) -> int:
     config = run_config(args)
     if not args.resume:  # refuse before the run, not after its default trials
         check_tunable(load_registry(config.plugins), config.models)
-    store = run(config, terminal.console, resume=args.resume)
+    store = run(config, terminal.console, resume=args.resume, trust_run=args.trust_run)
     budget = args.trials or store.info().get("tuning", {}).get("budget") or DEFAULT_BUDGET
-    tune_run(store, budget, args.storage, terminal.console)
+    tune_run(store, budget, args.storage, terminal.console, args.trust_run)
     show_leaderboard(store)
     return 0
 
