@@ -54,7 +54,16 @@ def read_json(path: Path) -> dict:
 RECORD_TYPES = {"id": str, "status": str, "target": str, "model": str, "feature": str, "split": str, "seed": int}
 RECORD_OPTIONAL_TYPES = {"metrics": dict, "songs": dict, "timing": dict, "history": dict, "error": str}
 RUN_TYPES = {"config": dict, "profile": dict}
-RUN_OPTIONAL_TYPES = {"run_id": str, "status": str, "targets": dict, "source": dict, "problems": list, "plugins": list}
+RUN_OPTIONAL_TYPES = {
+    "run_id": str,
+    "status": str,
+    "targets": dict,
+    "source": dict,
+    "problems": list,
+    "plugins": list,
+    "metrics": list,
+    "splits": list,
+}
 
 
 def check_shape(data: dict, path: Path, required: dict, optional: dict) -> dict:
@@ -65,7 +74,7 @@ def check_shape(data: dict, path: Path, required: dict, optional: dict) -> dict:
     for key, kind in optional.items():
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise UnreadableRecord(f"{path}: its {key!r} is not a {kind.__name__}; the file is damaged or foreign")
-    levels = data.get("metrics") or {}
+    levels = data.get("metrics") or {} if optional.get("metrics") is dict else {}
     if not all(isinstance(v, dict) for v in levels.values()):
         raise UnreadableRecord(f"{path}: its 'metrics' is not one object per level; the file is damaged or foreign")
     songs = data.get("songs") or {}
