@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 from bench.profiles import Profile, get_profile
 
+# A trial's wall-clock limit per profile unless --trial-timeout says otherwise: far above what
+# a trial needs on a loaded CPU (docs/performance.md), so only a hung trial reaches it.
+DEFAULT_TRIAL_TIMEOUT_S = {"quick": 3 * 3600.0, "paper": 7 * 24 * 3600.0}
+
 
 @dataclass
 class RunConfig:
@@ -35,9 +39,16 @@ class RunConfig:
     augment: list[list[str]] = field(default_factory=list)
     cache_dir: str = ""
     results_dir: str = ""
+    trial_timeout: float | None = None  # seconds per trial; None: the profile's default; 0: no limit
 
     def resolved_profile(self) -> Profile:
         return get_profile(self.profile).replace(**self.overrides)
 
     def job_count(self) -> int:
         return self.jobs or os.cpu_count() or 1
+
+    def trial_timeout_s(self) -> float | None:
+        """The wall-clock limit of one trial in seconds (None: no limit)."""
+        if self.trial_timeout is not None:
+            return self.trial_timeout or None
+        return DEFAULT_TRIAL_TIMEOUT_S.get(self.profile, max(DEFAULT_TRIAL_TIMEOUT_S.values()))

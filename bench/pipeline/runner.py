@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -94,6 +96,8 @@ def _validate(registry: Registry, config: RunConfig) -> None:
         raise ValueError(f"--aggregate must be one of {list(AGGREGATIONS)}. Received: {config.aggregate!r}")
     if config.seeds < 1:
         raise ValueError(f"--seeds must be at least 1. Received: {config.seeds}")
+    if config.trial_timeout is not None and config.trial_timeout < 0:
+        raise ValueError(f"--trial-timeout must be 0 (no limit) or more. Received: {config.trial_timeout:g}")
     if config.folds is not None and config.folds < 2:
         raise ValueError(f"--folds must be at least 2. Received: {config.folds}")
     augment.check(registry, [tuple(v) for v in config.augment], registry.select("model", config.models), config.targets)
@@ -188,7 +192,9 @@ def execute_run(
     started = time.perf_counter()
     profile = config.resolved_profile()
     tensorflow_env.use_profile_kernels(profile)
-    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
+    executor = make_executor(
+        config.executor, config.job_count(), config.address, config.plugins, config.trial_timeout_s()
+    )
     executor.warm_up()
     features = needed_features(registry, config)
     prepared = prepare(config, registry, console, features, executor.feature_pool())
@@ -255,8 +261,41 @@ def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
     models = saved["models"]
     added = [m for m in asked.models if models and m not in models]
     plugins = saved["plugins"] + [p for p in asked.plugins if p not in saved["plugins"]]
-    config = RunConfig(**{**saved, "jobs": asked.jobs or saved["jobs"], "models": models + added, "plugins": plugins})
+    timeout = asked.trial_timeout if asked.trial_timeout is not None else saved.get("trial_timeout")
+    config = RunConfig(
+        **{
+            **saved,
+            "jobs": asked.jobs or saved["jobs"],
+            "models": models + added,
+            "plugins": plugins,
+            "trial_timeout": timeout,
+        }
+    )
     return config, (added if models else list(asked.models))
+
+
+class RunLocked(RuntimeError):
+    """Another runner holds this run."""
+
+
+@contextmanager
+def run_lock(store: RunStore):
+    """Hold the run's lock while this process runs it, so a second runner (a `--resume` while
+    one runs) refuses, naming the holder's pid. The OS drops the lock when its holder dies."""
+    lock, holder = FileLock(store.dir / ".runner.lock"), store.dir / ".runner.pid"
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        pid = holder.read_text().strip() if holder.exists() else "unknown"
+        raise RunLocked(
+            f"run {store.id} is being run by another bench process (pid {pid}): wait for it or stop it"
+        ) from None
+    try:
+        holder.write_text(f"{os.getpid()}\n")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
 
 
 def run(config: RunConfig, console: Console, resume: str | None = None) -> RunStore:
@@ -265,19 +304,31 @@ def run(config: RunConfig, console: Console, resume: str | None = None) -> RunSt
         from bench.results.store import find_run
 
         store = find_run(Path(config.results_dir or default_results_dir()), resume)
-        saved = store.info()["config"]
-        config, added = extend(store, config)
-        registry = load_registry(config.plugins)
-        recorded = {r["model"] for r in store.records()}
-        added = tuple(m for m in registry.select("model", added) if m not in recorded) if added else ()
-        extended = (
-            {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
-        )
-        store.update_info(status="running", resumed=now(), **extended)
-    else:
-        registry, added = load_registry(config.plugins), ()
-        _validate(registry, config)
-        store = start_run(config, registry)
+        with run_lock(store):
+            return _resume(store, config, console)
+    registry = load_registry(config.plugins)
+    _validate(registry, config)
+    store = start_run(config, registry)
+    with run_lock(store):
+        return _execute(store, config, registry, console, ())
+
+
+def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
+    """Go on with a run stopped before it finished (see `extend` for what a resume may add)."""
+    saved = store.info()["config"]
+    config, added = extend(store, config)
+    registry = load_registry(config.plugins)
+    recorded = {r["model"] for r in store.records()}
+    added = tuple(m for m in registry.select("model", added) if m not in recorded) if added else ()
+    extended = (
+        {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
+    )
+    store.update_info(status="running", resumed=now(), **extended)
+    return _execute(store, config, registry, console, added)
+
+
+def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Console, added) -> RunStore:
+    """`execute_run`, with run.json saying how it ended if it did not complete."""
     console.print(f"Run [bold]{store.id}[/] → {store.dir}")
     try:
         return execute_run(store, config, registry, console, added)

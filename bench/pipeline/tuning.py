@@ -131,7 +131,9 @@ def tune_run(store: RunStore, budget: int, storage: str | None, console: Console
     store.update_info(tuning={"budget": budget, "storage": storage, "score": f"validation song {SCORE}"})
     search = search_store(store)
     tensorflow_env.use_profile_kernels(config.resolved_profile())
-    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
+    executor = make_executor(
+        config.executor, config.job_count(), config.address, config.plugins, config.trial_timeout_s()
+    )
     executor.warm_up()
     studies = {}
     for base in bases:
