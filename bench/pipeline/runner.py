@@ -7,16 +7,19 @@ The runner renders nothing but progress; leaderboards read the records afterward
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from bench.features.cache import FeatureCache, default_cache_dir
 from bench.features.stage import Dataset, build_dataset
@@ -74,8 +77,70 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
     ]
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
+class TrialsProgress(Progress):
+    """The trials' progress bar with the finished cells' score boards under it (`board`)."""
+
+    board: RenderableType | None = None
+
+    def get_renderables(self):
+        yield from super().get_renderables()
+        if self.board is not None:
+            yield self.board
+
+
+LIVE_RESAMPLES = 200  # bootstrap resamples of the live boards' intervals (the final tables: 2000)
+
+
+def live_boards(store: RunStore, console: Console) -> RenderableType | None:
+    """The score boards of the cells finished so far, drawn by the leaderboard's own renderer
+    at the console's width (None before the first trial)."""
+    from bench.results.leaderboard import PRIMARY, render_rich, score_board
+    from bench.results.stats import BUILTIN_METRICS, summarize
+
+    cells = summarize(store.trials(), BUILTIN_METRICS, PRIMARY, resamples=LIVE_RESAMPLES)
+    if not cells:
+        return None
+    shadow = Console(file=io.StringIO(), width=console.width, color_system=console.color_system, force_terminal=True)
+    info = store.run_info()
+    for target in sorted({c.target for c in cells}):
+        render_rich(score_board(cells, target, info), shadow)
+    shadow.print(f"[italic]Live: {LIVE_RESAMPLES} bootstrap resamples; the final tables use 2000.[/]")
+    return Text.from_ansi(shadow.file.getvalue().rstrip("\n"))
+
+
+class LiveBoards:
+    """Keeps `progress.board` up to date from a thread of its own, so summarising the records
+    never delays the next trial; `changed` after each record, `close` when the trials end."""
+
+    def __init__(self, store: RunStore, progress: TrialsProgress):
+        self.store, self.progress = store, progress
+        self._changed, self._closed = threading.Event(), False
+        self._thread = threading.Thread(target=self._follow, daemon=True, name="live-boards")
+        self._thread.start()
+
+    def changed(self) -> None:
+        self._changed.set()
+
+    def _follow(self) -> None:
+        while True:
+            self._changed.wait()
+            self._changed.clear()
+            if self._closed:
+                return
+            try:
+                self.progress.board = live_boards(self.store, self.progress.console)
+            except Exception:  # noqa: S110 - a view only: the full leaderboard is printed after the run
+                pass
+
+    def close(self) -> None:
+        self._closed = True
+        self._changed.set()
+        self._thread.join(timeout=60)
+        self.progress.board = None
+
+
+def _progress(console: Console, kind: type[Progress] = Progress) -> Progress:
+    return kind(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -232,15 +297,23 @@ def execute_run(
         + (f", {retried} failed before and retried" if retried else "")
         + f"), {config.job_count()} at a time, executor {executor.name}, profile {profile.name}"
     )
-    with _progress(console) as progress:
+    with _progress(console, TrialsProgress) as progress:
         task = progress.add_task("Trials", total=len(todo), status="")
+        interactive = console.is_terminal and not console.is_dumb_terminal  # a pipe gets the final tables only
+        live = LiveBoards(store, progress) if interactive else None
 
         def on_record(record: dict) -> None:
+            if live is not None:
+                live.changed()
             progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
             if record["status"] != "ok":
                 progress.console.print(f"[red]failed:[/] {record['id']}: {record['error']}")
 
-        executor.run(todo, on_record)
+        try:
+            executor.run(todo, on_record)
+        finally:
+            if live is not None:
+                live.close()  # the full leaderboard is printed after the run
     failed = sum((store.read_record(s.id) or {}).get("status") != "ok" for s in specs)
     store.update_info(
         status="complete",
