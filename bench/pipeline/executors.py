@@ -33,7 +33,7 @@ PRELOAD = ["bench.pipeline.forkserver_init"]  # keras, once; and the server dies
 WORKER_TRIALS_ENV = "AFB_WORKER_TRIALS"  # trials per worker before it is replaced (1: a process per trial)
 WORKER_GROWTH_ENV = "AFB_WORKER_GROWTH_MB"  # memory growth between trials that retires a worker
 DEFAULT_WORKER_TRIALS = 100
-DEFAULT_WORKER_GROWTH_MB = 1024.0
+DEFAULT_WORKER_GROWTH_MB = 512.0
 STOP_GRACE_S = 5.0
 
 
