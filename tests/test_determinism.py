@@ -39,3 +39,17 @@ def test_same_predictions_at_jobs_1_and_2(isolated):
     (first,), (second,) = records
     assert first["threads"] == second["threads"] == 1 and first["deterministic"] is True
     assert first["songs"]["pred"] == second["songs"]["pred"]  # bit-equal, not approximately
+
+
+@pytest.mark.integration
+def test_a_worker_reused_across_trials_gives_a_fresh_process_s_numbers(isolated, monkeypatch):
+    """Seed 1 trained after seed 0 in one worker equals seed 1 trained in a worker of its own."""
+    args = ["run", *TINY[:-1], "2", "--jobs", "1", "--deterministic"]
+    for per_worker in ("1", "100"):  # a process per trial, then one worker for both trials
+        monkeypatch.setenv("AFB_WORKER_TRIALS", per_worker)
+        assert main(args) == 0
+    runs = sorted(p.name for p in (isolated / "results").iterdir())
+    fresh, reused = ({r["id"]: r for r in find_run(isolated / "results", rid).records()} for rid in runs)
+    assert {r["worker"]["trial"] for r in fresh.values()} == {1}
+    assert sorted(r["worker"]["trial"] for r in reused.values()) == [1, 2]
+    assert {k: r["songs"]["pred"] for k, r in fresh.items()} == {k: r["songs"]["pred"] for k, r in reused.items()}

@@ -56,6 +56,12 @@ def add_run_arguments(p: argparse.ArgumentParser, augment: bool = True) -> None:
     p.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p.add_argument("--save-models", action="store_true", help="save each trial's trained model next to its record")
     p.add_argument(
+        "--trial-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a trial that runs longer and record it as timed out (default: 3 h quick, 7 days paper; 0: none)",
+    )
+    p.add_argument(
         "--deterministic",
         action="store_true",
         help="one thread per trial and deterministic kernels, so a seed gives the same numbers at any --jobs "
@@ -195,6 +201,7 @@ def run_config(args: argparse.Namespace):
         save_models=args.save_models,
         mixed_precision=args.mixed_precision,
         deterministic=args.deterministic,
+        trial_timeout=args.trial_timeout,
         augment=[list(variant) for variant in parse_variants(getattr(args, "augment", None))],
         cache_dir=str(args.cache_dir or ""),
         results_dir=str(args.results_dir or ""),

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 from bench.profiles import Profile, get_profile
 
+# A trial's wall-clock limit per profile unless --trial-timeout says otherwise: far above what
+# a trial needs on a loaded CPU (docs/performance.md), so only a hung trial reaches it.
+DEFAULT_TRIAL_TIMEOUT_S = {"quick": 3 * 3600.0, "paper": 7 * 24 * 3600.0}
+
 
 @dataclass
 class RunConfig:
@@ -37,9 +41,16 @@ class RunConfig:
     results_dir: str = ""
     name: str = ""  # bench run --name: how commands that take a RUN may address it
     tags: dict = field(default_factory=dict)  # bench run --tag key=value
+    trial_timeout: float | None = None  # seconds per trial; None: the profile's default; 0: no limit
 
     def resolved_profile(self) -> Profile:
         return get_profile(self.profile).replace(**self.overrides)
 
     def job_count(self) -> int:
         return self.jobs or os.cpu_count() or 1
+
+    def trial_timeout_s(self) -> float | None:
+        """The wall-clock limit of one trial in seconds (None: no limit)."""
+        if self.trial_timeout is not None:
+            return self.trial_timeout or None
+        return DEFAULT_TRIAL_TIMEOUT_S.get(self.profile, max(DEFAULT_TRIAL_TIMEOUT_S.values()))

@@ -7,15 +7,20 @@ The runner renders nothing but progress; leaderboards read the records afterward
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rich.console import Console
+from filelock import FileLock, Timeout
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from bench.features import identity
 from bench.features.cache import FeatureCache, default_cache_dir
@@ -77,8 +82,70 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
     ]
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
+class TrialsProgress(Progress):
+    """The trials' progress bar with the finished cells' score boards under it (`board`)."""
+
+    board: RenderableType | None = None
+
+    def get_renderables(self):
+        yield from super().get_renderables()
+        if self.board is not None:
+            yield self.board
+
+
+LIVE_RESAMPLES = 200  # bootstrap resamples of the live boards' intervals (the final tables: 2000)
+
+
+def live_boards(store: RunStore, console: Console) -> RenderableType | None:
+    """The score boards of the cells finished so far, drawn by the leaderboard's own renderer
+    at the console's width (None before the first trial)."""
+    from bench.results.leaderboard import PRIMARY, render_rich, score_board
+    from bench.results.stats import BUILTIN_METRICS, summarize
+
+    cells = summarize(store.trials(), BUILTIN_METRICS, PRIMARY, resamples=LIVE_RESAMPLES)
+    if not cells:
+        return None
+    shadow = Console(file=io.StringIO(), width=console.width, color_system=console.color_system, force_terminal=True)
+    info = store.run_info()
+    for target in sorted({c.target for c in cells}):
+        render_rich(score_board(cells, target, info), shadow)
+    shadow.print(f"[italic]Live: {LIVE_RESAMPLES} bootstrap resamples; the final tables use 2000.[/]")
+    return Text.from_ansi(shadow.file.getvalue().rstrip("\n"))
+
+
+class LiveBoards:
+    """Keeps `progress.board` up to date from a thread of its own, so summarising the records
+    never delays the next trial; `changed` after each record, `close` when the trials end."""
+
+    def __init__(self, store: RunStore, progress: TrialsProgress):
+        self.store, self.progress = store, progress
+        self._changed, self._closed = threading.Event(), False
+        self._thread = threading.Thread(target=self._follow, daemon=True, name="live-boards")
+        self._thread.start()
+
+    def changed(self) -> None:
+        self._changed.set()
+
+    def _follow(self) -> None:
+        while True:
+            self._changed.wait()
+            self._changed.clear()
+            if self._closed:
+                return
+            try:
+                self.progress.board = live_boards(self.store, self.progress.console)
+            except Exception:  # noqa: S110 - a view only: the full leaderboard is printed after the run
+                pass
+
+    def close(self) -> None:
+        self._closed = True
+        self._changed.set()
+        self._thread.join(timeout=60)
+        self.progress.board = None
+
+
+def _progress(console: Console, kind: type[Progress] = Progress) -> Progress:
+    return kind(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -104,6 +171,8 @@ def _validate(registry: Registry, config: RunConfig) -> None:
         raise ValueError(f"--aggregate must be one of {list(AGGREGATIONS)}. Received: {config.aggregate!r}")
     if config.seeds < 1:
         raise ValueError(f"--seeds must be at least 1. Received: {config.seeds}")
+    if config.trial_timeout is not None and config.trial_timeout < 0:
+        raise ValueError(f"--trial-timeout must be 0 (no limit) or more. Received: {config.trial_timeout:g}")
     if config.folds is not None and config.folds < 2:
         raise ValueError(f"--folds must be at least 2. Received: {config.folds}")
     augment.check(registry, [tuple(v) for v in config.augment], registry.select("model", config.models), config.targets)
@@ -209,7 +278,9 @@ def execute_run(
     started = time.perf_counter()
     profile = config.resolved_profile()
     tensorflow_env.use_profile_kernels(profile)
-    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
+    executor = make_executor(
+        config.executor, config.job_count(), config.address, config.plugins, config.trial_timeout_s()
+    )
     executor.warm_up()
     features = needed_features(registry, config)
     prepared = prepare(config, registry, console, features, executor.feature_pool())
@@ -247,15 +318,23 @@ def execute_run(
         + (f", {retried} failed before and retried" if retried else "")
         + f"), {config.job_count()} at a time, executor {executor.name}, profile {profile.name}"
     )
-    with _progress(console) as progress:
+    with _progress(console, TrialsProgress) as progress:
         task = progress.add_task("Trials", total=len(todo), status="")
+        interactive = console.is_terminal and not console.is_dumb_terminal  # a pipe gets the final tables only
+        live = LiveBoards(store, progress) if interactive else None
 
         def on_record(record: dict) -> None:
+            if live is not None:
+                live.changed()
             progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
             if record["status"] != "ok":
                 progress.console.print(f"[red]failed:[/] {escape(record['id'])}: {escape(str(record['error']))}")
 
-        executor.run(todo, on_record)
+        try:
+            executor.run(todo, on_record)
+        finally:
+            if live is not None:
+                live.close()  # the full leaderboard is printed after the run
     finished = [store.read_record(s.id) or {} for s in specs]
     failed = sum(r.get("status") != "ok" for r in finished)
     scored = sum(r.get("status") == "ok" and any((r.get("metrics") or {}).values()) for r in finished)
@@ -279,8 +358,41 @@ def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
     models = saved["models"]
     added = [m for m in asked.models if models and m not in models]
     plugins = saved["plugins"] + [p for p in asked.plugins if p not in saved["plugins"]]
-    config = RunConfig(**{**saved, "jobs": asked.jobs or saved["jobs"], "models": models + added, "plugins": plugins})
+    timeout = asked.trial_timeout if asked.trial_timeout is not None else saved.get("trial_timeout")
+    config = RunConfig(
+        **{
+            **saved,
+            "jobs": asked.jobs or saved["jobs"],
+            "models": models + added,
+            "plugins": plugins,
+            "trial_timeout": timeout,
+        }
+    )
     return config, (added if models else list(asked.models))
+
+
+class RunLocked(RuntimeError):
+    """Another runner holds this run."""
+
+
+@contextmanager
+def run_lock(store: RunStore):
+    """Hold the run's lock while this process runs it, so a second runner (a `--resume` while
+    one runs) refuses, naming the holder's pid. The OS drops the lock when its holder dies."""
+    lock, holder = FileLock(store.dir / ".runner.lock"), store.dir / ".runner.pid"
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        pid = holder.read_text().strip() if holder.exists() else "unknown"
+        raise RunLocked(
+            f"run {store.id} is being run by another bench process (pid {pid}): wait for it or stop it"
+        ) from None
+    try:
+        holder.write_text(f"{os.getpid()}\n")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
 
 
 def run(config: RunConfig, console: Console, resume: str | None = None, trust_run: bool = False) -> RunStore:
@@ -292,19 +404,31 @@ def run(config: RunConfig, console: Console, resume: str | None = None, trust_ru
 
         store = find_run(Path(config.results_dir or default_results_dir()), resume)
         trust.run_plugins(store, config.plugins, trust_run)
-        saved = store.info()["config"]
-        config, added = extend(store, config)
-        registry = load_registry(config.plugins)
-        recorded = {r["model"] for r in store.records()}
-        added = tuple(m for m in registry.select("model", added) if m not in recorded) if added else ()
-        extended = (
-            {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
-        )
-        store.update_info(status="running", resumed=now(), **extended)
-    else:
-        registry, added = load_registry(config.plugins), ()
-        _validate(registry, config)
-        store = start_run(config, registry)
+        with run_lock(store):
+            return _resume(store, config, console)
+    registry = load_registry(config.plugins)
+    _validate(registry, config)
+    store = start_run(config, registry)
+    with run_lock(store):
+        return _execute(store, config, registry, console, ())
+
+
+def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
+    """Go on with a run stopped before it finished (see `extend` for what a resume may add)."""
+    saved = store.info()["config"]
+    config, added = extend(store, config)
+    registry = load_registry(config.plugins)
+    recorded = {r["model"] for r in store.records()}
+    added = tuple(m for m in registry.select("model", added) if m not in recorded) if added else ()
+    extended = (
+        {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
+    )
+    store.update_info(status="running", resumed=now(), **extended)
+    return _execute(store, config, registry, console, added)
+
+
+def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Console, added) -> RunStore:
+    """`execute_run`, with run.json saying how it ended if it did not complete."""
     console.print(f"Run [bold]{escape(store.id)}[/] → {escape(str(store.dir))}")
     try:
         return execute_run(store, config, registry, console, added)

@@ -164,7 +164,9 @@ def tune_run(
     )
     search = search_store(store)
     tensorflow_env.use_profile_kernels(config.resolved_profile())
-    executor = make_executor(config.executor, config.job_count(), config.address, config.plugins)
+    executor = make_executor(
+        config.executor, config.job_count(), config.address, config.plugins, config.trial_timeout_s()
+    )
     executor.warm_up()
     studies = {}
     for base in bases:

@@ -34,3 +34,9 @@ def deterministic_kernels() -> None:
         import torch
 
         torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def clear_session() -> None:
+    """Drop the backend state a finished trial left (models, graphs, kernel caches), so a worker
+    process starts its next trial clean."""
+    keras.backend.clear_session()

@@ -26,17 +26,42 @@ PACKAGES = (
 
 def peak_rss_mb() -> float:
     """This process's peak resident memory so far, in MiB. On Linux it is the kernel's VmHWM
-    for this process's own memory: ru_maxrss would also count the launching process's peak,
-    which it inherits across fork and exec."""
+    for this process's own memory since it started or since `reset_peak_rss`: ru_maxrss would
+    also count the launching process's peak, which it inherits across fork and exec."""
+    peak = _status_mb("VmHWM")
+    if peak is not None:
+        return peak
+    # ru_maxrss is in bytes on macOS and in KiB on Linux and the BSDs.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
+
+
+def _status_mb(field: str) -> float | None:
+    """A memory field of /proc/self/status (VmHWM, VmRSS) in MiB, None where there is none."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    # ru_maxrss is in bytes on macOS and in KiB on Linux and the BSDs.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
+    return None
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB (0 where /proc is missing)."""
+    return _status_mb("VmRSS") or 0.0
+
+
+def reset_peak_rss() -> float:
+    """Start a new peak: the kernel's VmHWM drops to the memory resident now (Linux 4.0+,
+    writing 5 to /proc/self/clear_refs), so `peak_rss_mb` afterwards is the peak since this
+    call, e.g. of one trial in a worker that runs many. Returns the resident MiB it starts from."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        pass  # the peak then stays the process's own since it started
+    return rss_mb()
 
 
 def package_versions() -> dict[str, str]:
