@@ -181,6 +181,8 @@ def _import_file(module_name: str, path: Path):
             f"--plugin {module_name}: a module named {name!r} is already imported from elsewhere; rename the file"
         )
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # a .py file always has one; anything else is no module
+        raise PluginError(f"--plugin {module_name}: {path} cannot be imported as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # so its functions pickle by reference into trial processes
     try:

@@ -282,6 +282,7 @@ class WindowStream:
                 emitted += out.shape[1] - _HELD
                 yield out[:, :-_HELD]
         if stream is not None:
+            assert self.file_rate is not None  # _decoded set it before the stream was made
             tail = np.concatenate([held, stream.resample_chunk(np.empty((0, 2), np.float32), last=True).T], axis=1)
             size = math.ceil(frames * float(self.sample_rate) / self.file_rate) - emitted
             yield np.pad(tail[:, :size], ((0, 0), (0, max(0, size - tail.shape[1]))))

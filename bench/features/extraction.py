@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -48,8 +49,10 @@ class ProfileView:
         )
 
 
-def view(profile: Profile, feature: FeatureSpec) -> Profile | ProfileView:
-    return profile if feature.profile_fields is None else ProfileView(profile, feature)
+def view(profile: Profile, feature: FeatureSpec) -> Profile:
+    """The profile `feature` is handed: a ProfileView stands in for the Profile the FeatureSpec
+    contract promises (same fields, read-only, fewer of them), hence the cast."""
+    return profile if feature.profile_fields is None else cast(Profile, ProfileView(profile, feature))
 
 
 @dataclass(frozen=True)

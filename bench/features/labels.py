@@ -37,10 +37,14 @@ import math
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
 from bench.specs import Problem, Target
+
+if TYPE_CHECKING:
+    from _csv import _QuotingType  # the csv.QUOTE_* literals (typeshed only)
 
 UNIT_FEATURES = ("danceability", "energy", "valence", "acousticness", "instrumentalness", "liveness", "speechiness")
 KNOWN_RANGES: dict[str, tuple[float, float]] = {**{name: (0.0, 1.0) for name in UNIT_FEATURES}, "tempo": (0.0, 250.0)}
@@ -62,14 +66,23 @@ class Row:
         return self.cells[index].strip() if index is not None and index < len(self.cells) else ""
 
 
+class CsvFormat(TypedDict):
+    """The csv.reader arguments of a Table."""
+
+    delimiter: str
+    quoting: _QuotingType
+
+
 class Table:
     """A CSV file's columns (one tuple of header cells each) and a stream of its data rows.
     `delimiter` and `quoting` are the csv module's (a tab-separated table: "\\t", csv.QUOTE_NONE)."""
 
-    def __init__(self, path: Path | str, header_rows: int = 1, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL):
+    def __init__(
+        self, path: Path | str, header_rows: int = 1, delimiter: str = ",", quoting: _QuotingType = csv.QUOTE_MINIMAL
+    ):
         self.path = Path(path)
         self.header_rows = header_rows
-        self.format = {"delimiter": delimiter, "quoting": quoting}
+        self.format: CsvFormat = {"delimiter": delimiter, "quoting": quoting}
         self.problems: list[Problem] = []
         if not self.path.is_file():
             raise LabelError(f"{self.path}: label table not found")
@@ -220,13 +233,14 @@ class RowRules:
     def check(self, where: str, track_id: str, cells: dict[str, str]) -> dict[str, float] | None:
         """The row's usable labels, or None when the row is dropped (its problem recorded)."""
         if not track_id:
-            return self._drop(where, "no track id")
+            self._drop(where, "no track id")
+            return None
         if track_id in self.first_seen:
-            return self._drop(
-                where, f"duplicate id {track_id!r} (first seen at {self.first_seen[track_id]}, which counts)"
-            )
+            self._drop(where, f"duplicate id {track_id!r} (first seen at {self.first_seen[track_id]}, which counts)")
+            return None
         self.first_seen[track_id] = where
-        labels, bad = {}, []
+        labels: dict[str, float] = {}
+        bad: list[str] = []
         for name, target in self.targets.items():
             text = cells.get(name, "").strip()
             why = label_problem(text, target)
@@ -234,7 +248,10 @@ class RowRules:
                 labels[name] = float(text)
             elif name in self.requested:
                 bad.append(why)
-        return self._drop(where, "; ".join(bad)) if bad else labels
+        if bad:
+            self._drop(where, "; ".join(bad))
+            return None
+        return labels
 
     def _drop(self, where: str, what: str) -> None:
         self.problems.append(Problem(where, what, "dropped"))

@@ -225,7 +225,7 @@ def probe(plugins: Sequence[str], names: list[str], profile: Profile, say=print)
             f"{folder}: cleared that cache in case it was poisoned, and tried again."
         )
         numba_cache.clear(folder)
-        remaining, crashed = list(names), {}
+        remaining, crashed = list(names), dict[str, str]()
         while True:
             code, culprit, broken = _probe_once(plugins, remaining, profile)
             if code == 0:

@@ -42,6 +42,8 @@ class FeatureReader:
             segments: list[Segment | None] = [segment]
         else:
             segments, self.dtype = list(source), np.dtype(np.float32)
+        if row_shape is None:
+            raise TypeError("a reader over segments needs their row_shape")
         self.source, self.row_shape = source, tuple(row_shape)
         self.row_bytes = int(np.prod(self.row_shape, dtype=np.int64)) * self.dtype.itemsize
         rows = [0 if s is None else s.rows for s in segments]
@@ -52,7 +54,9 @@ class FeatureReader:
     @property
     def path(self) -> Path:
         """The file of a single-file reader."""
-        return Path(self._segments[0].path)
+        segment = self._segments[0]
+        assert segment is not None, "a single-file reader's one segment is its file"
+        return Path(segment.path)
 
     def __len__(self) -> int:
         return self.shape[0]

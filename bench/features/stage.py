@@ -113,7 +113,7 @@ def _plan_track(track: Track, features, profile, cache: FeatureCache, short_poli
         notes = json.loads(_notes_path(cache, _notes_key(track, profile, short_policy)).read_text())
         plan.windows, plan.problems = notes["windows"], [Problem(**p) for p in notes["problems"]]
     except PermissionError as exc:
-        return Problem(str(track.path), f"cannot read the file ({exc.strerror.lower()})")
+        return Problem(str(track.path), f"cannot read the file ({str(exc.strerror or exc).lower()})")
     except (OSError, ValueError, KeyError):
         plan.windows = None  # no notes yet: the track is decoded again
     for feature in features:
@@ -155,7 +155,9 @@ def build_dataset(
     problems += [Problem(f"feature {name!r}", reason, "left out") for name, reason in broken.items()]
     jobs_to_run = []
     for i in todo:
-        keys = {name: plans[i].keys[name] for name in plans[i].missing if name not in broken}
+        plan = plans[i]
+        assert isinstance(plan, _TrackPlan)  # todo holds the plans' indices only
+        keys = {name: plan.keys[name] for name in plan.missing if name not in broken}
         jobs_to_run.append(
             TrackJob(i, str(tracks[i].path), keys, tuple(plugins), profile, str(cache.root), short_policy)
         )
@@ -164,7 +166,9 @@ def build_dataset(
     if jobs_to_run:
         (pool or LocalFeaturePool(jobs)).run(jobs_to_run, done)
 
-    kept, segments, seconds = [], {f.name: [] for f in features}, dict.fromkeys((f.name for f in features), 0.0)
+    kept: list[tuple[Track, int]] = []
+    segments: dict[str, list[Segment | None]] = {f.name: [] for f in features}
+    seconds = dict.fromkeys((f.name for f in features), 0.0)
     for i, track in enumerate(tracks):
         plan = plans[i]
         if isinstance(plan, Problem):

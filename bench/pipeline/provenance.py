@@ -84,8 +84,9 @@ def _origin(module_name: str) -> Path | None:
     """The source file of a module, found without importing it or its parents (a plugin
     module's parents may import Keras); None when it has none."""
     loaded = sys.modules.get(module_name)
-    if loaded is not None and str(getattr(loaded, "__file__", None) or "").endswith(".py"):
-        return Path(loaded.__file__)
+    file = getattr(loaded, "__file__", None) if loaded is not None else None
+    if file and str(file).endswith(".py"):
+        return Path(file)
     top, *rest = module_name.split(".")
     try:
         spec = importlib.util.find_spec(top)
@@ -134,9 +135,10 @@ def code_files(build) -> dict[str, Path]:
     the same-package modules those import, transitively."""
     function = _function(build)
     module = inspect.getmodule(function)
-    if module is None or not str(getattr(module, "__file__", None) or "").endswith(".py"):
+    file = getattr(module, "__file__", None) if module is not None else None
+    if module is None or not file or not str(file).endswith(".py"):
         return {}
-    name, path = module.__name__, Path(module.__file__)
+    name, path = module.__name__, Path(file)
     package = _package(name, path)
     named = [
         f"{package}.{cell.cell_contents}"

@@ -159,9 +159,10 @@ def _progress(console: Console, kind: type[Progress] = Progress) -> Progress:
 def _validate(registry: Registry, config: RunConfig) -> None:
     registry.get("source", config.source)
     for name in registry.select("model", config.models):
-        if not any(registry.models[name].predicts(t) for t in config.targets):
+        offered = registry.models[name].targets  # None: it predicts any target
+        if offered is not None and not any(registry.models[name].predicts(t) for t in config.targets):
             raise ValueError(
-                f"{registry.describe('model', name)} predicts only {', '.join(registry.models[name].targets)}, "
+                f"{registry.describe('model', name)} predicts only {', '.join(offered)}, "
                 f"none of the run's targets. Received: --target {' --target '.join(config.targets)}"
             )
     for name in registry.select("split", config.splits):
@@ -416,10 +417,10 @@ def run(config: RunConfig, console: Console, resume: str | None = None, trust_ru
 def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
     """Go on with a run stopped before it finished (see `extend` for what a resume may add)."""
     saved = store.info()["config"]
-    config, added = extend(store, config)
+    config, asked_models = extend(store, config)
     registry = load_registry(config.plugins)
     recorded = {r["model"] for r in store.records()}
-    added = tuple(m for m in registry.select("model", added) if m not in recorded) if added else ()
+    added = tuple(m for m in registry.select("model", asked_models) if m not in recorded) if asked_models else ()
     extended = (
         {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
     )

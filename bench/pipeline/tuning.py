@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -131,6 +132,16 @@ def _tell(study: optuna.Study, number: int, record: dict) -> None:
         study.tell(number, score)
 
 
+def _teller(by_id: dict[str, tuple[optuna.Study, int]]) -> Callable[[dict], None]:
+    """One round's on_record: tells a record's study how its trial scored."""
+
+    def tell(record: dict) -> None:
+        study, number = by_id[record["id"]]
+        _tell(study, number, record)
+
+    return tell
+
+
 def _settle_interrupted(study: optuna.Study, base: TrialSpec, search: RunStore) -> None:
     """Configurations asked before a kill are told from their record when one was written;
     the others stay unfinished and do not count against the budget."""
@@ -194,7 +205,7 @@ def tune_run(
             break
         console.print(f"[bold]Tuning:[/] {len(asked)} configuration(s), scored on validation")
         by_id = {spec.id: (study, number) for study, number, spec in asked}
-        executor.run([spec for _, _, spec in asked], lambda record, by_id=by_id: _tell(*by_id[record["id"]], record))
+        executor.run([spec for _, _, spec in asked], _teller(by_id))
     finals = []
     for base in bases:
         study = studies[base.id]

@@ -79,6 +79,7 @@ def fit_train(reader, rows: np.ndarray) -> TrainStatistics:
         count += x.size // part.size
     if not count:
         raise ValueError("normalization 'train' needs at least one training window")
+    assert total is not None and total_sq is not None  # set by the first chunk, and count > 0
     mean = total / count
     std = np.sqrt(np.maximum(total_sq / count - mean * mean, 0.0))
     return TrainStatistics(mean.astype(np.float32), std.astype(np.float32))
@@ -95,6 +96,7 @@ class Normalizer:
         if self.mode == "none":
             return batch.astype(np.float32, copy=False)
         if self.mode == "train":
+            assert self.statistics is not None, "normalization 'train' needs fitted statistics"
             return self.statistics.apply(batch)
         return np.stack([per_window(row, self.mode) for row in batch]) if len(batch) else batch
 
