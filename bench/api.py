@@ -13,6 +13,7 @@ and keyword overrides on top. See docs/api.md.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import sys
@@ -142,7 +143,7 @@ class Run:
 def _values(config: dict | str | os.PathLike | None, overrides: dict[str, Any]) -> dict[str, Any]:
     from bench.cli.arguments import read_config
 
-    values = read_config(config) if isinstance(config, (str, os.PathLike)) else dict(config or {})
+    values = read_config(os.fspath(config)) if isinstance(config, (str, os.PathLike)) else dict(config or {})
     return {**values, **overrides}
 
 
@@ -175,7 +176,7 @@ def run(config: dict | str | os.PathLike | None = None, **overrides) -> Run:
     values = _values(config, overrides)
     plugins = values.get("plugin") or []
     parser = build_parser(load_registry(plugins if isinstance(plugins, list) else [plugins]))
-    command = parser._subparsers._group_actions[0].choices["run"]
+    command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["run"]
     check_keys(command, values, "bench.run")
     if not (values.get("all") or values.get("model") or values.get("resume")):
         raise ValueError("bench.run: say what to run: all=True, or model=[NAME, ...], or resume=RUN_ID")

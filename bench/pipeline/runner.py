@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from filelock import FileLock, Timeout
 from rich.console import Console, RenderableType
@@ -82,6 +83,9 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
     ]
 
 
+P = TypeVar("P", bound=Progress)
+
+
 class TrialsProgress(Progress):
     """The trials' progress bar with the finished cells' score boards under it (`board`)."""
 
@@ -99,18 +103,22 @@ LIVE_RESAMPLES = 200  # bootstrap resamples of the live boards' intervals (the f
 def live_boards(store: RunStore, console: Console) -> RenderableType | None:
     """The score boards of the cells finished so far, drawn by the leaderboard's own renderer
     at the console's width (None before the first trial)."""
-    from bench.results.leaderboard import PRIMARY, render_rich, score_board
+    from bench.results.leaderboard import render_rich, score_board
     from bench.results.stats import BUILTIN_METRICS, summarize
 
-    cells = summarize(store.trials(), BUILTIN_METRICS, PRIMARY, resamples=LIVE_RESAMPLES)
+    info = store.run_info()
+    primary = info.primary
+    cells = summarize(
+        store.trials(), BUILTIN_METRICS, primary, higher=info.higher_is_better(primary), resamples=LIVE_RESAMPLES
+    )
     if not cells:
         return None
-    shadow = Console(file=io.StringIO(), width=console.width, color_system=console.color_system, force_terminal=True)
-    info = store.run_info()
+    text = io.StringIO()
+    shadow = Console(file=text, width=console.width, force_terminal=True, emoji=False)
     for target in sorted({c.target for c in cells}):
         render_rich(score_board(cells, target, info), shadow)
     shadow.print(f"[italic]Live: {LIVE_RESAMPLES} bootstrap resamples; the final tables use 2000.[/]")
-    return Text.from_ansi(shadow.file.getvalue().rstrip("\n"))
+    return Text.from_ansi(text.getvalue().rstrip("\n"))
 
 
 class LiveBoards:
@@ -144,7 +152,7 @@ class LiveBoards:
         self.progress.board = None
 
 
-def _progress(console: Console, kind: type[Progress] = Progress) -> Progress:
+def _progress(console: Console, kind: type[P]) -> P:
     return kind(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -251,7 +259,7 @@ def prepare(
         raise PluginError(
             f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
         )
-    with _progress(console) as progress:
+    with _progress(console, Progress) as progress:
         task = progress.add_task("Features", total=len(catalog.tracks), status=", ".join(f.name for f in features))
         dataset = build_dataset(
             catalog,
