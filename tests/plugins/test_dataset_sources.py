@@ -8,7 +8,7 @@ import shutil
 
 import dataset_fixtures as data
 import pytest
-from bench.cli.main import main
+from bench.cli.app import main
 from rich.console import Console
 
 from bench.features.labels import LabelError
@@ -296,7 +296,7 @@ VALIDATE_BAD = {
 
 @pytest.fixture
 def wide_console(monkeypatch, isolated):
-    monkeypatch.setattr("bench.cli.main.console", Console(width=400))
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=400))
 
 
 @pytest.mark.integration
