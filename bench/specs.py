@@ -128,7 +128,10 @@ class FeatureSpec:
     own (sample_rate, window_seconds, hop_seconds, and window_samples/hop_samples derived from
     them): the cache key hashes exactly those, and reading any other field raises, so the key
     can never miss one. None (the default) lets a transform read every field and keys it on
-    all of them, training knobs included."""
+    all of them, training knobs included.
+
+    `time_axis` is the axis of a row that runs over time (None: the feature does not say); a
+    feature that declares it gets a probe floor (plugins.models.probes.probe_spec)."""
 
     name: str
     description: str
@@ -136,6 +139,7 @@ class FeatureSpec:
     compute: Callable[[np.ndarray, Profile], np.ndarray]
     shape: Callable[[Profile], tuple[int, ...]]
     profile_fields: tuple[str, ...] | None = None
+    time_axis: int | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,9 @@ class ModelSpec:
     model" (`--all`, or no `--model`), so an experiment does not grow the default run.
     `jit_compile` asks for XLA-compiled training and prediction steps on TensorFlow (JAX always
     compiles; other backends ignore it): each model's own choice, made by measurement, since on
-    a CPU with oneDNN kernels it sped none of the built-in CNNs up (docs/performance.md)."""
+    a CPU with oneDNN kernels it sped none of the built-in CNNs up (docs/performance.md).
+    `probe_for` names the feature a probe floor summarises (plugins.models.probes): the
+    models reading that feature are compared with it."""
 
     name: str
     description: str
@@ -161,6 +167,7 @@ class ModelSpec:
     search_space: dict[str, Any] | None = None
     opt_in: bool = False
     jit_compile: bool = False
+    probe_for: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from plugins.features import dsp, mel, mel_beats, wav, wav_beats
 @hookimpl
 def bench_features() -> list[FeatureSpec]:
     return [
-        FeatureSpec(m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS)
+        FeatureSpec(
+            m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS, getattr(m, "TIME_AXIS", None)
+        )
         for m in (wav, mel, dsp, wav_beats, mel_beats)
     ]

@@ -15,6 +15,7 @@ from plugins.features.threads import one_blas_thread
 NAME = "mel"
 VERSION = "2"  # 2: unnormalised; the trial normalises (bench.trial.normalization)
 PROFILE_FIELDS = ("n_fft", "mel_hop", "n_mels")  # besides the window's own fields: what the cache key hashes
+TIME_AXIS = 1  # frames
 DESCRIPTION = "mid/side log-mel spectrogram (n_mels x frames x 2)"
 
 
