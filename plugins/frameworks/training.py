@@ -140,6 +140,42 @@ def fit(model: keras.Model, profile: Profile, train: Windows, validation: Window
     }
 
 
+COLLAPSED_STD_RATIO = 0.1  # validation prediction std under this fraction of the labels' std
+NOT_LEARNING_LOSS_RATIO = 0.95  # best training loss above this fraction of the constant-prediction loss
+MEMORISING_LOSS_RATIO = 0.3  # final training loss under this fraction of the final validation loss
+
+
+def constant_loss(labels: np.ndarray, loss: str) -> float:
+    """The loss of predicting the training mean for every window."""
+    labels = np.asarray(labels, dtype=np.float64).reshape(-1)
+    errors = labels - labels.mean()
+    return float(np.mean(np.abs(errors)) if loss == "mae" else np.mean(errors**2))
+
+
+def diagnose(
+    history: dict[str, list[float]],
+    train_labels: np.ndarray,
+    loss: str,
+    validation_labels: np.ndarray | None = None,
+    validation_predictions: np.ndarray | None = None,
+) -> list[str]:
+    """What went wrong in a training run, among "collapsed" (validation predictions nearly
+    constant), "not learning" (training loss never left the constant-prediction level) and
+    "memorising" (training loss far below validation loss); empty when none applies."""
+    found = []
+    if validation_labels is not None and validation_predictions is not None and len(validation_labels) > 1:
+        spread = float(np.std(validation_labels))
+        if spread > 0 and float(np.std(validation_predictions)) < COLLAPSED_STD_RATIO * spread:
+            found.append("collapsed")
+    train_loss = history.get("loss") or []
+    if train_loss and min(train_loss) > NOT_LEARNING_LOSS_RATIO * constant_loss(train_labels, loss):
+        found.append("not learning")
+    val_loss = history.get("val_loss") or []
+    if train_loss and val_loss and train_loss[-1] < MEMORISING_LOSS_RATIO * val_loss[-1]:
+        found.append("memorising")
+    return found
+
+
 def predict(model: keras.Model, inputs: Windows, batch_size: int) -> np.ndarray:
     if isinstance(inputs, tuple):
         predictions = model.predict(inputs[0], batch_size=batch_size, verbose=0)
