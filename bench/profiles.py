@@ -50,6 +50,14 @@ class Profile:
     # TensorFlow's oneDNN CPU kernels for the trials (bench.trial.tensorflow_env); a user's own
     # TF_ENABLE_ONEDNN_OPTS wins
     onednn: bool = True
+    # The training recipe (plugins.frameworks.training); the defaults train as the paper did
+    warmup_epochs: float = 0.0  # linear learning-rate warm-up from 0, in epochs
+    lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 0 over `epochs`, after the warm-up)
+    clipnorm: float = 0.0  # clip each gradient to this norm (0: no clipping)
+    use_ema: bool = False  # validate, restore and keep an exponential moving average of the weights
+    ema_momentum: float = 0.9  # per step, when use_ema
+    weight_decay: float = 0.0  # decoupled weight decay (AdamW's), 0: none
+    min_epochs: int = 0  # epochs before early stopping may stop (or remember a best epoch)
 
     def __post_init__(self) -> None:
         for name in ("window_seconds", "hop_seconds"):

@@ -128,7 +128,10 @@ class FeatureSpec:
     own (sample_rate, window_seconds, hop_seconds, and window_samples/hop_samples derived from
     them): the cache key hashes exactly those, and reading any other field raises, so the key
     can never miss one. None (the default) lets a transform read every field and keys it on
-    all of them, training knobs included."""
+    all of them, training knobs included.
+
+    `time_axis` is the axis of a row that runs over time (None: the feature does not say); a
+    feature that declares it gets a probe floor (plugins.models.floors.probe_spec)."""
 
     name: str
     description: str
@@ -136,6 +139,7 @@ class FeatureSpec:
     compute: Callable[[np.ndarray, Profile], np.ndarray]
     shape: Callable[[Profile], tuple[int, ...]]
     profile_fields: tuple[str, ...] | None = None
+    time_axis: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,9 @@ class ModelSpec:
     a CPU with oneDNN kernels it sped none of the built-in CNNs up (docs/performance.md).
     `targets` names the only targets the model can predict (a pretrained tempo network: only
     "tempo"); a run plans it for no other target and refuses one that leaves it none. None
-    (the default): any target."""
+    (the default): any target.
+    `probe_for` names the feature a probe floor summarises (plugins.models.floors): the
+    models reading that feature are compared with it."""
 
     name: str
     description: str
@@ -165,6 +171,7 @@ class ModelSpec:
     opt_in: bool = False
     jit_compile: bool = False
     targets: tuple[str, ...] | None = None
+    probe_for: str | None = None
 
     def predicts(self, target: str) -> bool:
         """Whether the model can be trained and scored on `target`."""

@@ -31,7 +31,7 @@ def test_run_all_writes_records_and_a_leaderboard(isolated, capsys):
     store = find_run(isolated / "results", None)
     info = store.info()
     records = store.records()
-    models = {"1dwav", "2dwav", "2dspec", "3dspec", "mean", "dsp-ridge"}
+    models = {"1dwav", "2dwav", "2dspec", "3dspec", "mean", "dsp-ridge", "probe-mel", "probe-wav"}
     assert {r["model"] for r in records} == models
     assert {r["split"] for r in records} == {"window", "song", "artist"}
     assert len(records) == len(models) * 3 * 2 and all(r["status"] == "ok" for r in records)

@@ -171,7 +171,7 @@ def code_hash(files: dict[str, Path]) -> str | None:
 
 def model_provenance(registry: Registry, names: list[str]) -> dict[str, dict[str, Any]]:
     """run.json's `model_code`: per model, the plugin that provides it, the plugin's origin
-    and version, its code modules and their hash."""
+    and version, its code modules and their hash, and the feature it is a probe floor of (or None)."""
     by_plugin = {p.name: p for p in registry.plugins}
     result = {}
     for name in names:
@@ -185,7 +185,7 @@ def model_provenance(registry: Registry, names: list[str]) -> dict[str, dict[str
             "version": info.version if info else "?",
             "modules": list(files),
             "code": code_hash(files),
-            "probe_for": getattr(spec, "probe_for", None),
+            "probe_for": spec.probe_for,
         }
     return result
 

@@ -13,6 +13,8 @@ from plugins.features import dfa, dsp, mel, mel_beats, musicnn, tempocnn_mel, wa
 @hookimpl
 def bench_features() -> list[FeatureSpec]:
     return [
-        FeatureSpec(m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS)
+        FeatureSpec(
+            m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS, getattr(m, "TIME_AXIS", None)
+        )
         for m in (wav, mel, dsp, wav_beats, mel_beats, dfa, tempocnn_mel)
     ] + musicnn.specs()

@@ -14,6 +14,7 @@ from bench.profiles import Profile
 NAME = "mel"
 VERSION = "2"  # 2: unnormalised; the trial normalises (bench.trial.normalization)
 PROFILE_FIELDS = ("n_fft", "mel_hop", "n_mels")  # besides the window's own fields: what the cache key hashes
+TIME_AXIS = 1  # frames
 DESCRIPTION = "mid/side log-mel spectrogram (n_mels x frames x 2)"
 
 

@@ -11,6 +11,7 @@ from bench.profiles import Profile
 NAME = "wav"
 VERSION = "2"  # 2: unnormalised; the trial normalises (bench.trial.normalization)
 PROFILE_FIELDS = ("wav_rate",)  # besides the window's own fields: what the cache key hashes
+TIME_AXIS = 0  # samples
 DESCRIPTION = "mid/side waveform (2 channels) at the profile's wav_rate"
 
 

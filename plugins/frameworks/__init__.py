@@ -1,10 +1,11 @@
-"""Built-in model frameworks, `keras`, `sklearn` and `frozen` (pretrained models, not trained),
-registered like any third party's."""
+"""Built-in model frameworks, `keras`, `sklearn`, `frozen` (pretrained models, not trained) and
+`floor` (the probe floors), registered like any third party's."""
 
 from __future__ import annotations
 
 from bench import hookimpl
 from bench.specs import FrameworkSpec
+from plugins.frameworks.floor import FloorFramework
 from plugins.frameworks.frozen import FrozenFramework
 from plugins.frameworks.keras import KerasFramework
 from plugins.frameworks.sklearn import SklearnFramework
@@ -16,4 +17,5 @@ def bench_frameworks() -> list[FrameworkSpec]:
         FrameworkSpec("keras", "keras.Model with a sigmoid output, trained with early stopping", KerasFramework),
         FrameworkSpec("sklearn", "scikit-learn regressor on flattened windows", SklearnFramework),
         FrameworkSpec("frozen", "pretrained model scored as it is: nothing trained", FrozenFramework),
+        FrameworkSpec("floor", "scikit-learn regressor on normalised windows, told validation apart", FloorFramework),
     ]

@@ -49,7 +49,16 @@ class KerasFramework(Framework):
         train_batches = training.windows(reader, train, y[train], batch, seed=seed, augment=augmented)
         val_batches = None if validation is None else training.windows(reader, validation, y[validation], batch)
         fitted = training.fit(model, profile, train_batches, val_batches)
+        val_predictions = None if val_batches is None else training.predict(model, val_batches, batch)
+        diagnosis = training.diagnose(
+            fitted["history"],
+            y[train],
+            profile.loss,
+            None if validation is None else y[validation],
+            val_predictions,
+        )
         fields = {
+            "diagnosis": diagnosis,
             "epochs": len(fitted["epoch_seconds"]),
             "best_epoch": fitted["best_epoch"],
             "history": fitted["history"],

@@ -24,6 +24,7 @@ from bench.trial.augment import batch_rng
 from bench.trial.quiet import keras
 
 DEFAULT_IN_MEMORY_MB = 256
+LR_SCHEDULES = ("constant", "cosine")
 
 
 def in_memory_budget_mb() -> float:
@@ -85,6 +86,41 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._started)
 
 
+class LearningRateSchedule(keras.callbacks.Callback):
+    """The profile's learning rate per batch: a linear warm-up over `warmup_epochs`, then
+    constant or a cosine decay to 0 at the last of `epochs`."""
+
+    def __init__(self, profile: Profile, steps_per_epoch: int):
+        super().__init__()
+        self.peak, self.schedule = profile.learning_rate, profile.lr_schedule
+        self.warmup = profile.warmup_epochs * steps_per_epoch
+        self.total, self.steps_per_epoch, self.epoch = profile.epochs * steps_per_epoch, steps_per_epoch, 0
+
+    def rate(self, step: int) -> float:
+        if step < self.warmup:
+            return self.peak * (step + 1) / self.warmup
+        if self.schedule == "constant":
+            return self.peak
+        progress = (step - self.warmup) / max(1.0, self.total - self.warmup)
+        return self.peak * 0.5 * (1 + np.cos(np.pi * min(1.0, progress)))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.rate(self.epoch * self.steps_per_epoch + batch))
+
+
+def recipe_callbacks(profile: Profile, steps_per_epoch: int) -> list:
+    """The callbacks of the profile's recipe that come before early stopping."""
+    callbacks = []
+    if profile.warmup_epochs > 0 or profile.lr_schedule != "constant":
+        callbacks.append(LearningRateSchedule(profile, steps_per_epoch))
+    if profile.use_ema:  # validate on, remember and keep the averaged weights
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+    return callbacks
+
+
 def compile_model(model: keras.Model, profile: Profile, jit_compile: bool = False) -> keras.Model:
     """Compile with the profile's optimizer and loss; `jit_compile` (a ModelSpec's choice) turns
     XLA on for TensorFlow, otherwise Keras's "auto" decides (XLA on GPU and JAX, not on CPU)."""
@@ -95,8 +131,16 @@ def compile_model(model: keras.Model, profile: Profile, jit_compile: bool = Fals
             f"optimizer must be one of {list(optimizers)} and loss one of {list(losses)}. "
             f"Received: optimizer={profile.optimizer!r}, loss={profile.loss!r}"
         )
+    if profile.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}. Received: {profile.lr_schedule!r}")
+    recipe = dict(
+        clipnorm=profile.clipnorm or None,
+        use_ema=profile.use_ema,
+        ema_momentum=profile.ema_momentum,
+        weight_decay=profile.weight_decay or None,
+    )
     model.compile(
-        optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate),
+        optimizer=optimizers[profile.optimizer](learning_rate=profile.learning_rate, **recipe),
         loss=losses[profile.loss],
         jit_compile=True if jit_compile and keras.backend.backend() == "tensorflow" else "auto",
     )
@@ -123,21 +167,62 @@ def windows(
 
 
 def fit(model: keras.Model, profile: Profile, train: Windows, validation: Windows | None) -> dict:
-    """Train with early stopping on validation loss; returns history and epoch timings."""
+    """Train with early stopping on validation loss (restoring the best epoch from `min_epochs`
+    on) and the profile's recipe; returns history and epoch timings."""
     timer = EpochTimer()
     monitor = "val_loss" if validation is not None else "loss"
-    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=profile.patience, restore_best_weights=True)
-    inputs = (
-        dict(x=train[0], y=train[1], batch_size=profile.batch_size, shuffle=True)
-        if isinstance(train, tuple)
-        else dict(x=train)
+    stop = keras.callbacks.EarlyStopping(
+        monitor=monitor, patience=profile.patience, restore_best_weights=True, start_from_epoch=profile.min_epochs
     )
-    history = model.fit(**inputs, validation_data=validation, epochs=profile.epochs, callbacks=[timer, stop], verbose=0)
+    if isinstance(train, tuple):
+        inputs = dict(x=train[0], y=train[1], batch_size=profile.batch_size, shuffle=True)
+        steps = -(-len(train[0]) // profile.batch_size)
+    else:
+        inputs, steps = dict(x=train), len(train)
+    callbacks = [timer, *recipe_callbacks(profile, steps), stop]
+    history = model.fit(**inputs, validation_data=validation, epochs=profile.epochs, callbacks=callbacks, verbose=0)
+    first = min(profile.min_epochs, len(history.history[monitor]) - 1)  # the first epoch early stopping weighs
     return {
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         "epoch_seconds": timer.seconds,
-        "best_epoch": int(np.argmin(history.history[monitor])) + 1,
+        "best_epoch": int(np.argmin(history.history[monitor][first:])) + 1 + first,
     }
+
+
+COLLAPSED_STD_RATIO = 0.1  # validation prediction std under this fraction of the labels' std
+NOT_LEARNING_LOSS_RATIO = 0.95  # best training loss above this fraction of the constant-prediction loss
+MEMORISING_LOSS_RATIO = 0.3  # final training loss under this fraction of the final validation loss
+
+
+def constant_loss(labels: np.ndarray, loss: str) -> float:
+    """The loss of predicting the training mean for every window."""
+    labels = np.asarray(labels, dtype=np.float64).reshape(-1)
+    errors = labels - labels.mean()
+    return float(np.mean(np.abs(errors)) if loss == "mae" else np.mean(errors**2))
+
+
+def diagnose(
+    history: dict[str, list[float]],
+    train_labels: np.ndarray,
+    loss: str,
+    validation_labels: np.ndarray | None = None,
+    validation_predictions: np.ndarray | None = None,
+) -> list[str]:
+    """What went wrong in a training run, among "collapsed" (validation predictions nearly
+    constant), "not learning" (training loss never left the constant-prediction level) and
+    "memorising" (training loss far below validation loss); empty when none applies."""
+    found = []
+    if validation_labels is not None and validation_predictions is not None and len(validation_labels) > 1:
+        spread = float(np.std(validation_labels))
+        if spread > 0 and float(np.std(validation_predictions)) < COLLAPSED_STD_RATIO * spread:
+            found.append("collapsed")
+    train_loss = history.get("loss") or []
+    if train_loss and min(train_loss) > NOT_LEARNING_LOSS_RATIO * constant_loss(train_labels, loss):
+        found.append("not learning")
+    val_loss = history.get("val_loss") or []
+    if train_loss and val_loss and train_loss[-1] < MEMORISING_LOSS_RATIO * val_loss[-1]:
+        found.append("memorising")
+    return found
 
 
 def predict(model: keras.Model, inputs: Windows, batch_size: int) -> np.ndarray:

@@ -1,6 +1,7 @@
-"""Built-in models: the seed paper's four CNNs (section 4.2) and two baselines; opt-in, the
-pretrained tempo networks (`tempocnn`, framework `frozen`), the `dfa-ridge` baseline and probes
-on the frozen musicnn embeddings, driven by the `probe` framework (plugins.models.probes).
+"""Built-in models: the seed paper's four CNNs (section 4.2), two baselines and the probe floors
+of the CNNs' features (plugins.models.floors); opt-in, the pretrained tempo networks (`tempocnn`,
+framework `frozen`), the `dfa-ridge` baseline and probes on the frozen musicnn embeddings, driven
+by the `probe` framework (plugins.models.probes).
 
 The CNN modules import keras only when a model is built, so listing plugins stays fast.
 """
@@ -11,7 +12,7 @@ import importlib
 
 from bench import hookimpl
 from bench.specs import ModelSpec
-from plugins.models import baselines, probes
+from plugins.models import baselines, floors, probes
 
 # module -> (name, feature, description); kept here so registering needs no keras import
 CNNS = {
@@ -20,6 +21,8 @@ CNNS = {
     "cnn_2dspec": ("2dspec", "mel", "2D CNN on the mid/side mel spectrogram (7 x Conv2D (3, 4), 2 pools)"),
     "cnn_3dspec": ("3dspec", "mel", "3D CNN on the mid/side mel spectrogram cut into stacked time slices"),
 }
+# The features the CNNs read, with their time axis (the features' TIME_AXIS): each gets a probe floor.
+PROBED = {"mel": 1, "wav": 0}
 # Tempo-synced stacking: the same builders on stacks cut at beats; opt-in, so not in --all.
 BEAT_CNNS = {
     "2dwav-beats": ("cnn_2dwav", "wav-beats", "2dwav on the waveform stacked one beat per row (opt-in)"),
@@ -90,6 +93,7 @@ def bench_models() -> list[ModelSpec]:
             )
             for name, (network, description) in TEMPO_NETWORKS.items()
         ]
+        + [floors.probe_spec(feature, time_axis) for feature, time_axis in PROBED.items()]
     )
 
 

@@ -74,3 +74,33 @@ def test_a_model_that_asks_for_xla_trains_with_it_and_the_others_do_not(reader):
     compiled = training.compile_model(keras.Model(inputs, outputs), PROFILE, jit_compile=True)
     history = training.fit(compiled, PROFILE, training.windows(reader, np.arange(64), np.linspace(0, 1, 64), 16), None)
     assert np.isfinite(history["history"]["loss"]).all()
+
+
+def test_the_learning_rate_warms_up_then_decays_along_a_cosine():
+    profile = QUICK.replace(epochs=10, learning_rate=1e-3, warmup_epochs=1, lr_schedule="cosine")
+    schedule = training.LearningRateSchedule(profile, steps_per_epoch=10)
+    assert schedule.rate(0) == pytest.approx(1e-4) and schedule.rate(9) == pytest.approx(1e-3)
+    assert schedule.rate(55) == pytest.approx(5e-4) and schedule.rate(99) < 1e-5
+    constant = training.LearningRateSchedule(profile.replace(lr_schedule="constant"), steps_per_epoch=10)
+    assert constant.rate(99) == pytest.approx(1e-3)
+
+
+def test_the_whole_recipe_trains_and_early_stopping_waits_for_min_epochs(reader):
+    import keras
+
+    profile = PROFILE.replace(
+        epochs=6, patience=1, min_epochs=4, warmup_epochs=1, lr_schedule="cosine", clipnorm=1.0, use_ema=True,
+        weight_decay=1e-4,
+    )  # fmt: skip
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 2))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.Flatten()(inputs)))
+    training.compile_model(model, profile)
+    assert model.optimizer.use_ema and model.optimizer.clipnorm == 1.0 and model.optimizer.weight_decay == 1e-4
+    rows, labels = np.arange(64), np.linspace(0, 1, 64)
+    validation = training.windows(reader, rows[48:], labels[48:], 16)
+    fitted = training.fit(model, profile, training.windows(reader, rows[:48], labels[:48], 16), validation)
+    assert len(fitted["epoch_seconds"]) >= 5 and fitted["best_epoch"] >= 5  # nothing before epoch 5 is weighed
+    assert np.isfinite(fitted["history"]["val_loss"]).all()
+    with pytest.raises(ValueError, match="lr_schedule"):
+        training.compile_model(model, profile.replace(lr_schedule="step"))

@@ -8,9 +8,9 @@ import shutil
 
 import dataset_fixtures as data
 import pytest
-from bench.cli.app import main
 from rich.console import Console
 
+from bench.cli.app import main
 from bench.features.labels import LabelError
 from plugins.sources import annotated, ballroom, deam, emomusic, giantsteps, music4all, pmemo
 

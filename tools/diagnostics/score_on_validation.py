@@ -1,0 +1,65 @@
+"""Score profile changes on validation songs only (run by hand): plan a finished run's song-split
+trials with the profile changed, tag them `search0` so each scores on its seed's validation
+carve-out (as `bench tune`'s search does, never on test), and run them one at a time with the
+process executor. `bench leaderboard OUT/NAME` then prints the paired intervals.
+
+    python tests/diagnostics/score_on_validation.py BASE_RUN_DIR OUT NAME [FIELD=VALUE ...] [-- MODEL ...]
+
+BASE_RUN_DIR is a run whose dataset holds the features the models read (a `bench run` of the
+probes and the mean does); the models default to the four CNNs, the mean and the probes.
+"""
+
+import dataclasses
+import shutil
+import sys
+from pathlib import Path
+
+from bench.pipeline.config import RunConfig
+from bench.pipeline.executors import make_executor
+from bench.pipeline.runner import plan
+from bench.registry import load_registry
+from bench.results.store import RunStore
+from bench.trial import tensorflow_env
+
+MODELS = ["1dwav", "2dwav", "2dspec", "3dspec", "mean", "probe-mel", "probe-wav"]
+
+
+def value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text, text)
+
+
+def main(argv: list[str]) -> None:
+    base, out, name, *args = argv
+    models = MODELS
+    if "--" in args:
+        models, args = args[args.index("--") + 1 :], args[: args.index("--")]
+    changes = {k: value(v) for k, v in (a.split("=", 1) for a in args)}
+    config = RunConfig(**RunStore(base).info()["config"])
+    config = dataclasses.replace(config, models=models, overrides={**config.overrides, **changes}, jobs=1)
+    registry = load_registry(config.plugins)
+    run = Path(out) / name
+    (run / "trials").mkdir(parents=True, exist_ok=True)
+    for file in ("run.json", "dataset.json"):
+        shutil.copyfile(Path(base) / file, run / file)
+    store = RunStore(run)
+    specs = [dataclasses.replace(s, tuning="search0", run_dir=str(run)) for s in plan(registry, config, run, ["song"])]
+    specs = [s for s in specs if (store.read_record(s.id) or {}).get("status") != "ok"]
+    tensorflow_env.use_profile_kernels(config.resolved_profile())
+    executor = make_executor("process", 1, None, config.plugins)
+    executor.warm_up()
+
+    def keep(record: dict) -> None:
+        store.write_record(record)
+        r2 = record.get("metrics", {}).get("song", {}).get("r2")
+        print(record["model"], record["seed"], record["status"], r2, record.get("diagnosis"), flush=True)
+
+    executor.run(specs, keep)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
