@@ -79,7 +79,8 @@ def test_an_unknown_framework_is_refused_at_registration(plugin_module):
     with pytest.raises(PluginError) as caught:
         load_registry([name])
     assert str(caught.value) == (
-        "model 't' (plugin 'torchy'): unknown framework 'torch'. Known frameworks: floor, frozen, keras, probe, sklearn "
+        "model 't' (plugin 'torchy'): unknown framework 'torch'. "
+        "Known frameworks: floor, frozen, keras, probe, sklearn "
         "(a plugin adds one with the bench_frameworks hook)."
     )
 
