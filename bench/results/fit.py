@@ -108,10 +108,10 @@ def render_table(
         widths = {i: _natural(c, [r[i] for r in sub_rows]) for i, c in enumerate(sub_columns)}
     else:
         kept, widths = fit(sub_columns, sub_rows, console.width)
-    table = Table(title=title, title_justify="left", header_style="bold", show_lines=False)
+    table = Table(title=Text(title), title_justify="left", header_style="bold", show_lines=False)
     for i in kept:
         c = sub_columns[i]
-        table.add_column(c.header, no_wrap=True, min_width=widths[i], max_width=widths[i], overflow="ellipsis")
+        table.add_column(Text(c.header), no_wrap=True, min_width=widths[i], max_width=widths[i], overflow="ellipsis")
     for r, row in enumerate(sub_rows):
         cells = []
         for i in kept:

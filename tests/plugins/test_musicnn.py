@@ -262,9 +262,10 @@ def test_the_pip_command_downloads_the_pinned_wheel_only():
 
 # ---------------------------------------------------------------------------- the real checkpoints
 @pytest.fixture(scope="module")
-def real_wheel(request):
+def real_wheel(request, tmp_path_factory):
     """musicnn 0.1.0's wheel: $AFB_MUSICNN_WHEEL, else downloaded once into pytest's cache."""
-    folder = Path(request.config.cache.mkdir("musicnn-wheel"))
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    folder = Path(cache.mkdir("musicnn-wheel")) if cache is not None else tmp_path_factory.mktemp("musicnn-wheel")
     try:
         found = folder / weights.WHEEL
         return weights.verified_wheel(found) if found.is_file() else weights.wheel(folder)
