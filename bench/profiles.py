@@ -50,7 +50,7 @@ class Profile:
     # TensorFlow's oneDNN CPU kernels for the trials (bench.trial.tensorflow_env); a user's own
     # TF_ENABLE_ONEDNN_OPTS wins
     onednn: bool = True
-    # The training recipe (plugins.frameworks.training); the defaults train as the paper did
+    # The training recipe (bench_plugins.frameworks.training); the defaults train as the paper did
     warmup_epochs: float = 0.0  # linear learning-rate warm-up from 0, in epochs
     lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 0 over `epochs`, after the warm-up)
     clipnorm: float = 0.0  # clip each gradient to this norm (0: no clipping)

@@ -131,7 +131,7 @@ class FeatureSpec:
     all of them, training knobs included.
 
     `time_axis` is the axis of a row that runs over time (None: the feature does not say); a
-    feature that declares it gets a probe floor (plugins.models.floors.probe_spec)."""
+    feature that declares it gets a probe floor (bench_plugins.models.floors.probe_spec)."""
 
     name: str
     description: str
@@ -158,7 +158,7 @@ class ModelSpec:
     `targets` names the only targets the model can predict (a pretrained tempo network: only
     "tempo"); a run plans it for no other target and refuses one that leaves it none. None
     (the default): any target.
-    `probe_for` names the feature a probe floor summarises (plugins.models.floors): the
+    `probe_for` names the feature a probe floor summarises (bench_plugins.models.floors): the
     models reading that feature are compared with it."""
 
     name: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bench import hookimpl
 from bench.results.stats import mae, pearson, r2, rmse, spearman
 from bench.specs import MetricSpec
-from plugins.tempo_metrics import TEMPO_TARGETS, TOLERANCE, accuracy1, accuracy2
+from bench_plugins.tempo_metrics import TEMPO_TARGETS, TOLERANCE, accuracy1, accuracy2
 
 
 @hookimpl

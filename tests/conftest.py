@@ -125,7 +125,7 @@ def isolated(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):
     """The synthetic corpus at TINY size, rendered once per test session."""
-    from plugins.sources import synth
+    from bench_plugins.sources import synth
 
     folder = tmp_path_factory.mktemp("corpus")
     labels = synth.render_corpus(folder, TINY["songs"], TINY["seconds"], seed=0)

@@ -4,6 +4,7 @@ the built-in plugins, and each package importing only the roles below it."""
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,33 @@ def test_the_core_never_imports_the_built_in_plugins():
         f"{name} imports {imported}"
         for name, path in _modules().items()
         for imported in _imports(path)
-        if imported == "plugins" or imported.startswith("plugins.")
+        if imported.split(".")[0] in ("plugins", "bench_plugins")
     ]
     assert not offenders, offenders
+
+
+def test_nothing_imports_the_built_ins_by_their_folder_name():
+    """The folder plugins/ installs as `bench_plugins`; `import plugins` works only from the checkout."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {imported}"
+        for folder in ("bench", "plugins", "tests", "tools", "examples")
+        for path in (ROOT / folder).rglob("*.py")
+        for imported in _imports(path)
+        if imported.split(".")[0] == "plugins"
+    ]
+    assert not offenders, offenders
+
+
+def test_the_installed_package_list_matches_the_folders():
+    configured = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(("bench_plugins",) + init.parent.relative_to(ROOT / "plugins").parts)
+        if init.is_relative_to(ROOT / "plugins")
+        else ".".join(init.parent.relative_to(ROOT).parts)
+        for folder in ("bench", "plugins")
+        for init in (ROOT / folder).rglob("__init__.py")
+    }
+    assert configured == on_disk
 
 
 def test_each_role_imports_only_the_roles_below_it(graph):

@@ -9,7 +9,7 @@ import pytest
 from conftest import TINY
 
 from bench.profiles import QUICK
-from plugins.sources import synth, synthetic
+from bench_plugins.sources import synth, synthetic
 
 
 def test_cues_are_what_the_labels_were_generated_from(tiny_corpus):

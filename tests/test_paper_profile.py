@@ -21,8 +21,8 @@ from subprocesses import run_bench
 
 from bench.profiles import PAPER
 from bench.results.store import find_run
-from plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
-from plugins.models.layers import StackSlices
+from bench_plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
+from bench_plugins.models.layers import StackSlices
 
 pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bench import hookimpl
 from bench.specs import FeatureSpec
-from plugins.features import dfa, dsp, mel, mel_beats, musicnn, tempocnn_mel, wav, wav_beats
+from bench_plugins.features import dfa, dsp, mel, mel_beats, musicnn, tempocnn_mel, wav, wav_beats
 
 
 @hookimpl

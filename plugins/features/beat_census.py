@@ -1,5 +1,5 @@
-"""`python -m plugins.features.beat_census FILE...`: how many windows of some audio files get a
-stable beat grid (`plugins.features.beats`), and so are stacked at beats by `wav-beats` and
+"""`python -m bench_plugins.features.beat_census FILE...`: how many windows of some audio files get a
+stable beat grid (`bench_plugins.features.beats`), and so are stacked at beats by `wav-beats` and
 `mel-beats`; the rest fall back to fixed slices. A run does not report it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.features.audio import WindowStream
 from bench.profiles import DEFAULT_PROFILE, PROFILES, Profile
-from plugins.features import beats
+from bench_plugins.features import beats
 
 
 def census(paths: Iterable[Path | str], profile: Profile) -> tuple[int, int]:
@@ -25,7 +25,7 @@ def census(paths: Iterable[Path | str], profile: Profile) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m plugins.features.beat_census",
+        prog="python -m bench_plugins.features.beat_census",
         description="How many windows of these files wav-beats and mel-beats stack at beats; the rest fall back "
         "to fixed slices.",
     )

@@ -20,7 +20,7 @@ period (its autocorrelation at that lag is at least MIN_PULSE_CLARITY). The last
 rejects noise: librosa's tracker lays an evenly spaced grid on anything, noise included.
 
 A run does not say how many windows fell back; count them beforehand with
-`python -m plugins.features.beat_census FILE...` (the windows a run would cut, at a profile).
+`python -m bench_plugins.features.beat_census FILE...` (the windows a run would cut, at a profile).
 
 Beats are tracked per window because a feature transform sees one window (the harness caches
 features per window and `bench predict` scores windows); a song's tempo is not known to it.
@@ -36,7 +36,7 @@ import numpy as np
 
 from bench.features.audio import mid_side
 from bench.profiles import Profile
-from plugins.features import mel
+from bench_plugins.features import mel
 
 REFERENCE_BPM = 120.0  # the tempo at which one row holds exactly the samples/frames of its beat
 MIN_BEATS = 4  # fewer tracked beats (3 rows) is no grid

@@ -1,7 +1,7 @@
 """`mel-beats`: the mid/side log-mel spectrogram cut at the window's beats, each beat resampled
 to one number of frames.
 
-Row i of the `(rows, n_mels, frames_per_beat, 2)` stack is beat i (see `plugins.features.beats`
+Row i of the `(rows, n_mels, frames_per_beat, 2)` stack is beat i (see `bench_plugins.features.beats`
 for the grid and the rule for a window without a stable beat): the `mel` feature's frames over
 that beat, linearly interpolated in time to the frames a beat holds at REFERENCE_BPM. Pitch is
 kept (only time is scaled). Rows past the window's last full beat hold the `mel` feature's floor
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.profiles import Profile
-from plugins.features import beats, mel
+from bench_plugins.features import beats, mel
 
 NAME = "mel-beats"
 VERSION = "1"

@@ -1,6 +1,6 @@
 """`wav-beats`: the mid/side waveform cut at the window's beats, each beat resampled to one length.
 
-Row i of the `(rows, samples_per_beat, 2)` stack is beat i (see `plugins.features.beats` for the
+Row i of the `(rows, samples_per_beat, 2)` stack is beat i (see `bench_plugins.features.beats` for the
 grid and the rule for a window without a stable beat), time-scaled to the samples a beat holds at
 REFERENCE_BPM and profile.wav_rate. Time-scaling a waveform moves its pitch by the same factor (a
 beat at 100 BPM is raised by 1.2), as playing a record faster would; `mel-beats` scales frames
@@ -14,7 +14,7 @@ import numpy as np
 
 from bench.features.audio import mid_side
 from bench.profiles import Profile
-from plugins.features import beats
+from bench_plugins.features import beats
 
 NAME = "wav-beats"
 VERSION = "1"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from bench import hookimpl
 from bench.specs import FrameworkSpec
-from plugins.frameworks.floor import FloorFramework
-from plugins.frameworks.frozen import FrozenFramework
-from plugins.frameworks.keras import KerasFramework
-from plugins.frameworks.sklearn import SklearnFramework
+from bench_plugins.frameworks.floor import FloorFramework
+from bench_plugins.frameworks.frozen import FrozenFramework
+from bench_plugins.frameworks.keras import KerasFramework
+from bench_plugins.frameworks.sklearn import SklearnFramework
 
 
 @hookimpl

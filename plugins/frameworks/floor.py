@@ -1,10 +1,10 @@
 """The floor framework (the probe floors): a scikit-learn regressor that reads the normalised array a CNN reads
-and is told the validation windows apart (plugins.models.floors chooses its alpha there)."""
+and is told the validation windows apart (bench_plugins.models.floors chooses its alpha there)."""
 
 from __future__ import annotations
 
 from bench.frameworks import Fitted
-from plugins.frameworks.sklearn import SklearnFramework
+from bench_plugins.frameworks.sklearn import SklearnFramework
 
 
 class FloorFramework(SklearnFramework):

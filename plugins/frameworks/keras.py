@@ -32,7 +32,7 @@ class KerasFramework(Framework):
 
     def build(self, spec, input_shape, profile, seed):
         from bench.trial.quiet import keras
-        from plugins.frameworks.training import compile_model
+        from bench_plugins.frameworks.training import compile_model
 
         keras.utils.set_random_seed(seed)
         model = spec.build(input_shape, profile)
@@ -42,7 +42,7 @@ class KerasFramework(Framework):
 
     def fit(self, model, profile, reader, train, validation, y, seed):
         from bench.trial.quiet import keras
-        from plugins.frameworks import training
+        from bench_plugins.frameworks import training
 
         batch = profile.batch_size
         augmented = getattr(reader, "augments_training", False)
@@ -67,7 +67,7 @@ class KerasFramework(Framework):
         return Fitted(fields, fitted["epoch_seconds"])
 
     def predict(self, model, reader, rows, profile):
-        from plugins.frameworks import training
+        from bench_plugins.frameworks import training
 
         batch = profile.batch_size
         return training.predict(model, training.windows(reader, rows, None, batch), batch)

@@ -1,7 +1,7 @@
 """Built-in models: the seed paper's four CNNs (section 4.2), two baselines and the probe floors
-of the CNNs' features (plugins.models.floors); opt-in, the pretrained tempo networks (`tempocnn`,
+of the CNNs' features (bench_plugins.models.floors); opt-in, the pretrained tempo networks (`tempocnn`,
 framework `frozen`), the `dfa-ridge` baseline and probes on the frozen musicnn embeddings, driven
-by the `probe` framework (plugins.models.probes).
+by the `probe` framework (bench_plugins.models.probes).
 
 The CNN modules import keras only when a model is built, so listing plugins stays fast.
 """
@@ -12,7 +12,7 @@ import importlib
 
 from bench import hookimpl
 from bench.specs import ModelSpec
-from plugins.models import baselines, floors, probes
+from bench_plugins.models import baselines, floors, probes
 
 # module -> (name, feature, description); kept here so registering needs no keras import
 CNNS = {
@@ -37,7 +37,7 @@ TEMPO_NETWORKS = {
 
 def _tempo_build(network: str):
     def build(input_shape, profile):
-        from plugins.models.tempocnn import builder
+        from bench_plugins.models.tempocnn import builder
 
         return builder(network)(input_shape, profile)
 
@@ -47,7 +47,7 @@ def _tempo_build(network: str):
 
 def _lazy_build(module_name: str):
     def build(input_shape, profile):
-        return importlib.import_module(f"plugins.models.{module_name}").build(input_shape, profile)
+        return importlib.import_module(f"bench_plugins.models.{module_name}").build(input_shape, profile)
 
     build.__name__ = f"build_{module_name}"
     return build

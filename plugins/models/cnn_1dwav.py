@@ -10,7 +10,7 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import BN_MOMENTUM, ChannelSelect, check_stereo_input
+from bench_plugins.models.layers import BN_MOMENTUM, ChannelSelect, check_stereo_input
 
 NAME = "1dwav"
 

@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import BN_MOMENTUM, AxisMean, check_stereo_input
+from bench_plugins.models.layers import BN_MOMENTUM, AxisMean, check_stereo_input
 
 NAME = "2dspec"
 

@@ -16,7 +16,7 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import BN_MOMENTUM, ChannelSelect, StackSlices, check_stereo_input
+from bench_plugins.models.layers import BN_MOMENTUM, ChannelSelect, StackSlices, check_stereo_input
 
 NAME = "2dwav"
 

@@ -17,7 +17,7 @@ import keras
 from keras import layers
 
 from bench.profiles import Profile
-from plugins.models.layers import BN_MOMENTUM, AxisMean, StackSlices, check_stereo_input
+from bench_plugins.models.layers import BN_MOMENTUM, AxisMean, StackSlices, check_stereo_input
 
 NAME = "3dspec"
 

@@ -130,7 +130,7 @@ class ProbeFramework(Framework):
         if not isinstance(probe, ValidationSearch):
             raise ModelContractError(
                 f"build() returned {type(probe).__name__}, but framework 'probe' drives a "
-                "plugins.models.probes.ValidationSearch"
+                "bench_plugins.models.probes.ValidationSearch"
             )
         probe.seed(seed)
         return probe
@@ -181,6 +181,6 @@ def probe_specs(feature: str, about: str, opt_in: bool = True) -> list[ModelSpec
 
 
 def musicnn_probes() -> list[ModelSpec]:
-    """The built-in probes on the musicnn embeddings (plugins.features.musicnn), all opt-in."""
+    """The built-in probes on the musicnn embeddings (bench_plugins.features.musicnn), all opt-in."""
     about = {"musicnn-msd": "the frozen musicnn MSD embedding", "musicnn-mtt": "the frozen musicnn MTT embedding"}
     return [spec for feature, what in about.items() for spec in probe_specs(feature, what)]

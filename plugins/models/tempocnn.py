@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.profiles import Profile
-from plugins.models.tempocnn_wheel import network_file
+from bench_plugins.models.tempocnn_wheel import network_file
 
 MIN_BPM = 30.0  # class 0; class i is 30 + i BPM (256 classes, 30..285)
 LABEL_RANGE = (20.0, 400.0)  # what a tempo in BPM may plausibly be

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench import hookimpl
 from bench.specs import CommandSpec, SourceSpec
-from plugins.sources import (
+from bench_plugins.sources import (
     ballroom,
     deam,
     emomusic,

@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.features.labels import LabelError, RowRules, Table, number
 from bench.specs import Catalog, Problem, Target, Track
-from plugins.sources.folder import required_path
+from bench_plugins.sources.folder import required_path
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.features.labels import LabelError, number, target_for
 from bench.specs import Catalog, OptionSpec, Problem
-from plugins.sources.annotated import Entry, catalog, dataset_dir, number_file_entry
+from bench_plugins.sources.annotated import Entry, catalog, dataset_dir, number_file_entry
 
 NAME = "ballroom"
 DESCRIPTION = "Ballroom: 698 dance excerpts with their tempo in BPM (--ballroom-dir DIR)"

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.features.labels import LabelError
 from bench.specs import Catalog, OptionSpec, Problem, Target
-from plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, open_table, table_entries
+from bench_plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, open_table, table_entries
 
 NAME = "deam"
 DESCRIPTION = "DEAM: 1,802 songs, static valence and arousal 1..9 (--deam-dir DIR)"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.specs import Catalog, OptionSpec, Target
-from plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
+from bench_plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
 
 NAME = "emomusic"
 DESCRIPTION = "emoMusic: 744 clips of 45 s, static valence and arousal 1..9 (--emomusic-dir DIR)"

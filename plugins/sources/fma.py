@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.features.labels import RowRules, Table, requested_targets, target_for
 from bench.specs import Catalog, OptionSpec, Problem, Track
-from plugins.sources.folder import required_path
+from bench_plugins.sources.folder import required_path
 
 NAME = "fma"
 DESCRIPTION = (

@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.features.labels import LabelError, target_for
 from bench.specs import Catalog, OptionSpec
-from plugins.sources.annotated import catalog, dataset_dir, number_file_entry
+from bench_plugins.sources.annotated import catalog, dataset_dir, number_file_entry
 
 NAME = "giantsteps"
 DESCRIPTION = "GiantSteps Tempo: 664 EDM previews with their tempo in BPM (--giantsteps-dir DIR)"

@@ -1,7 +1,7 @@
 """The hearing test: which of the synthetic corpus's generating cues each model can hear.
 
 The `bench hearing` command, which the synthetic source contributes, is `bench run` with every
-cue (`plugins.sources.synth.CUE_COLUMNS`) as a target and the song and artist splits by default;
+cue (`bench_plugins.sources.synth.CUE_COLUMNS`) as a target and the song and artist splits by default;
 its board has one row per model and split and one column per cue: song-level R² and its 95%
 interval, from the leaderboard's own cells. The `control` cue is a per-song random number no
 audio property predicts: a model can score on it only by recognising songs it trained on, so it
@@ -18,7 +18,7 @@ from bench.results.leaderboard import Board, context, fmt
 from bench.results.records import as_run_info
 from bench.results.stats import Cell
 from bench.specs import CommandSpec
-from plugins.sources.synth import CUE_COLUMNS
+from bench_plugins.sources.synth import CUE_COLUMNS
 
 HEARING_SPLITS = ("song", "artist")
 CONTROL = "control"

@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.features.labels import target_for
 from bench.specs import Catalog, OptionSpec
-from plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
+from bench_plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
 
 NAME = "music4all"
 DESCRIPTION = "Music4All: 30 s clips with Spotify danceability, energy, valence, tempo (--music4all-dir DIR)"

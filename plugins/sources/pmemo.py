@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.specs import Catalog, OptionSpec, Target
-from plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
+from bench_plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
 
 NAME = "pmemo"
 DESCRIPTION = "PMEmo2019: 794 choruses, static valence and arousal 0..1 (--pmemo-dir DIR)"

@@ -1,5 +1,5 @@
 """`synthetic`: the built-in offline corpus, rendered to real audio files once and then read
-back through the same decoding path as real music (see `plugins.sources.synth`)."""
+back through the same decoding path as real music (see `bench_plugins.sources.synth`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from bench.features.cache import digest
 from bench.specs import Catalog, OptionSpec, Problem, Target, Track
-from plugins.sources import synth
+from bench_plugins.sources import synth
 
 NAME = "synthetic"
 DESCRIPTION = (

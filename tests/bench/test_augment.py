@@ -23,7 +23,7 @@ from bench.trial import execute as trial
 from bench.trial.augment import Augmenter, AugmentingReader, batch_rng, parse_variants
 from bench.trial.execute import TrialSpec, run_trial
 from bench.trial.normalization import normalizing_reader
-from plugins.frameworks import training
+from bench_plugins.frameworks import training
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
@@ -64,7 +64,7 @@ def test_every_registered_augmentation_keeps_shape_and_dtype_is_seeded_and_chang
 
 
 def test_noise_is_at_the_stated_snr_and_tilt_keeps_the_windows_power(registry):
-    from plugins import augmentations
+    from bench_plugins import augmentations
 
     wav = _windows(registry, "wav")[:3]  # both channels carry signal
     noisy = augmentations.noise_wav(wav, np.random.default_rng(0), QUICK)

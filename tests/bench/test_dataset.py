@@ -12,7 +12,7 @@ from bench.features.reader import FeatureReader
 from bench.features.stage import build_dataset
 from bench.registry import load_registry
 from bench.specs import Catalog, Target, Track
-from plugins.features import mel
+from bench_plugins.features import mel
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 

@@ -8,8 +8,8 @@ import pytest
 from bench.features.reader import FeatureReader
 from bench.profiles import QUICK
 from bench.specs import ModelSpec
-from plugins.frameworks import training
-from plugins.frameworks.keras import KerasFramework
+from bench_plugins.frameworks import training
+from bench_plugins.frameworks.keras import KerasFramework
 
 PROFILE = QUICK.replace(epochs=15, patience=15, learning_rate=0.05, batch_size=16, dropout=0.0)
 TRAIN, VALIDATION = np.arange(96), np.arange(96, 128)

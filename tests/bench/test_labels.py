@@ -121,7 +121,7 @@ def test_a_range_set_by_a_few_extreme_rows_is_reported():
 
 
 def test_the_folder_source_reports_an_outlying_custom_target(tmp_path):
-    from plugins.sources import folder
+    from bench_plugins.sources import folder
 
     rows = "".join(f"c{i},{0.1 * i:.1f}\n" for i in range(30))
     (tmp_path / "audio").mkdir()

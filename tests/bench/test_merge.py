@@ -212,8 +212,8 @@ def test_data_differences_name_each_field_and_ignore_what_one_run_lacks():
 
 
 def test_a_models_code_is_its_module_and_the_package_modules_it_imports(tmp_path, monkeypatch, registry):
-    lazy = code_files(registry.models["2dspec"].build)  # built in plugins.models, lazily by module name
-    assert list(lazy) == ["plugins.models.cnn_2dspec", "plugins.models.layers"]
+    lazy = code_files(registry.models["2dspec"].build)  # built in bench_plugins.models, lazily by module name
+    assert list(lazy) == ["bench_plugins.models.cnn_2dspec", "bench_plugins.models.layers"]
 
     package = tmp_path / "codepkg"
     package.mkdir()

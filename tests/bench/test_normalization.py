@@ -10,7 +10,7 @@ from bench.features.reader import FeatureReader
 from bench.profiles import QUICK
 from bench.trial import normalization
 from bench.trial.normalization import Normalizer, fit_train, normalizing_reader, per_window
-from plugins.features import mel, wav
+from bench_plugins.features import mel, wav
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
@@ -103,7 +103,7 @@ def test_unknown_mode_is_one_clear_error(tmp_path):
 
 
 def test_streamed_batches_equal_the_in_memory_arrays(tmp_path, monkeypatch):
-    from plugins.frameworks import training
+    from bench_plugins.frameworks import training
 
     rows = np.random.default_rng(3).normal(1.0, 4.0, size=(12, 16, 2))
     reader = normalizing_reader(_reader(tmp_path, rows), "train", np.arange(8))

@@ -13,8 +13,8 @@ from bench import hookimpl
 from bench.cli.app import main
 from bench.registry import PluginError, load_registry
 from bench.specs import FrameworkSpec, MetricSpec, ModelSpec
-from plugins.frameworks.keras import KerasFramework
-from plugins.frameworks.sklearn import SklearnFramework
+from bench_plugins.frameworks.keras import KerasFramework
+from bench_plugins.frameworks.sklearn import SklearnFramework
 
 
 @pytest.fixture

@@ -153,7 +153,7 @@ class Custom:
 def test_sklearn_models_round_trip_through_skops(tmp_path):
     from sklearn.dummy import DummyRegressor
 
-    from plugins.frameworks.sklearn import SklearnFramework
+    from bench_plugins.frameworks.sklearn import SklearnFramework
 
     adapter = SklearnFramework()
     assert adapter.suffix == ".skops"
@@ -165,7 +165,7 @@ def test_sklearn_models_round_trip_through_skops(tmp_path):
 def test_a_skops_file_with_untrusted_types_is_refused_naming_them(tmp_path):
     import skops.io
 
-    from plugins.frameworks.sklearn import SklearnFramework
+    from bench_plugins.frameworks.sklearn import SklearnFramework
 
     skops.io.dump(Custom(), tmp_path / "m.skops")
     with pytest.raises(ValueError, match="Custom"):

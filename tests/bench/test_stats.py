@@ -17,7 +17,7 @@ from bench.results.stats import (
     spearman,
     summarize,
 )
-from plugins.metrics import mae, r2
+from bench_plugins.metrics import mae, r2
 
 
 def test_bootstrap_interval_of_a_mean_matches_the_normal_theory():

@@ -9,8 +9,8 @@ import pytest
 from bench.features.reader import FeatureReader
 from bench.profiles import QUICK
 from bench.registry import load_registry
-from plugins.frameworks import training
-from plugins.frameworks.keras import KerasFramework
+from bench_plugins.frameworks import training
+from bench_plugins.frameworks.keras import KerasFramework
 
 PROFILE = QUICK.replace(epochs=3, patience=5)
 

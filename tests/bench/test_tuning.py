@@ -13,7 +13,7 @@ from bench.pipeline import tuning
 from bench.pipeline.tuning import search_space
 from bench.results.leaderboard import boards
 from bench.results.store import find_run
-from plugins.frameworks.keras import KerasFramework
+from bench_plugins.frameworks.keras import KerasFramework
 
 
 def test_keras_models_get_the_default_space_baselines_none_and_a_declared_space_wins(registry):

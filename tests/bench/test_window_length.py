@@ -12,7 +12,7 @@ from rich.console import Console
 from bench.cli.app import main
 from bench.profiles import QUICK, window_overrides
 from bench.results.store import find_run
-from plugins.sources import synthetic
+from bench_plugins.sources import synthetic
 
 TINY = ["--songs", "8", "--seconds", "12", "--split", "song", "--seeds", "1", "--epochs", "1", "--executor", "inline"]
 

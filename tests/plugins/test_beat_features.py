@@ -9,7 +9,7 @@ import pytest
 import soundfile
 
 from bench.profiles import QUICK
-from plugins.features import beat_census, beats, mel_beats, wav, wav_beats
+from bench_plugins.features import beat_census, beats, mel_beats, wav, wav_beats
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 

@@ -12,9 +12,9 @@ import pytest
 from bench.cli.app import main
 from bench.profiles import PAPER, QUICK
 from bench.results.store import find_run
-from plugins.features import mel_beats, wav_beats
-from plugins.models import BEAT_CNNS, cnn_2dwav, cnn_3dspec
-from plugins.models.layers import StackSlices
+from bench_plugins.features import mel_beats, wav_beats
+from bench_plugins.models import BEAT_CNNS, cnn_2dwav, cnn_3dspec
+from bench_plugins.models.layers import StackSlices
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from bench.cli.app import main
 from bench.features.labels import LabelError
-from plugins.sources import annotated, ballroom, deam, emomusic, giantsteps, music4all, pmemo
+from bench_plugins.sources import annotated, ballroom, deam, emomusic, giantsteps, music4all, pmemo
 
 BUILDERS = {
     "deam": data.deam_tree,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bench.profiles import PAPER, QUICK
-from plugins.features import dsp, mel
+from bench_plugins.features import dsp, mel
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 

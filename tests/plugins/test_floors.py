@@ -6,8 +6,8 @@ import numpy as np
 
 from bench.profiles import QUICK
 from bench.registry import load_registry
-from plugins.models import PROBED
-from plugins.models.floors import ALPHAS, ProbeRegressor, pooled_statistics, probe_spec
+from bench_plugins.models import PROBED
+from bench_plugins.models.floors import ALPHAS, ProbeRegressor, pooled_statistics, probe_spec
 
 REGISTRY = load_registry()
 

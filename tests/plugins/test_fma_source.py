@@ -11,8 +11,8 @@ from rich.console import Console
 from bench.cli.app import main
 from bench.results.store import find_run
 from bench.specs import WindowTable
-from plugins.sources import fma
-from plugins.splits import official_split
+from bench_plugins.sources import fma
+from bench_plugins.splits import official_split
 
 
 @pytest.fixture(scope="module")

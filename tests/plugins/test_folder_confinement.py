@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugins.sources import folder
+from bench_plugins.sources import folder
 
 
 def test_a_file_outside_the_audio_dir_is_dropped_naming_the_row(tmp_path):

@@ -13,7 +13,7 @@ from bench.cli.app import main
 from bench.features.audio import AudioError, load_stereo
 from bench.features.labels import LabelError
 from bench.results.store import find_run
-from plugins.sources import folder
+from bench_plugins.sources import folder
 
 
 @pytest.fixture(scope="module")

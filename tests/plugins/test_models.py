@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from bench.profiles import PAPER, QUICK, Profile
-from plugins.features import mel, wav
-from plugins.models import CNNS, cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
-from plugins.models.layers import AxisMean, ChannelSelect, StackSlices
+from bench_plugins.features import mel, wav
+from bench_plugins.models import CNNS, cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
+from bench_plugins.models.layers import AxisMean, ChannelSelect, StackSlices
 
 MODULES = [cnn_1dwav, cnn_2dwav, cnn_2dspec, cnn_3dspec]
 PROFILES = [PAPER, QUICK]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from bench.profiles import PAPER, QUICK
-from plugins.features import musicnn
-from plugins.features.musicnn import feature, network, spectrogram, weights
+from bench_plugins.features import musicnn
+from bench_plugins.features.musicnn import feature, network, spectrogram, weights
 
 # The model variables of musicnn 0.1.0's MSD_musicnn and MTT_musicnn checkpoints (both alike).
 MUSICNN_VARIABLES = {
@@ -354,7 +354,7 @@ def test_the_port_computes_musicnns_own_graph(model, real_wheel, tmp_path):
     ids=["drum loop", "piano", "noise"],
 )
 def test_the_mtt_tagger_hears_what_a_listener_would(clip, expected, real_wheel, tmp_path, monkeypatch):
-    from plugins.features.musicnn import tags
+    from bench_plugins.features.musicnn import tags
 
     prefix = weights.extract(real_wheel, "MTT_musicnn", tmp_path)
     monkeypatch.setattr(feature, "_encoders", {"MTT_musicnn": network.pretrained(prefix, spectrogram.PATCH_FRAMES)})

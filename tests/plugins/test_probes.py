@@ -10,7 +10,7 @@ from bench.features.reader import FeatureReader
 from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.specs import ModelSpec
-from plugins.models import probes
+from bench_plugins.models import probes
 
 
 class RecordingReader:
@@ -77,7 +77,9 @@ def test_a_build_that_is_no_search_is_refused():
     from bench.frameworks import ModelContractError
 
     spec = ModelSpec("bad", "bad", "emb", lambda shape, profile: object(), "probe")
-    with pytest.raises(ModelContractError, match="framework 'probe' drives a plugins.models.probes.ValidationSearch"):
+    with pytest.raises(
+        ModelContractError, match="framework 'probe' drives a bench_plugins.models.probes.ValidationSearch"
+    ):
         probes.ProbeFramework().build(spec, (20,), QUICK, seed=0)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bench.specs import WindowTable
-from plugins.splits import artist_split, song_split, window_split
+from bench_plugins.splits import artist_split, song_split, window_split
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from plugins.sources import synth
+from bench_plugins.sources import synth
 
 SONGS, SECONDS, SEED, RATE = 6, 8.0, 7, 22050
 

@@ -11,10 +11,10 @@ import pytest
 from bench.frameworks import ModelContractError
 from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
-from plugins import tempo_metrics
-from plugins.features import dfa, tempocnn_mel
-from plugins.frameworks.frozen import FrozenFramework
-from plugins.models import tempocnn, tempocnn_wheel
+from bench_plugins import tempo_metrics
+from bench_plugins.features import dfa, tempocnn_mel
+from bench_plugins.frameworks.frozen import FrozenFramework
+from bench_plugins.models import tempocnn, tempocnn_wheel
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 

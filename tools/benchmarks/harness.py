@@ -67,7 +67,7 @@ def fit_overhead(workdir: Path, repeats: int, epochs: int = 5) -> dict:
     """Harness training (PyDataset from disk) over plain fit (in-memory arrays)."""
     import keras
 
-    from plugins.frameworks import training
+    from bench_plugins.frameworks import training
 
     profile = QUICK.replace(epochs=epochs, patience=epochs + 1)
     dataset = build_dataset(catalog_of(workdir, 48, 30), [REGISTRY.features["mel"]], profile, FeatureCache(workdir))
@@ -240,7 +240,7 @@ TRAIN_SPEED = """
 import json, os, sys, time
 import numpy as np
 from bench.trial.backend import limit_threads
-from plugins.frameworks.training import compile_model
+from bench_plugins.frameworks.training import compile_model
 if int(sys.argv[1]):
     limit_threads(int(sys.argv[1]))
 import keras

@@ -123,8 +123,8 @@ def one_layer(variant: str, jit: bool, n: int, cin: int) -> dict:
 def one_model(variant: str, jit: bool, fraction: float, batch: int) -> dict:
     from bench.profiles import PAPER
     from bench.trial.quiet import keras
-    from plugins.frameworks.training import compile_model
-    from plugins.models import cnn_1dwav
+    from bench_plugins.frameworks.training import compile_model
+    from bench_plugins.models import cnn_1dwav
 
     if variant != "conv1d":
         public = {name: getattr(keras.layers, name) for name in dir(keras.layers) if not name.startswith("_")}
@@ -143,12 +143,12 @@ def one_cnn(name: str, batch: int) -> dict:
     """A training step and a prediction of CNN `name` at PAPER shapes, after a warm-up step."""
     from bench.profiles import PAPER
     from bench.trial.quiet import keras
-    from plugins.features import mel, wav
-    from plugins.frameworks.training import compile_model
-    from plugins.models import CNNS
+    from bench_plugins.features import mel, wav
+    from bench_plugins.frameworks.training import compile_model
+    from bench_plugins.models import CNNS
 
     module_name, feature = next((module, f) for module, (model, f, _) in CNNS.items() if model == name)
-    module = __import__(f"plugins.models.{module_name}", fromlist=["build"])
+    module = __import__(f"bench_plugins.models.{module_name}", fromlist=["build"])
     shape = {"wav": wav, "mel": mel}[feature].shape(PAPER)
     keras.utils.set_random_seed(0)
     model = compile_model(module.build(shape, PAPER), PAPER)
@@ -167,8 +167,8 @@ def one_cnn(name: str, batch: int) -> dict:
 
 def forward_gflop(profile) -> dict:
     """Forward multiply-adds x 2 of every kernel (conv and dense) of each CNN at `profile`'s shapes."""
-    from plugins.features import mel, wav
-    from plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
+    from bench_plugins.features import mel, wav
+    from bench_plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
 
     shapes = {"wav": wav.shape(profile), "mel": mel.shape(profile)}
     features = {cnn_1dwav: "wav", cnn_2dwav: "wav", cnn_2dspec: "mel", cnn_3dspec: "mel"}

@@ -65,7 +65,7 @@ KERAS_MODELS = sorted(n for n, m in REGISTRY.models.items() if m.framework == "k
 
 @pytest.fixture(scope="module")
 def compiled():
-    from plugins.frameworks.training import compile_model
+    from bench_plugins.frameworks.training import compile_model
 
     models = {}
     for name in KERAS_MODELS:

@@ -25,7 +25,7 @@ from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench.trial.backend import limit_threads
 from bench.trial.normalization import fit_train, per_window
-from plugins.frameworks.training import compile_model
+from bench_plugins.frameworks.training import compile_model
 
 limit_threads(2)
 from bench.trial.quiet import keras  # noqa: E402

@@ -10,7 +10,7 @@ keras = pytest.importorskip("keras")
 import bench_crnn  # noqa: E402
 
 from bench.profiles import PAPER, QUICK  # noqa: E402
-from plugins.frameworks.training import compile_model  # noqa: E402
+from bench_plugins.frameworks.training import compile_model  # noqa: E402
 
 QUICK_SHAPE = (QUICK.n_mels, 1 + QUICK.window_samples // QUICK.mel_hop, 2)
 

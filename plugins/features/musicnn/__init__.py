@@ -2,7 +2,7 @@
 
 musicnn 0.1.0's TF1 checkpoints (fetched once from its PyPI wheel, `weights`), run by a Keras 3
 port of its graph (`network`) on its own input (`spectrogram`); `feature` is the transform, and
-`python -m plugins.features.musicnn.tags FILE...` prints the MTT/MSD tagger's tags of a file.
+`python -m bench_plugins.features.musicnn.tags FILE...` prints the MTT/MSD tagger's tags of a file.
 Nothing here imports TensorFlow or Keras until a window is computed, so listing plugins stays
 fast. See docs/pretrained.md.
 """
@@ -16,7 +16,7 @@ NAMES = ("musicnn-msd", "musicnn-mtt")
 
 def specs() -> list[FeatureSpec]:
     """The two feature specs; their module (and Keras) loads at the first window."""
-    from plugins.features.musicnn import feature
+    from bench_plugins.features.musicnn import feature
 
     return [
         FeatureSpec(name, feature.DESCRIPTIONS[name], feature.VERSION, feature.COMPUTE[name], feature.shape,

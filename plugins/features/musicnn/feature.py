@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugins.features.musicnn import harness, network, spectrogram, weights
+from bench_plugins.features.musicnn import harness, network, spectrogram, weights
 
 VERSION = "1"
 PROFILE_FIELDS = ()  # the window's own fields only (sample_rate, window_seconds, hop_seconds)

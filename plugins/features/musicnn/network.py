@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugins.features.musicnn import harness
-from plugins.features.musicnn.spectrogram import N_MELS
+from bench_plugins.features.musicnn import harness
+from bench_plugins.features.musicnn.spectrogram import N_MELS
 
 TIMBRAL_FILTERS = int(1.6 * 128)  # musicnn's num_filt=1.6
 TEMPORAL_FILTERS = int(1.6 * 32)

@@ -1,4 +1,4 @@
-"""`python -m plugins.features.musicnn.tags FILE...`: the tags musicnn's own tagger head gives
+"""`python -m bench_plugins.features.musicnn.tags FILE...`: the tags musicnn's own tagger head gives
 whole files, as musicnn's `top_tags` does (16 kHz mono, back-to-back 3 s patches, tag
 likelihoods averaged over them). A check that the port hears music as musicnn does; a run
 does not use it."""
@@ -11,7 +11,7 @@ from pathlib import Path
 import librosa
 import numpy as np
 
-from plugins.features.musicnn import feature, spectrogram
+from bench_plugins.features.musicnn import feature, spectrogram
 
 # musicnn 0.1.0's configuration.py: the tagger heads' outputs, in order.
 MTT_LABELS = (
@@ -49,7 +49,7 @@ def top_tags(audio: np.ndarray, checkpoint: str = "MTT_musicnn", count: int = 5)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m plugins.features.musicnn.tags", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench_plugins.features.musicnn.tags", description=__doc__)
     parser.add_argument("files", nargs="+", type=Path, help="audio files")
     parser.add_argument("--model", choices=sorted(LABELS), default="MTT_musicnn")
     parser.add_argument("--top", type=int, default=5, help="tags per file")

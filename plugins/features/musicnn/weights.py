@@ -22,7 +22,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from plugins.features.musicnn import harness
+from bench_plugins.features.musicnn import harness
 
 PACKAGE, RELEASE = "musicnn", "0.1.0"
 WHEEL = f"{PACKAGE}-{RELEASE}-py3-none-any.whl"
