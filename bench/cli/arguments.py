@@ -28,6 +28,13 @@ def add_run_arguments(p: argparse.ArgumentParser, augment: bool = True) -> None:
         "--seeds", type=int, default=3, help="seeds per cell: weights, shuffling and the split itself (default 3)"
     )
     p.add_argument(
+        "--split-seed",
+        type=int,
+        metavar="N",
+        help="draw the split (test and validation songs) with seed N for every seed, so the seeds vary only "
+        "weights and shuffling: a cell's spread is then its training's own, on the same test songs",
+    )
+    p.add_argument(
         "--folds", type=int, help="grouped k-fold cross-validation with K folds instead of one hold-out split"
     )
     p.add_argument(
@@ -188,6 +195,7 @@ def run_config(args: argparse.Namespace):
         models=[] if args.all and not args.model else (args.model or []),
         splits=args.split or [],
         seeds=args.seeds,
+        split_seed=args.split_seed,
         folds=args.folds,
         targets=args.target or ["danceability"],
         profile=args.profile,
@@ -329,6 +337,7 @@ def config_flags(config: dict) -> dict:
         "model": config.get("models") or None,
         "split": config.get("splits") or None,
         "seeds": config.get("seeds"),
+        "split_seed": config.get("split_seed"),
         "folds": config.get("folds"),
         "target": config.get("targets") or None,
         "profile": config.get("profile"),

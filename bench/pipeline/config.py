@@ -21,6 +21,7 @@ class RunConfig:
     models: list[str] = field(default_factory=list)  # glob patterns; empty = every model
     splits: list[str] = field(default_factory=list)  # glob patterns; empty = every split that applies
     seeds: int = 3
+    split_seed: int | None = None  # --split-seed: one split for every seed, so seeds vary the training only
     folds: int | None = None
     targets: list[str] = field(default_factory=lambda: ["danceability"])
     profile: str = "quick"

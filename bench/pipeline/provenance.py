@@ -68,6 +68,7 @@ def dataset_fingerprint(
             for f in features
         },
         "seeds": config.seeds,
+        "split_seed": config.split_seed,
         "folds": config.folds,
         "splits": list(splits),
     }

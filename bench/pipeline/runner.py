@@ -64,6 +64,7 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
             model=model,
             split=split,
             seed=seed,
+            split_seed=config.split_seed,
             target=target,
             profile=profile.to_dict(),
             fold=fold,

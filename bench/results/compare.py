@@ -209,6 +209,7 @@ def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[
             **{f"profile.{k}": v for k, v in info.profile.items() if k != "description"},
             "source": info.source.get("description") or info.config["source"],
             "seeds": info.seeds,
+            "split_seed": info.split_seed,
             "folds": info.folds,
             "backend": info.backend,
             # thread count changes float sums (README: what reproduces where)

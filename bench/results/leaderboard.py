@@ -171,6 +171,8 @@ def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     info = as_run_info(info)
     source = info.source
     seeds = f"{info.seeds} seed{'s' if info.seeds != 1 else ''}"
+    if info.split_seed is not None:
+        seeds += f" on one split (split seed {info.split_seed})"
     folds = f" × {info.folds} folds" if info.folds else ""
     counts = f"{source.get('tracks', '?')} songs, {source.get('windows', '?')} windows"
     data = f"{source.get('description') or info.config['source']} ({counts})"

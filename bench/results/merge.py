@@ -65,6 +65,7 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
         "short_policy": data.get("short_policy"),
         **{f"profile.{k}": v for k, v in (data.get("profile") or {}).items()},
         "seeds": data.get("seeds"),
+        "split_seed": data.get("split_seed"),
         "folds": data.get("folds"),
     }
     facts.update({k: data.get(k) for k in ("tracks", "track_ids", "files", "windows", "window_table")})

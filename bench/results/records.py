@@ -133,6 +133,11 @@ class RunInfo:
         return self.config["seeds"]
 
     @property
+    def split_seed(self) -> int | None:
+        """--split-seed: the seed of the one split every seed shares (None: each seed draws its own)."""
+        return self.config.get("split_seed")
+
+    @property
     def folds(self) -> int | None:
         return self.config.get("folds")
 

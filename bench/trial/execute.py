@@ -61,6 +61,7 @@ class TrialSpec:
     mixed_precision: bool = False
     # --deterministic: one thread (see `threads`) and the backend's deterministic kernels
     deterministic: bool = False
+    split_seed: int | None = None  # --split-seed: the split's seed, the same for every trial of the run
 
     @property
     def id(self) -> str:
@@ -68,6 +69,11 @@ class TrialSpec:
         tuning = f"--{self.tuning}" if self.tuning else ""
         augment = f"--aug-{augment_label(self.augment)}" if self.augment else ""
         return f"{self.target}--{self.model}--{self.feature}--{self.split}--seed{self.seed}{fold}{tuning}{augment}"
+
+    @property
+    def split_rng_seed(self) -> int:
+        """The seed the split (and its validation carve) is drawn with."""
+        return self.seed if self.split_seed is None else self.split_seed
 
 
 def now() -> str:
@@ -85,6 +91,8 @@ def base_record(spec: TrialSpec) -> dict:
         fields.pop("mixed_precision")  # likewise for a float32 trial
     if not spec.deterministic:
         fields.pop("deterministic")
+    if spec.split_seed is None:
+        fields.pop("split_seed")  # each seed drew its own split
     return {"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields}
 
 
@@ -97,7 +105,7 @@ def _subset(windows: WindowTable, rows: np.ndarray) -> WindowTable:
 
 
 def choose_fold(split: SplitSpec, windows: WindowTable, spec: TrialSpec, test_fraction: float) -> Fold:
-    folds = split.make(windows, spec.seed, spec.folds, test_fraction)
+    folds = split.make(windows, spec.split_rng_seed, spec.folds, test_fraction)
     if spec.fold >= len(folds):
         raise ValueError(f"split {split.name!r} made {len(folds)} folds; fold {spec.fold} does not exist")
     return folds[spec.fold]
@@ -211,7 +219,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     if fold.validation is not None:
         validation = fold.validation[labelled[fold.validation]]
     else:
-        train, validation = carve_validation(split, windows, train, spec.seed, profile.validation_fraction)
+        train, validation = carve_validation(split, windows, train, spec.split_rng_seed, profile.validation_fraction)
     if spec.tuning.startswith("search"):
         if validation is None or len(validation) == 0:
             raise ValueError(f"split {spec.split!r} left no validation windows to score a tuning configuration on")
