@@ -24,14 +24,20 @@ from bench.specs import CommandSpec
 
 
 def show_leaderboard(
-    store, fmt: str = "table", metrics: tuple[str, ...] = (), columns: list[str] | None = None, wide: bool = False
+    store,
+    fmt: str = "table",
+    metrics: tuple[str, ...] = (),
+    columns: list[str] | None = None,
+    wide: bool = False,
+    ensembles: bool = False,
 ) -> None:
     """A run's boards in the chosen format: tables on the console (fitted to it; `columns` for
-    the score board, `wide` or a pipe: every column), or markdown, csv, json on stdout."""
+    the score board, `wide` or a pipe: every column), or markdown, csv, json on stdout;
+    `ensembles` adds the seed-ensemble rows (tables and markdown)."""
     from bench.results.leaderboard import boards, render_markdown, render_rich, run_summary
 
     if fmt == "markdown":
-        print("\n".join(render_markdown(b) for b in boards(store, metrics=metrics)))
+        print("\n".join(render_markdown(b) for b in boards(store, metrics=metrics, ensembles=ensembles)))
         return
     if fmt in ("csv", "json"):
         from bench.results.export import export
@@ -41,7 +47,7 @@ def show_leaderboard(
     console = terminal.console
     console.print()
     wide = wide or terminal.piped()
-    for board in boards(store, metrics=metrics):
+    for board in boards(store, metrics=metrics, ensembles=ensembles):
         scores = any(c.key == "score" for c in board.column_specs())
         render_rich(board, console, columns if scores else None, wide)
     console.print(escape(run_summary(store.run_info())))
