@@ -123,7 +123,9 @@ def test_the_spread_flag_marks_the_row_whose_seeds_disagree_and_no_other(tmp_pat
     noise = {"steady": (0.05, 0.05, 0.05), "shaky": (0.03, 0.07, 0.1), "weak": (0.08, 0.08, 0.08)}
     records = [trial("mean", seed, true, np.full(200, 0.5), baseline=True) for seed in range(3)]
     records += [
-        trial(model, seed, true, true + rng.normal(0, sd[seed], 200)) for model, sd in noise.items() for seed in range(3)
+        trial(model, seed, true, true + rng.normal(0, sd[seed], 200))
+        for model, sd in noise.items()
+        for seed in range(3)
     ]
     board = boards(RunStore(write_run(tmp_path / "r", records)))[0]
     flags = {row[0]: row[board.columns.index("flags")] for row in board.rows}
