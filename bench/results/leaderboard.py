@@ -176,6 +176,8 @@ def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     info = as_run_info(info)
     source = info.source
     seeds = f"{info.seeds} seed{'s' if info.seeds != 1 else ''}"
+    if info.config.get("max_seeds"):  # bench run --seeds auto (bench.pipeline.seeding)
+        seeds = f"{info.seeds} to {info.config['max_seeds']} seeds (--seeds auto: added until apart from the mean)"
     folds = f" × {info.folds} folds" if info.folds else ""
     counts = f"{source.get('tracks', '?')} songs, {source.get('windows', '?')} windows"
     data = f"{source.get('description') or info.config['source']} ({counts})"
