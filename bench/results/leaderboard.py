@@ -185,6 +185,11 @@ def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     window = f"window {profile['window_seconds']:g} s, hop {profile['hop_seconds']:g} s"
     tuning = info.tuning
     tuned = f"; tuned rows: {tuning['budget']} configurations per model, chosen on validation" if tuning else ""
+    if tuning and tuning.get("budget_epochs"):
+        tuned = (
+            f"; tuned rows: {tuning['budget_epochs']} training epochs per model and seed ({tuning.get('pruner')} "
+            "pruning on validation loss), chosen on validation"
+        )
     variants = sorted({"+".join(r.augment) for c in cells for r in c.records + c.failed if r.augment})
     if variants:  # bench.trial.augment: "model+noise" rows
         tuned += f"; rows model+X augmented on training windows only: {', '.join(variants)}"
