@@ -50,6 +50,15 @@ class Fitted:
 Step = tuple[str, Callable[[], str], bool]  # (check name, step returning a one-line finding, blocking)
 
 
+class EpochObserver:
+    """Told each epoch's validation loss by a framework that trains in epochs (`Framework.observer`);
+    `epoch_end` returning True asks the framework to stop training there (bench tune's pruning).
+    This default observes nothing."""
+
+    def epoch_end(self, epoch: int, validation_loss: float) -> bool:
+        return False
+
+
 class Framework:
     """How the harness drives models of one framework. Subclass it and override every method
     that raises NotImplementedError; `check_model` and `checks` have defaults.
@@ -69,6 +78,7 @@ class Framework:
 
     name = ""
     suffix = ""  # the saved model's file suffix
+    observer = EpochObserver()  # the trial sets one for the length of `fit` (bench/trial/pruning.py)
     bounded = True
     normalized_input = True
     augmentable = False

@@ -25,7 +25,14 @@ def add_run_arguments(p: argparse.ArgumentParser, augment: bool = True) -> None:
         help="a split name or glob (repeatable); default: every split, the source's official one only if it has one",
     )
     p.add_argument(
-        "--seeds", type=int, default=3, help="seeds per cell: weights, shuffling and the split itself (default 3)"
+        "--seeds",
+        type=seed_count,
+        default=3,
+        help="seeds per cell: weights, shuffling and the split itself (default 3); auto: 3, then one more at a time "
+        "for each model row whose paired interval against the mean baseline still includes 0 (up to --max-seeds)",
+    )
+    p.add_argument(
+        "--max-seeds", type=int, metavar="N", help="with --seeds auto: the seed budget of each model row (default 8)"
     )
     p.add_argument(
         "--split-seed",
@@ -178,9 +185,24 @@ def source_options(args: argparse.Namespace) -> dict:
     return options.source_options(args, load_registry(args.plugin), args.source)
 
 
+def seed_count(text: str) -> int | str:
+    """--seeds: a number, or "auto" (bench.pipeline.seeding)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or auto. Received: {text!r}") from None
+
+
 def run_config(args: argparse.Namespace):
     from bench.pipeline.config import RunConfig
+    from bench.pipeline.seeding import DEFAULT_MAX_SEEDS, START_SEEDS
     from bench.trial.augment import parse_variants
+
+    auto = args.seeds == "auto"
+    if args.max_seeds is not None and not auto:
+        raise ValueError("--max-seeds is the budget of --seeds auto: pass --seeds auto too")
 
     overrides = {
         **{
@@ -194,7 +216,8 @@ def run_config(args: argparse.Namespace):
         source_options=source_options(args),
         models=[] if args.all and not args.model else (args.model or []),
         splits=args.split or [],
-        seeds=args.seeds,
+        seeds=START_SEEDS if auto else args.seeds,
+        max_seeds=(args.max_seeds or DEFAULT_MAX_SEEDS) if auto else None,
         split_seed=args.split_seed,
         folds=args.folds,
         targets=args.target or ["danceability"],
@@ -336,7 +359,8 @@ def config_flags(config: dict) -> dict:
         "all": not config.get("models"),
         "model": config.get("models") or None,
         "split": config.get("splits") or None,
-        "seeds": config.get("seeds"),
+        "seeds": "auto" if config.get("max_seeds") else config.get("seeds"),
+        "max_seeds": config.get("max_seeds"),
         "split_seed": config.get("split_seed"),
         "folds": config.get("folds"),
         "target": config.get("targets") or None,

@@ -22,6 +22,9 @@ class RunConfig:
     splits: list[str] = field(default_factory=list)  # glob patterns; empty = every split that applies
     seeds: int = 3
     split_seed: int | None = None  # --split-seed: one split for every seed, so seeds vary the training only
+    # bench run --seeds auto: seeds are added to each model row until it is told apart from the mean
+    # baseline, up to this many (bench.pipeline.seeding); None: exactly `seeds`
+    max_seeds: int | None = None
     folds: int | None = None
     targets: list[str] = field(default_factory=lambda: ["danceability"])
     profile: str = "quick"

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,7 +26,7 @@ from rich.text import Text
 from bench.features import identity
 from bench.features.cache import FeatureCache, default_cache_dir
 from bench.features.stage import Dataset, build_dataset
-from bench.pipeline import environment
+from bench.pipeline import environment, seeding
 from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.provenance import design
@@ -181,6 +181,8 @@ def _validate(registry: Registry, config: RunConfig) -> None:
         raise ValueError(f"--aggregate must be one of {list(AGGREGATIONS)}. Received: {config.aggregate!r}")
     if config.seeds < 1:
         raise ValueError(f"--seeds must be at least 1. Received: {config.seeds}")
+    if config.max_seeds is not None:
+        seeding.check(registry, config, next(m["name"] for m in design(registry)["metrics"] if m["primary"]))
     if config.trial_timeout is not None and config.trial_timeout < 0:
         raise ValueError(f"--trial-timeout must be 0 (no limit) or more. Received: {config.trial_timeout:g}")
     if config.folds is not None and config.folds < 2:
@@ -329,7 +331,8 @@ def execute_run(
         + f"), {config.job_count()} at a time, executor {executor.name}, profile {profile.name}"
     )
     with _progress(console, TrialsProgress) as progress:
-        task = progress.add_task("Trials", total=len(todo), status="")
+        total = len(todo)
+        task = progress.add_task("Trials", total=total, status="")
         interactive = console.is_terminal and not console.is_dumb_terminal  # a pipe gets the final tables only
         live = LiveBoards(store, progress) if interactive else None
 
@@ -340,8 +343,19 @@ def execute_run(
             if record["status"] != "ok":
                 progress.console.print(f"[red]failed:[/] {escape(record['id'])}: {escape(str(record['error']))}")
 
+        def more(extra: list[TrialSpec]) -> None:  # a round of --seeds auto
+            nonlocal total
+            total += len(extra)
+            progress.update(task, total=total)
+            executor.run(extra, on_record)
+
+        def grid(seeds: int) -> list[TrialSpec]:
+            return plan(registry, replace(config, seeds=seeds), store.dir, splits)
+
         try:
             executor.run(todo, on_record)
+            if config.max_seeds is not None:
+                specs += seeding.until_separated(store, config, registry, grid, more, progress.console.print)
         finally:
             if live is not None:
                 live.close()  # the full leaderboard is printed after the run

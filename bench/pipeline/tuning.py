@@ -1,15 +1,17 @@
 """`bench tune`: per-model hyperparameter search, the seed paper's own method, made fair.
 
-Every tunable model gets the same budget (the same number of configurations) over its search
-space: `ModelSpec.search_space` when it declares one, else its framework's default
-(`Framework.default_search_space`: keras models have one, scikit-learn baselines none). A search
-is one Optuna study per cell and seed (target,
-model, split, seed, fold), driven by ask/tell so every configuration is an ordinary trial run
+Every tunable model gets the same budget over its search space (`Budget`: a number of
+configurations, or of training epochs, pruned configurations' included), and Optuna's pruner
+(median or Hyperband, bench.trial.pruning) stops a configuration whose validation loss trails
+the finished ones at the same epoch. The space is `ModelSpec.search_space` when it declares
+one, else its framework's default (`Framework.default_search_space`: keras models have one,
+scikit-learn baselines none). A search is one Optuna study per cell and seed (target, model,
+split, seed, fold), driven by ask/tell so every configuration is an ordinary trial run
 by the harness's executors (process, inline or Ray): a TrialSpec whose profile carries the
 configuration and whose `tuning` tag makes it score on that seed's own validation carve-out,
 never on test. Search records live in RUN/search (a run folder of their own, so leaderboards of
 the run never mix them in); the chosen configuration is then trained once more and scored on
-the seed's test set as a normal record of the run, tagged `tunedN` (N the budget), so its
+the seed's test set as a normal record of the run, tagged `tunedN` or `tunedEep` (the budget), so its
 leaderboard shows tuned and default rows side by side.
 
 Studies are stored in SQLite inside the run folder (RUN/tuning.db) unless `--storage` names
@@ -38,6 +40,7 @@ from bench.results import trust
 from bench.results.store import RunStore
 from bench.trial import tensorflow_env
 from bench.trial.execute import TrialSpec
+from bench.trial.pruning import make_pruner, snapshot
 
 DEFAULT_BUDGET = 10
 SEARCH_FOLDER = "search"
@@ -124,9 +127,23 @@ def _score(record: dict) -> float | None:
     return value if value is not None and value == value else None  # NaN is a failure
 
 
+def _epochs(record: dict) -> int:
+    """Training epochs a configuration spent; at least 1, so configurations that fail at once still spend budget."""
+    history = record.get("history") or {}
+    return max(1, int(record.get("epochs") or len(history.get("loss") or ())))
+
+
 def _tell(study: optuna.Study, number: int, record: dict) -> None:
+    """The configuration's per-epoch validation losses, epochs spent and outcome: pruned, failed or its score."""
+    frozen = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+    trial = optuna.trial.Trial(study, frozen._trial_id)
+    for epoch, loss in enumerate((record.get("history") or {}).get("val_loss") or (), start=1):
+        trial.report(float(loss), epoch)
+    trial.set_user_attr("epochs", _epochs(record))
     score = _score(record)
-    if score is None:
+    if record.get("pruned_at_epoch") and record.get("status") == "ok":
+        study.tell(number, state=optuna.trial.TrialState.PRUNED)
+    elif score is None:
         study.tell(number, state=optuna.trial.TrialState.FAIL)
     else:
         study.tell(number, score)
@@ -151,18 +168,35 @@ def _settle_interrupted(study: optuna.Study, base: TrialSpec, search: RunStore) 
             _tell(study, trial.number, record)
 
 
-def _spent(study: optuna.Study) -> int:
-    """Configurations that finished (failures count: every model gets the same attempts)."""
-    return len(
-        study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL))
-    )
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+
+
+@dataclasses.dataclass
+class Budget:
+    """Each study's budget: `configurations` finished, or (when set) `epochs` of training spent,
+    pruned configurations' epochs included; failures count, so every model gets the same attempts."""
+
+    configurations: int = DEFAULT_BUDGET
+    epochs: int | None = None
+    pruner: str = "median"
+
+    @property
+    def tag(self) -> str:
+        """The tuned rows' label: "tuned10" (configurations) or "tuned300ep" (epochs)."""
+        return f"tuned{self.epochs}ep" if self.epochs else f"tuned{self.configurations}"
+
+    def left(self, study: optuna.Study) -> bool:
+        finished = study.get_trials(deepcopy=False, states=FINISHED)
+        if self.epochs:
+            return sum(int(t.user_attrs.get("epochs", 1)) for t in finished) < self.epochs
+        return len(finished) < self.configurations
 
 
 def tune_run(
-    store: RunStore, budget: int, storage: str | None, console: Console, trust_run: bool = False
+    store: RunStore, budget: Budget, storage: str | None, console: Console, trust_run: bool = False
 ) -> list[dict]:
-    """Search every tunable cell of the run with `budget` configurations, then train and test
-    the best of each; returns the tuned records."""
+    """Search every tunable cell of the run within `budget`, then train and test the best of
+    each; returns the tuned records."""
     info = store.info()
     config = RunConfig(**info["config"])
     registry = load_registry(config.plugins)
@@ -170,8 +204,15 @@ def tune_run(
     check_tunable(registry, config.models)
     bases = [s for s in plan(registry, config, store.dir, splits) if search_space(registry, s.model) is not None]
     storage = storage or saved_storage(store, info, trust_run)
+    make_pruner(budget.pruner, 1, 1)  # an unknown pruner stops here, before any training
     store.update_info(
-        tuning={"budget": budget, "storage": public_storage(storage), "score": f"validation song {SCORE}"}
+        tuning={
+            "budget": budget.configurations,
+            "budget_epochs": budget.epochs,
+            "pruner": budget.pruner,
+            "storage": public_storage(storage),
+            "score": f"validation song {SCORE}; pruned on validation loss per epoch",
+        }
     )
     search = search_store(store)
     tensorflow_env.use_profile_kernels(config.resolved_profile())
@@ -196,11 +237,12 @@ def tune_run(
         asked = []
         for base in bases:
             study = studies[base.id]
-            if _spent(study) < budget:
+            if budget.left(study):
+                given = snapshot(study, budget.pruner, base.profile["min_epochs"], base.profile["epochs"])
                 trial = study.ask(search_space(registry, base.model))
-                asked.append(
-                    (study, trial.number, _configured(base, trial.params, f"search{trial.number}", search.dir))
-                )
+                spec = _configured(base, trial.params, f"search{trial.number}", search.dir)
+                pruning = given if budget.pruner != "none" else None
+                asked.append((study, trial.number, dataclasses.replace(spec, pruning=pruning)))
         if not asked:
             break
         console.print(f"[bold]Tuning:[/] {len(asked)} configuration(s), scored on validation")
@@ -214,7 +256,7 @@ def tune_run(
         except ValueError:
             console.print(f"[yellow]no configuration of {base.id} finished: it has no tuned row[/]")
             continue
-        final = _configured(base, best.params, f"tuned{budget}", store.dir)
+        final = _configured(base, best.params, budget.tag, store.dir)
         if (store.read_record(final.id) or {}).get("status") != "ok":
             finals.append((final, best))
     records = []

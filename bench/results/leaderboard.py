@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.text import Text
 
+from bench.results import ensemble
 from bench.results.fit import Column, render_table
 from bench.results.interval_cache import FileIntervalCache
-from bench.results.records import RunInfo, as_run_info
+from bench.results.records import RunInfo, TrialRecord, as_run_info
 from bench.results.store import RunStore
 from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, Paired, add_probe_differences, summarize
 
@@ -145,7 +146,11 @@ def seeds_to_separate(mean_a: float, std_a: float, mean_b: float, std_b: float) 
 def power_note(cells: list[Cell], info: RunInfo) -> str | None:
     """One line: about how many seeds would separate the top two non-baseline rows of the first split."""
     name = f"song.{info.primary}"
-    rows = [c for c in cells if not c.baseline and math.isfinite(c.mean.get(name, float("nan")))]
+    rows = [
+        c
+        for c in cells
+        if not (c.baseline or ensemble.is_ensemble(c)) and math.isfinite(c.mean.get(name, float("nan")))
+    ]
     if not rows:
         return None
     rows = [c for c in rows if c.split == rows[0].split][:2]
@@ -171,6 +176,8 @@ def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     info = as_run_info(info)
     source = info.source
     seeds = f"{info.seeds} seed{'s' if info.seeds != 1 else ''}"
+    if info.config.get("max_seeds"):  # bench run --seeds auto (bench.pipeline.seeding)
+        seeds = f"{info.seeds} to {info.config['max_seeds']} seeds (--seeds auto: added until apart from the mean)"
     if info.split_seed is not None:
         seeds += f" on one split (split seed {info.split_seed})"
     folds = f" × {info.folds} folds" if info.folds else ""
@@ -180,6 +187,11 @@ def context(info: RunInfo | dict, cells: list[Cell]) -> str:
     window = f"window {profile['window_seconds']:g} s, hop {profile['hop_seconds']:g} s"
     tuning = info.tuning
     tuned = f"; tuned rows: {tuning['budget']} configurations per model, chosen on validation" if tuning else ""
+    if tuning and tuning.get("budget_epochs"):
+        tuned = (
+            f"; tuned rows: {tuning['budget_epochs']} training epochs per model and seed ({tuning.get('pruner')} "
+            "pruning on validation loss), chosen on validation"
+        )
     variants = sorted({"+".join(r.augment) for c in cells for r in c.records + c.failed if r.augment})
     if variants:  # bench.trial.augment: "model+noise" rows
         tuned += f"; rows model+X augmented on training windows only: {', '.join(variants)}"
@@ -357,31 +369,39 @@ def leak_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
     return board
 
 
-def run_cells(store: RunStore) -> list[Cell]:
+def run_cells(store: RunStore, added: list[TrialRecord] | None = None) -> list[Cell]:
     """The run's cells from its records alone: no plugin is loaded, so a run made with a
     `--plugin` module that is gone still reads. Every metric's values come from the records;
     intervals and paired differences recompute the run's primary metric when it is a built-in
-    (bench.results.stats), cached in the run folder by the records' content."""
+    (bench.results.stats), cached in the run folder by the records' content. `added`: records
+    made on the read side (bench.results.ensemble's twins) summarised with the run's."""
     info = store.run_info()
     primary, higher = info.primary, info.higher_is_better(info.primary)
     cache = FileIntervalCache(store.dir)
-    cells = summarize(store.trials(), BUILTIN_METRICS, primary, higher=higher, cache=cache)
+    cells = summarize(store.trials() + (added or []), BUILTIN_METRICS, primary, higher=higher, cache=cache)
+    ensemble.without_seed_spread(cells)
     if primary in BUILTIN_METRICS:
         add_probe_differences(cells, probe_models(info), BUILTIN_METRICS[primary], primary, higher=higher, cache=cache)
     cache.save()
     return cells
 
 
-def boards(store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str, ...] = ()) -> list[Board]:
+def boards(
+    store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str, ...] = (), ensembles: bool = False
+) -> list[Board]:
     """Every board of a run (or of runs merged by `bench.results.merge`), target by target (from
     `cells` when already summarized); `metrics` adds score columns (ValueError for a metric
-    no trial recorded)."""
+    no trial recorded); `ensembles` adds a seed-ensemble row per model cell that has one
+    (bench.results.ensemble)."""
     info = store.run_info()
-    cells = run_cells(store) if cells is None else cells
+    found = ensemble.seed_ensembles(store.trials()) if ensembles else ensemble.Ensembles()
+    cells = run_cells(store, found.records) if cells is None else cells
     check_metrics(cells, metrics)
     result = []
     for target in sorted({c.target for c in cells}):
-        result += [score_board(cells, target, info, tuple(metrics)), cost_board(cells, target, info)]
+        scores = score_board(cells, target, info, tuple(metrics))
+        scores.notes += ensemble.notes(found, target)
+        result += [scores, cost_board(cells, target, info)]
         leak = leak_board(cells, target, info)
         if leak:
             result.append(leak)

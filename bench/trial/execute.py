@@ -27,6 +27,7 @@ from bench.trial.augment import augmenting_reader
 from bench.trial.augment import label as augment_label
 from bench.trial.measure import keras_backend, peak_rss_mb
 from bench.trial.normalization import normalizing_reader
+from bench.trial.pruning import observing
 
 AGGREGATIONS = {"mean": np.mean, "median": np.median}
 # docs/performance.md, "Paper profile on CPU": quick profile, TensorFlow, same machine and load
@@ -55,6 +56,8 @@ class TrialSpec:
     # bench.pipeline.tuning: "searchN" scores configuration N on the validation windows (never test);
     # "tunedN" is the configuration chosen with a budget of N, scored on test as usual.
     tuning: str = ""
+    # bench.trial.pruning: a search configuration's pruner and its study's finished configurations
+    pruning: dict | None = None
     # bench.trial.augment: the augmentations applied, in order, to this trial's training batches
     augment: tuple[str, ...] = ()
     # --mixed-precision: Keras's mixed_float16 policy while the trial builds, trains and predicts
@@ -83,7 +86,7 @@ def now() -> str:
 def base_record(spec: TrialSpec) -> dict:
     """The identifying part of a record, shared by finished and failed trials."""
     fields = asdict(spec)
-    for private in ("run_dir", "profile", "plugins", "save_model"):
+    for private in ("run_dir", "profile", "plugins", "save_model", "pruning"):
         fields.pop(private)
     if not spec.augment:
         fields.pop("augment")  # a clean trial's record carries no augment field
@@ -243,7 +246,8 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     timing["build_s"] = time.perf_counter() - started
     preflight(registry, spec, profile, adapter, model, first_batch)
     started = time.perf_counter()
-    fitted = adapter.fit(model, profile, reader, train, validation, y, spec.seed)
+    with observing(adapter, spec.pruning):
+        fitted = adapter.fit(model, profile, reader, train, validation, y, spec.seed)
     timing["train_s"] = time.perf_counter() - started
     if fitted.epoch_seconds:
         timing["epoch_s"] = float(np.median(fitted.epoch_seconds))

@@ -48,7 +48,7 @@ class KerasFramework(Framework):
         augmented = getattr(reader, "augments_training", False)
         train_batches = training.windows(reader, train, y[train], batch, seed=seed, augment=augmented)
         val_batches = None if validation is None else training.windows(reader, validation, y[validation], batch)
-        fitted = training.fit(model, profile, train_batches, val_batches)
+        fitted = training.fit(model, profile, train_batches, val_batches, self.observer)
         val_predictions = None if val_batches is None else training.predict(model, val_batches, batch)
         diagnosis = training.diagnose(
             fitted["history"],
@@ -64,6 +64,8 @@ class KerasFramework(Framework):
             "history": fitted["history"],
             "backend": keras.backend.backend(),
         }
+        if fitted["stopped_at"] is not None:
+            fields["pruned_at_epoch"] = fitted["stopped_at"]
         return Fitted(fields, fitted["epoch_seconds"])
 
     def predict(self, model, reader, rows, profile):

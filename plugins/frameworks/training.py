@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from bench.features.reader import FeatureReader
+from bench.frameworks import EpochObserver
 from bench.profiles import Profile
 from bench.trial.augment import batch_rng
 from bench.trial.quiet import keras
@@ -166,9 +167,30 @@ def windows(
     return (x,) if labels is None else (x, labels.astype(np.float32).reshape(-1, 1))
 
 
-def fit(model: keras.Model, profile: Profile, train: Windows, validation: Windows | None) -> dict:
+class Observed(keras.callbacks.Callback):
+    """Tells the framework's EpochObserver each epoch's validation loss; stops training when it asks."""
+
+    def __init__(self, observer: EpochObserver):
+        super().__init__()
+        self.observer, self.stopped_at = observer, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and self.observer.epoch_end(epoch + 1, float(loss)):
+            self.stopped_at = epoch + 1
+            self.model.stop_training = True
+
+
+def fit(
+    model: keras.Model,
+    profile: Profile,
+    train: Windows,
+    validation: Windows | None,
+    observer: EpochObserver | None = None,
+) -> dict:
     """Train with early stopping on validation loss (restoring the best epoch from `min_epochs`
-    on) and the profile's recipe; returns history and epoch timings."""
+    on) and the profile's recipe, telling `observer` each epoch's validation loss; returns
+    history, epoch timings and the epoch the observer stopped training at (None: it did not)."""
     timer = EpochTimer()
     monitor = "val_loss" if validation is not None else "loss"
     stop = keras.callbacks.EarlyStopping(
@@ -179,13 +201,15 @@ def fit(model: keras.Model, profile: Profile, train: Windows, validation: Window
         steps = -(-len(train[0]) // profile.batch_size)
     else:
         inputs, steps = dict(x=train), len(train)
-    callbacks = [timer, *recipe_callbacks(profile, steps), stop]
+    observed = Observed(observer or EpochObserver())
+    callbacks = [timer, *recipe_callbacks(profile, steps), stop, observed]
     history = model.fit(**inputs, validation_data=validation, epochs=profile.epochs, callbacks=callbacks, verbose=0)
     first = min(profile.min_epochs, len(history.history[monitor]) - 1)  # the first epoch early stopping weighs
     return {
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         "epoch_seconds": timer.seconds,
         "best_epoch": int(np.argmin(history.history[monitor][first:])) + 1 + first,
+        "stopped_at": observed.stopped_at,
     }
 
 

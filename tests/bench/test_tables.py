@@ -113,3 +113,22 @@ def test_a_board_without_diagnosis_or_probe_has_neither(tmp_path):
     board = boards(store)[0]
     assert "Δ R² vs probe" not in board.columns and not any("diagnosis" in n for n in board.notes)
     assert "flags" not in board.columns
+
+
+def test_the_spread_flag_marks_the_row_whose_seeds_disagree_and_no_other(tmp_path):
+    """Three seeds on the same 200 songs: 'shaky' swings from R² ≈ 0.97 to 0.67 between seeds, more
+    than its distance to the next row; 'steady' and 'weak' agree across seeds."""
+    rng = np.random.default_rng(11)
+    true = rng.uniform(0.2, 0.8, 200)
+    noise = {"steady": (0.05, 0.05, 0.05), "shaky": (0.03, 0.07, 0.1), "weak": (0.08, 0.08, 0.08)}
+    records = [trial("mean", seed, true, np.full(200, 0.5), baseline=True) for seed in range(3)]
+    records += [
+        trial(model, seed, true, true + rng.normal(0, sd[seed], 200))
+        for model, sd in noise.items()
+        for seed in range(3)
+    ]
+    board = boards(RunStore(write_run(tmp_path / "r", records)))[0]
+    flags = {row[0]: row[board.columns.index("flags")] for row in board.rows}
+    assert [row[0] for row in board.rows] == ["mean", "steady", "shaky", "weak"]
+    assert flags == {"mean": "", "steady": "", "shaky": "≈", "weak": ""}
+    assert any(n.startswith("≈ (flags): the row's seed std") for n in board.notes)

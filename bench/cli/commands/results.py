@@ -31,6 +31,12 @@ def _leaderboard_arguments(p: argparse.ArgumentParser) -> None:
         default="table",
         help="csv/json: one row per cell with every metric's mean and std, CI, paired diffs, costs",
     )
+    p.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="add a row per model that averages its seeds' song predictions ('1dwav (ensemble of 3)'), where every "
+        "seed tested the same songs (--folds K, or a fixed split); tables and markdown",
+    )
     add_table(p)
     add_common(p)
 
@@ -39,9 +45,11 @@ def cmd_leaderboard(args) -> int:
     from bench.results.merge import merge_runs
     from bench.results.store import find_run
 
+    if args.ensemble and args.format in ("csv", "json"):
+        raise SystemExit("bench leaderboard: --ensemble rows are shown in tables and markdown, not in csv or json")
     stores = [find_run(results_dir(args), run) for run in args.run or [None]]
     if len(stores) == 1:
-        show_leaderboard(stores[0], args.format, tuple(args.metric), args.columns, args.wide)
+        show_leaderboard(stores[0], args.format, tuple(args.metric), args.columns, args.wide, args.ensemble)
         return 0
     merged = merge_runs(stores)
     out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True, emoji=False)
@@ -49,7 +57,7 @@ def cmd_leaderboard(args) -> int:
         out.print(f"[yellow]warning:[/] {escape(line)}")
     for line in merged.notes:
         out.print(f"[italic]note:[/] {escape(line)}")
-    show_leaderboard(merged, args.format, tuple(args.metric), args.columns, args.wide)
+    show_leaderboard(merged, args.format, tuple(args.metric), args.columns, args.wide, args.ensemble)
     return 0
 
 

@@ -21,17 +21,24 @@ from bench.cli.arguments import (
 )
 from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 from bench.specs import CommandSpec
+from bench.trial.pruning import PRUNERS
 
 
 def show_leaderboard(
-    store, fmt: str = "table", metrics: tuple[str, ...] = (), columns: list[str] | None = None, wide: bool = False
+    store,
+    fmt: str = "table",
+    metrics: tuple[str, ...] = (),
+    columns: list[str] | None = None,
+    wide: bool = False,
+    ensembles: bool = False,
 ) -> None:
     """A run's boards in the chosen format: tables on the console (fitted to it; `columns` for
-    the score board, `wide` or a pipe: every column), or markdown, csv, json on stdout."""
+    the score board, `wide` or a pipe: every column), or markdown, csv, json on stdout;
+    `ensembles` adds the seed-ensemble rows (tables and markdown)."""
     from bench.results.leaderboard import boards, render_markdown, render_rich, run_summary
 
     if fmt == "markdown":
-        print("\n".join(render_markdown(b) for b in boards(store, metrics=metrics)))
+        print("\n".join(render_markdown(b) for b in boards(store, metrics=metrics, ensembles=ensembles)))
         return
     if fmt in ("csv", "json"):
         from bench.results.export import export
@@ -41,7 +48,7 @@ def show_leaderboard(
     console = terminal.console
     console.print()
     wide = wide or terminal.piped()
-    for board in boards(store, metrics=metrics):
+    for board in boards(store, metrics=metrics, ensembles=ensembles):
         scores = any(c.key == "score" for c in board.column_specs())
         render_rich(board, console, columns if scores else None, wide)
     console.print(escape(run_summary(store.run_info())))
@@ -135,24 +142,45 @@ def _tune_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--trials", type=int, metavar="N", help="configurations per model, seed and cell: the budget (default 10)"
     )
+    p.add_argument(
+        "--budget-epochs",
+        type=int,
+        metavar="E",
+        help="the budget in training epochs instead: configurations are asked until each model, seed and cell has "
+        "trained E epochs (pruned ones' included; the last may overrun by up to --epochs)",
+    )
+    p.add_argument(
+        "--pruner",
+        choices=PRUNERS,
+        help="Optuna's pruner, fed each epoch's validation loss: stops a configuration that trails the finished "
+        "ones (default median)",
+    )
     p.add_argument("--storage", metavar="URL", help="Optuna storage (default: SQLite in the run folder)")
     add_common(p)
 
 
 def cmd_tune(args) -> int:
     from bench.pipeline.runner import run
-    from bench.pipeline.tuning import DEFAULT_BUDGET, check_tunable, tune_run
+    from bench.pipeline.tuning import DEFAULT_BUDGET, Budget, check_tunable, tune_run
     from bench.registry import load_registry
 
     if not (args.all or args.model or args.resume):
         raise SystemExit("bench tune: say what to tune: --all, or --model NAME (repeatable), or --resume RUN_ID")
-    if args.trials is not None and args.trials < 1:
-        raise SystemExit(f"bench tune: --trials must be at least 1. Received: {args.trials}")
+    for flag, value in (("--trials", args.trials), ("--budget-epochs", args.budget_epochs)):
+        if value is not None and value < 1:
+            raise SystemExit(f"bench tune: {flag} must be at least 1. Received: {value}")
+    if args.trials is not None and args.budget_epochs is not None:
+        raise SystemExit("bench tune: the budget is --trials (configurations) or --budget-epochs (epochs), not both")
     config = run_config(args)
     if not args.resume:  # refuse before the run, not after its default trials
         check_tunable(load_registry(config.plugins), config.models)
     store = run(config, terminal.console, resume=args.resume, trust_run=args.trust_run)
-    budget = args.trials or store.info().get("tuning", {}).get("budget") or DEFAULT_BUDGET
+    saved = store.info().get("tuning") or {}
+    budget = Budget(
+        args.trials or saved.get("budget") or DEFAULT_BUDGET,
+        args.budget_epochs or (None if args.trials else saved.get("budget_epochs")),
+        args.pruner or saved.get("pruner") or "median",
+    )
     tune_run(store, budget, args.storage, terminal.console, args.trust_run)
     show_leaderboard(store)
     return 0
