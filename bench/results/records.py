@@ -213,7 +213,3 @@ def _join(record, optional: frozenset[str]) -> dict[str, Any]:
     }
     return {**data, **record.extra, "schema_version": SCHEMA_VERSION}
 
-
-def as_run_info(info: RunInfo | dict[str, Any]) -> RunInfo:
-    """`info` typed: commands outside the read side still pass run.json as a dict."""
-    return info if isinstance(info, RunInfo) else RunInfo.from_dict(info)

@@ -52,15 +52,15 @@ def best_cell(store: RunStore) -> str | None:
 
 def run_row(store: RunStore) -> RunRow:
     info = store.run_info()
-    trials = store.records()
+    trials = store.trials()
     config = info.config
     return RunRow(
         id=store.id,
         name=config.get("name") or None,
         started=info.started,
         status=info.status,
-        models=sorted({r["model"] for r in trials}) or list(config.get("models") or []),
-        splits=sorted({r["split"] for r in trials}) or list(config.get("splits") or []),
+        models=sorted({r.model for r in trials}) or list(config.get("models") or []),
+        splits=sorted({r.split for r in trials}) or list(config.get("splits") or []),
         seeds=config.get("seeds"),
         source=info.source.get("description") or config.get("source"),
         best=best_cell(store),

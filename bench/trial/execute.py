@@ -21,6 +21,7 @@ from bench.files import file_name
 from bench.frameworks import Framework, ModelContractError
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
+from bench.results.records import SongPredictions, TrialRecord
 from bench.results.store import RunStore
 from bench.specs import Fold, SplitSpec, Target, WindowTable
 from bench.trial.augment import augmenting_reader
@@ -74,7 +75,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def base_record(spec: TrialSpec) -> dict:
+def base_record(spec: TrialSpec) -> TrialRecord:
     """The identifying part of a record, shared by finished and failed trials."""
     fields = asdict(spec)
     for private in ("run_dir", "profile", "plugins", "save_model"):
@@ -85,11 +86,14 @@ def base_record(spec: TrialSpec) -> dict:
         fields.pop("mixed_precision")  # likewise for a float32 trial
     if not spec.deterministic:
         fields.pop("deterministic")
-    return {"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields}
+    return TrialRecord.from_dict({"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields})
 
 
-def failed_record(spec: TrialSpec, error: str, detail: str = "") -> dict:
-    return {**base_record(spec), "status": "failed", "error": error, "traceback": detail, "finished": now()}
+def failed_record(spec: TrialSpec, error: str, detail: str = "") -> TrialRecord:
+    record = base_record(spec)
+    record.status, record.error = "failed", error
+    record.extra.update(traceback=detail, finished=now())
+    return record
 
 
 def _subset(windows: WindowTable, rows: np.ndarray) -> WindowTable:
@@ -187,7 +191,7 @@ def score(registry: Registry, metrics: dict, level: str, true: np.ndarray, pred:
     return values, failures
 
 
-def run_trial(spec: TrialSpec, registry: Registry) -> dict:
+def run_trial(spec: TrialSpec, registry: Registry) -> TrialRecord:
     """Train and evaluate one cell; returns its finished record (raises on any failure)."""
     store = RunStore(spec.run_dir)
     profile = Profile(**spec.profile)
@@ -246,7 +250,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     check_finite(registry, spec.model, scaled)
     if adapter.bounded:
         check_bounded(registry, spec, scaled)
-    extra = {"params": adapter.count_params(model), **fitted.fields}
+    extra: dict = {"params": adapter.count_params(model), **fitted.fields}
     predictions = target.unscale(scaled) if adapter.scaled_labels else np.asarray(scaled, dtype=np.float64)
     timing["predict_windows_per_s"] = len(test) / max(timing["predict_s"], 1e-9)
     songs, song_true, song_pred = song_level(dataset, test, truth[test], predictions, spec.aggregate)
@@ -263,20 +267,22 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     if spec.save_model:
         extra["model_path"] = save_model(adapter, model, store, spec.id)
         extra["normalization"] = reader.normalizer.to_json()  # bench predict normalises new audio alike
-    return {
-        **base_record(spec),
-        "status": "ok",
-        "baseline": model_spec.baseline,
-        "leaky": split.leaky,
-        "n_train_windows": int(len(train)),
-        "n_validation_windows": 0 if validation is None else int(len(validation)),
-        "n_test_windows": int(len(test)),
-        "n_test_songs": len(songs),
-        "metrics": metrics,
-        "timing": timing,
-        "songs": {"track": songs, "true": song_true.tolist(), "pred": song_pred.tolist()},
-        **extra,
-    }
+    return TrialRecord.from_dict(
+        {
+            **base_record(spec).to_dict(),
+            "status": "ok",
+            "baseline": model_spec.baseline,
+            "leaky": split.leaky,
+            "n_train_windows": int(len(train)),
+            "n_validation_windows": 0 if validation is None else int(len(validation)),
+            "n_test_windows": int(len(test)),
+            "n_test_songs": len(songs),
+            "metrics": metrics,
+            "timing": timing,
+            "songs": SongPredictions(songs, song_true.tolist(), song_pred.tolist()),
+            **extra,
+        }
+    )
 
 
 def save_model(adapter: Framework, model, store: RunStore, trial_id: str) -> str:
@@ -329,7 +335,7 @@ def precision_policy(spec: TrialSpec):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = True) -> dict:
+def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = True) -> TrialRecord:
     """Run one trial and return its record, successful or not (written to the run folder
     unless `write` is False, for executors that gather records themselves); never raises."""
     started, started_at = time.perf_counter(), now()
@@ -342,9 +348,9 @@ def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = Tru
             record = run_trial(spec, registry or load_registry(spec.plugins))
     except Exception as exc:  # any plugin error fails only this trial
         record = failed_record(spec, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-    record.update(started=started_at, finished=now(), wall_s=time.perf_counter() - started)
-    record.setdefault("backend", keras_backend())
-    record["peak_rss_mb"] = peak_rss_mb()
+    record.extra.update(started=started_at, finished=now(), wall_s=time.perf_counter() - started)
+    record.extra.setdefault("backend", keras_backend())
+    record.peak_rss_mb = peak_rss_mb()
     if write:
         RunStore(spec.run_dir).write_record(record)
     return record
