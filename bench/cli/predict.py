@@ -36,8 +36,9 @@ class Rating:
 def saved_record(store: RunStore, trial_id: str) -> TrialRecord:
     """The record of a trial whose model was saved, or FileNotFoundError saying what to do."""
     record = store.read_record(trial_id)
-    if record is None and name_from_file(trial_id):  # the record's file name given instead of its id
-        record = store.read_record(name_from_file(trial_id))
+    named = name_from_file(trial_id)
+    if record is None and named:  # the record's file name given instead of its id
+        record = store.read_record(named)
     if record is None:
         known = ", ".join(sorted(r.id for r in store.trials())[:5])
         raise FileNotFoundError(f"run {store.id} has no trial {trial_id!r}. Some of its trials: {known}")
@@ -62,11 +63,12 @@ def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.nd
     """The feature of every window of one file, as the run computed them."""
     stereo, _ = load_stereo(path, profile.sample_rate)
     if stereo.shape[1] < profile.window_samples:
-        stereo = fit_short(stereo, profile.window_samples, short_policy)
-        if stereo is None:
+        fitted = fit_short(stereo, profile.window_samples, short_policy)
+        if fitted is None:
             raise ValueError(
                 f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips"
             )
+        stereo = fitted
     return np.stack(
         [feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)]
     )

@@ -112,7 +112,8 @@ class TrialWorker:
         results_end.close()
         self.spec: TrialSpec | None = None
         self.deadline = float("inf")
-        self.trials, self.first_rss, self.rss = 0, None, 0.0
+        self.trials, self.rss = 0, 0.0
+        self.first_rss: float | None = None
 
     def submit(self, spec: TrialSpec, timeout_s: float | None) -> None:
         self.spec, self.trials = spec, self.trials + 1
@@ -180,7 +181,9 @@ class ProcessExecutor:
     def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
         if self._warming is not None:
             self._warming.join()
-        pending, idle, busy = deque(specs), [], []
+        pending = deque(specs)
+        idle: list[TrialWorker] = []
+        busy: list[TrialWorker] = []
         try:
             while pending or busy:
                 while pending and len(busy) < self.jobs:
@@ -224,11 +227,13 @@ class ProcessExecutor:
         """The record of the worker's trial: its own, or a failed one if it died or ran out of
         time (that worker is then killed). A worker that is still fit goes back to `idle`."""
         spec = worker.spec
+        if spec is None:
+            raise RuntimeError("an idle worker was collected: it runs no trial")
         if worker.results.poll():
             try:
                 record = worker.finished()
             except (EOFError, OSError):
-                record = None
+                pass  # it died while sending: recorded as failed below
             else:
                 if worker.worn(self.max_trials, self.growth_mb):
                     worker.stop()

@@ -250,8 +250,8 @@ def compare_runs(
         console.print(f"[bold]{side} plugins:[/] {plugin_versions(info) or '?'}")
     for difference in setting_differences(info_a, info_b) + plugin_changes(info_a, info_b):
         console.print(f"[yellow]settings differ:[/] {difference}")
-    for difference in differences:
-        console.print(f"[yellow]data differ:[/] {difference.describe('A', 'B')}")
+    for changed in differences:
+        console.print(f"[yellow]data differ:[/] {changed.describe('A', 'B')}")
     if not (info_a.data and info_b.data):
         console.print("[yellow]warning:[/] a run has no dataset fingerprint: whether the data match is unchecked")
     for line in code_changes(info_a, info_b, store_a.id, store_b.id):

@@ -45,7 +45,7 @@ def best_cell(store: RunStore) -> str | None:
     if not values:
         return None
     means = {key: sum(v) / len(v) for key, v in values.items()}
-    key = (max if higher else min)(means, key=means.get)
+    key = (max if higher else min)(means, key=lambda k: means[k])
     target, model, feature, split = key
     return f"{target}/{model}/{feature}/{split}: {primary} {means[key]:.3f}"
 

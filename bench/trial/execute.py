@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +31,7 @@ from bench.trial.augment import label as augment_label
 from bench.trial.measure import keras_backend, peak_rss_mb
 from bench.trial.normalization import normalizing_reader
 
-AGGREGATIONS = {"mean": np.mean, "median": np.median}
+AGGREGATIONS: dict[str, Callable[..., Any]] = {"mean": np.mean, "median": np.median}
 # docs/performance.md, "Paper profile on CPU": quick profile, TensorFlow, same machine and load
 MIXED_PRECISION_ON_CPU = "float16 adds casts and no speed on CPU; docs/performance.md has the figures"
 VALIDATION_SEED_OFFSET = 7919  # the validation carve-out must not reuse the split's own draw
@@ -222,14 +224,15 @@ def run_trial(spec: TrialSpec, registry: Registry) -> TrialRecord:
         test = validation
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"split {spec.split!r} left {len(train)} training and {len(test)} test windows")
-    reader = FeatureReader(dataset.features[spec.feature], dataset.shapes[spec.feature])
+    features = FeatureReader(dataset.features[spec.feature], dataset.shapes[spec.feature])
     timing = {"feature_s": dataset.feature_seconds.get(spec.feature, 0.0)}
     adapter = registry.framework(spec.model)
     y = target.scale(np.nan_to_num(truth)) if adapter.scaled_labels else np.nan_to_num(truth)
     # The networks read normalised features; scikit-learn models scale their own.
-    reader = normalizing_reader(reader, profile.normalization if adapter.normalized_input else "none", train)
+    normalized = normalizing_reader(features, profile.normalization if adapter.normalized_input else "none", train)
+    reader = normalized
     if spec.augment:  # after the clean `train` statistics are fitted; validation and test stay clean
-        reader = augmenting_reader(registry, spec.augment, spec.feature, profile, reader, train)
+        reader = augmenting_reader(registry, spec.augment, spec.feature, profile, normalized, train)
     first_batch = reader.read(train[: profile.batch_size])
     started = time.perf_counter()
     try:
@@ -266,7 +269,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> TrialRecord:
         extra["target_metrics"] = target_metrics
     if spec.save_model:
         extra["model_path"] = save_model(adapter, model, store, spec.id)
-        extra["normalization"] = reader.normalizer.to_json()  # bench predict normalises new audio alike
+        extra["normalization"] = normalized.normalizer.to_json()  # bench predict normalises new audio alike
     return TrialRecord.from_dict(
         {
             **base_record(spec).to_dict(),
