@@ -82,12 +82,7 @@ class Run:
             row = {
                 "id": r.id,
                 "status": r.status,
-                "target": r.target,
-                "model": r.model,
-                "feature": r.feature,
-                "split": r.split,
-                "seed": r.seed,
-                "fold": r.fold,
+                **_place(r),
                 "tuning": r.tuning,
                 "augment": "+".join(r.augment) if r.augment else None,
                 "baseline": r.baseline,
@@ -119,12 +114,7 @@ class Run:
                 rows.append(
                     {
                         "trial": r.id,
-                        "target": r.target,
-                        "model": r.model,
-                        "feature": r.feature,
-                        "split": r.split,
-                        "seed": r.seed,
-                        "fold": r.fold,
+                        **_place(r),
                         "track": track,
                         "artist": groups.get(track),
                         "true": true,
@@ -132,6 +122,11 @@ class Run:
                     }
                 )
         return pd.DataFrame(rows)
+
+
+def _place(record) -> dict[str, Any]:
+    """A trial's cell, seed and fold: the columns every per-trial table starts with."""
+    return {k: getattr(record, k) for k in ("target", "model", "feature", "split", "seed", "fold")}
 
 
 def _values(config: dict | str | os.PathLike | None, overrides: dict[str, Any]) -> dict[str, Any]:
