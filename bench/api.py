@@ -45,36 +45,30 @@ class Run:
 
     def leaderboard(self):
         """One row per (target, model, feature, split) cell: runs, mean, std, the 95% interval of
-        the primary song-level metric, and the paired difference with each baseline (and probe)."""
+        the primary song-level metric, and the paired difference with each baseline (and probe):
+        `bench export`'s cells (bench.results.export.cell_row), one column per number."""
         import pandas as pd
 
+        from bench.results.export import CELL_KEYS, cell_row
         from bench.results.leaderboard import run_cells
 
         primary = self.info.primary
         rows = []
         for cell in run_cells(self.store):
-            row = {
-                "target": cell.target,
-                "model": cell.model,
-                "feature": cell.feature,
-                "split": cell.split,
-                "baseline": cell.baseline,
-                "leaky": cell.leaky,
-                "runs": cell.runs,
-                "failed": len(cell.failed),
-                "metric": primary,
-                "mean": cell.mean.get(f"song.{primary}", float("nan")),
-                "std": cell.std.get(f"song.{primary}", float("nan")),
-                "ci_low": cell.interval[0],
-                "ci_high": cell.interval[1],
-                "songs": cell.songs,
-            }
-            for paired in cell.paired + ([cell.probe] if cell.probe else []):
-                name = "probe" if paired is cell.probe else paired.baseline
-                row[f"vs_{name}"] = paired.difference
-                row[f"vs_{name}_low"] = paired.low
-                row[f"vs_{name}_high"] = paired.high
-                row[f"vs_{name}_verdict"] = paired.verdict
+            data = cell_row(cell, primary)
+            row = {k: data[k] for k in CELL_KEYS}
+            row.update(
+                metric=primary,
+                mean=data["mean"].get(f"song.{primary}"),
+                std=data["std"].get(f"song.{primary}"),
+                ci_low=data["ci"]["low"],
+                ci_high=data["ci"]["high"],
+                songs=data["ci"]["songs"],
+            )
+            for i, paired in enumerate(data["paired"]):
+                name = "probe" if i == len(cell.paired) else paired["baseline"]
+                row[f"vs_{name}"] = paired["difference"]
+                row.update({f"vs_{name}_{k}": paired[k] for k in ("low", "high", "verdict")})
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -88,12 +82,7 @@ class Run:
             row = {
                 "id": r.id,
                 "status": r.status,
-                "target": r.target,
-                "model": r.model,
-                "feature": r.feature,
-                "split": r.split,
-                "seed": r.seed,
-                "fold": r.fold,
+                **_place(r),
                 "tuning": r.tuning,
                 "augment": "+".join(r.augment) if r.augment else None,
                 "baseline": r.baseline,
@@ -125,12 +114,7 @@ class Run:
                 rows.append(
                     {
                         "trial": r.id,
-                        "target": r.target,
-                        "model": r.model,
-                        "feature": r.feature,
-                        "split": r.split,
-                        "seed": r.seed,
-                        "fold": r.fold,
+                        **_place(r),
                         "track": track,
                         "artist": groups.get(track),
                         "true": true,
@@ -138,6 +122,11 @@ class Run:
                     }
                 )
         return pd.DataFrame(rows)
+
+
+def _place(record) -> dict[str, Any]:
+    """A trial's cell, seed and fold: the columns every per-trial table starts with."""
+    return {k: getattr(record, k) for k in ("target", "model", "feature", "split", "seed", "fold")}
 
 
 def _values(config: dict | str | os.PathLike | None, overrides: dict[str, Any]) -> dict[str, Any]:

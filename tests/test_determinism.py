@@ -35,7 +35,7 @@ def test_same_predictions_at_jobs_1_and_2(isolated):
     for jobs in ("1", "2"):
         assert main(["run", *TINY, "--jobs", jobs, "--deterministic"]) == 0
     runs = sorted(p.name for p in (isolated / "results").iterdir())
-    records = [find_run(isolated / "results", rid).records() for rid in runs]
+    records = [[r.to_dict() for r in find_run(isolated / "results", rid).trials()] for rid in runs]
     (first,), (second,) = records
     assert first["threads"] == second["threads"] == 1 and first["deterministic"] is True
     assert first["songs"]["pred"] == second["songs"]["pred"]  # bit-equal, not approximately
@@ -49,7 +49,7 @@ def test_a_worker_reused_across_trials_gives_a_fresh_process_s_numbers(isolated,
         monkeypatch.setenv("AFB_WORKER_TRIALS", per_worker)
         assert main(args) == 0
     runs = sorted(p.name for p in (isolated / "results").iterdir())
-    fresh, reused = ({r["id"]: r for r in find_run(isolated / "results", rid).records()} for rid in runs)
+    fresh, reused = ({r.id: r.to_dict() for r in find_run(isolated / "results", rid).trials()} for rid in runs)
     assert {r["worker"]["trial"] for r in fresh.values()} == {1}
     assert sorted(r["worker"]["trial"] for r in reused.values()) == [1, 2]
     assert {k: r["songs"]["pred"] for k, r in fresh.items()} == {k: r["songs"]["pred"] for k, r in reused.items()}

@@ -30,7 +30,7 @@ def test_run_all_writes_records_and_a_leaderboard(isolated, capsys):
     out = capsys.readouterr().out
     store = find_run(isolated / "results", None)
     info = store.info()
-    records = store.records()
+    records = [r.to_dict() for r in store.trials()]
     models = {"1dwav", "2dwav", "2dspec", "3dspec", "mean", "dsp-ridge", "probe-mel", "probe-wav"}
     assert {r["model"] for r in records} == models
     assert {r["split"] for r in records} == {"window", "song", "artist"}
@@ -64,7 +64,7 @@ def test_failing_plugins_fail_only_their_own_trials(isolated, capsys):
     ]
     assert main(args + TINY_ARGS) == 3  # completed, with failed trials
     store = find_run(isolated / "results", None)
-    records = {r["model"]: r for r in store.records()}
+    records = {r.model: r.to_dict() for r in store.trials()}
     assert records["mean"]["status"] == "ok"
     assert records["broken-raises"]["status"] == "failed"
     assert "RuntimeError: this model cannot be built" in records["broken-raises"]["error"]
@@ -85,7 +85,9 @@ def test_same_seed_same_metrics_and_resume_skips_finished_trials(isolated):
     assert main(args) == 0
     assert main(args) == 0
     first, second = (find_run(isolated / "results", rid) for rid in run_ids(isolated / "results"))
-    assert metric_values(first.records()) == pytest.approx(metric_values(second.records()), nan_ok=True)
+    assert metric_values([r.to_dict() for r in first.trials()]) == pytest.approx(
+        metric_values([r.to_dict() for r in second.trials()]), nan_ok=True
+    )
 
     # Resume: delete one record, and only that trial runs again.
     victim = first.record_path("danceability--2dspec--mel--song--seed0")
@@ -95,7 +97,7 @@ def test_same_seed_same_metrics_and_resume_skips_finished_trials(isolated):
     assert main(["run", "--resume", first.id]) == 0
     assert victim.exists() and kept.read_text() == kept_before
     rerun = json.loads(victim.read_text())
-    original = second.read_record(rerun["id"])
+    original = second.read_record(rerun["id"]).to_dict()
     assert metric_values([rerun]) == pytest.approx(metric_values([original]), nan_ok=True)
 
 

@@ -80,7 +80,7 @@ def test_ray_executor_records_what_the_local_executor_records(isolated, monkeypa
     assert remote.info()["config"]["executor"] == "ray"
 
     def scores(store):
-        return {r["id"]: (r["status"], r["metrics"]["song"]["mae"], r["songs"]["pred"]) for r in store.records()}
+        return {r.id: (r.status, r.metrics["song"]["mae"], r.songs.pred) for r in store.trials()}
 
     assert scores(local) == scores(remote) and len(scores(local)) == 4
 
@@ -92,5 +92,5 @@ def test_inline_executor_records_what_the_process_executor_records(isolated, mon
     assert main([*args, "--executor", "process"]) == 0
     assert main([*args, "--executor", "inline"]) == 0
     process, inline = (find_run(isolated / "results", p.name) for p in sorted((isolated / "results").iterdir()))
-    songs = lambda store: {r["id"]: r["songs"]["pred"] for r in store.records()}  # noqa: E731
+    songs = lambda store: {r.id: r.songs.pred for r in store.trials()}  # noqa: E731
     assert songs(process) == songs(inline) and len(songs(inline)) == 4

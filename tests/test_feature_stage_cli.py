@@ -57,7 +57,7 @@ def test_a_clip_that_crashes_a_plugin_feature_is_named_and_the_run_finishes(fold
     out = capsys.readouterr().out
     assert "silent.wav" in out and "'picky'" in out and "SIGSEGV" in out
     store = find_run(isolated / "results", None)
-    assert {r["model"]: r["status"] for r in store.records()} == {"picky-mean": "ok", "mean": "ok"}
+    assert {r.model: r.status for r in store.trials()} == {"picky-mean": "ok", "mean": "ok"}
     assert store.info()["skipped_inputs"] == 1
 
     assert main(["run", "--resume", store.id]) == 3  # resumed: the clip is remembered, not crashed on again

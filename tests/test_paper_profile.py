@@ -44,7 +44,7 @@ def test_paper_profile_trains_predicts_and_records_all_four_cnns_at_the_papers_s
     shapes = json.loads((store.dir / "dataset.json").read_text())["shapes"]
     assert {name: tuple(shape) for name, shape in shapes.items()} == PAPER_SHAPES
 
-    records = {r["model"]: r for r in store.records()}
+    records = {r.model: r.to_dict() for r in store.trials()}
     assert set(records) == set(MODULES)
     for name, record in records.items():
         assert record["status"] == "ok", record.get("error")

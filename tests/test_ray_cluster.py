@@ -43,7 +43,7 @@ def _entries(cache_root) -> dict[str, bytes]:
 
 
 def _scores(store) -> dict:
-    return {r["id"]: (r["status"], r["metrics"]["song"], r["songs"]["pred"]) for r in store.records()}
+    return {r.id: (r.status, r.metrics["song"], r.songs.pred) for r in store.trials()}
 
 
 def test_a_two_node_cluster_computes_identical_features_and_records(cluster, isolated):

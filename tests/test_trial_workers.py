@@ -50,7 +50,7 @@ def test_a_dead_or_hung_worker_fails_its_trial_alone_and_is_replaced(tmp_path):
     process = _bench(tmp_path, *args, *TINY, "--seeds", "2", "--trial-timeout", "10", stdout=subprocess.PIPE)
     output = process.communicate(timeout=300)[0].decode()
     assert process.returncode == 3, output  # completed, with failed trials
-    records = {(r["model"], r["seed"]): r for r in find_run(tmp_path / "results", None).records()}
+    records = {(r.model, r.seed): r.to_dict() for r in find_run(tmp_path / "results", None).trials()}
     assert len(records) == 6
     died, hung = records["dies-once", 0], records["hangs-once", 0]
     assert died["status"] == "failed" and "died from SIGKILL" in died["error"]

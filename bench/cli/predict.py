@@ -16,6 +16,7 @@ from bench.features.audio import cut_windows, fit_short, load_stereo
 from bench.files import name_from_file
 from bench.profiles import Profile
 from bench.registry import load_registry
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.results.trust import run_plugins
 from bench.specs import Target
@@ -32,15 +33,16 @@ class Rating:
     song: float
 
 
-def saved_record(store: RunStore, trial_id: str) -> dict:
+def saved_record(store: RunStore, trial_id: str) -> TrialRecord:
     """The record of a trial whose model was saved, or FileNotFoundError saying what to do."""
     record = store.read_record(trial_id)
-    if record is None and name_from_file(trial_id):  # the record's file name given instead of its id
-        record = store.read_record(name_from_file(trial_id))
+    named = name_from_file(trial_id)
+    if record is None and named:  # the record's file name given instead of its id
+        record = store.read_record(named)
     if record is None:
-        known = ", ".join(sorted(r["id"] for r in store.records())[:5])
+        known = ", ".join(sorted(r.id for r in store.trials())[:5])
         raise FileNotFoundError(f"run {store.id} has no trial {trial_id!r}. Some of its trials: {known}")
-    if "model_path" not in record:
+    if "model_path" not in record.extra:
         raise FileNotFoundError(f"trial {trial_id} saved no model: run it with `bench run --save-models`")
     return record
 
@@ -50,10 +52,10 @@ def load_trained(store: RunStore, trial_id: str, plugins: list[str] | tuple[str,
     are imported only when it is trusted (bench.results.trust), the model file only from inside the run."""
     record = saved_record(store, trial_id)
     registry = load_registry(run_plugins(store, plugins, trust_run))
-    spec = registry.get("model", record["model"])
+    spec = registry.get("model", record.model)
     profile = Profile(**store.info()["profile"])
     shape = tuple(registry.get("feature", spec.feature).shape(profile))
-    model = registry.framework(spec.name).load(store.inside(record["model_path"]), spec, shape, profile)
+    model = registry.framework(spec.name).load(store.inside(record.extra["model_path"]), spec, shape, profile)
     return record, registry, model
 
 
@@ -61,11 +63,12 @@ def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.nd
     """The feature of every window of one file, as the run computed them."""
     stereo, _ = load_stereo(path, profile.sample_rate)
     if stereo.shape[1] < profile.window_samples:
-        stereo = fit_short(stereo, profile.window_samples, short_policy)
-        if stereo is None:
+        fitted = fit_short(stereo, profile.window_samples, short_policy)
+        if fitted is None:
             raise ValueError(
                 f"{path}: shorter than one window ({profile.window_seconds:g} s) and the run drops short clips"
             )
+        stereo = fitted
     return np.stack(
         [feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)]
     )
@@ -81,9 +84,9 @@ def rate(
     """Predictions of the trial's saved model for every file (`plugins`: the ones the user named)."""
     info = store.info()
     record = saved_record(store, trial_id)
-    store.inside(record["model_path"])  # refused before any work
+    store.inside(record.extra["model_path"])  # refused before any work
     registry = load_registry(run_plugins(store, plugins, trust_run))
-    spec = registry.get("model", record["model"])
+    spec = registry.get("model", record.model)
     profile = Profile(**info["profile"])
     # Features first: librosa's numba kernels must not compile after TensorFlow has loaded.
     inputs = [
@@ -94,12 +97,12 @@ def rate(
     adapter = registry.framework(spec.name)
     # As the trial normalised; a model saved before records said how read its profile's mode.
     normalize = Normalizer.from_json(
-        record.get("normalization") or {"mode": profile.normalization if adapter.normalized_input else "none"}
+        record.extra.get("normalization") or {"mode": profile.normalization if adapter.normalized_input else "none"}
     )
-    target = Target(**info["targets"][record["target"]])
+    target = Target(**info["targets"][record.target])
     ratings = []
     for path, x in zip(files, inputs):
         values = adapter.predict_array(model, normalize(x), profile)
         values = target.unscale(values) if adapter.scaled_labels else np.asarray(values, dtype=np.float64)
-        ratings.append(Rating(str(path), values.tolist(), float(AGGREGATIONS[record["aggregate"]](values))))
+        ratings.append(Rating(str(path), values.tolist(), float(AGGREGATIONS[record.aggregate](values))))
     return ratings

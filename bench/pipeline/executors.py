@@ -25,10 +25,11 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 
 from bench.features.pool import LocalFeaturePool, die_with_parent
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.trial.execute import TrialSpec, execute, failed_record
 
-OnRecord = Callable[[dict], None]
+OnRecord = Callable[[TrialRecord], None]
 PRELOAD = ["bench.pipeline.forkserver_init"]  # keras, once; and the server dies with the runner
 WORKER_TRIALS_ENV = "AFB_WORKER_TRIALS"  # trials per worker before it is replaced (1: a process per trial)
 WORKER_GROWTH_ENV = "AFB_WORKER_GROWTH_MB"  # memory growth between trials that retires a worker
@@ -64,7 +65,7 @@ def _worker(tasks, results, threads: int) -> None:
         trials += 1
         start_rss = reset_peak_rss()
         record = execute(spec, write=False)
-        record["worker"] = {"pid": os.getpid(), "trial": trials, "start_rss_mb": round(start_rss, 1)}
+        record.extra["worker"] = {"pid": os.getpid(), "trial": trials, "start_rss_mb": round(start_rss, 1)}
         RunStore(spec.run_dir).write_record(record)
         clear_session()
         results.send((record, rss_mb()))
@@ -111,14 +112,15 @@ class TrialWorker:
         results_end.close()
         self.spec: TrialSpec | None = None
         self.deadline = float("inf")
-        self.trials, self.first_rss, self.rss = 0, None, 0.0
+        self.trials, self.rss = 0, 0.0
+        self.first_rss: float | None = None
 
     def submit(self, spec: TrialSpec, timeout_s: float | None) -> None:
         self.spec, self.trials = spec, self.trials + 1
         self.deadline = time.monotonic() + timeout_s if timeout_s else float("inf")
         self.tasks.send(spec)
 
-    def finished(self) -> dict:
+    def finished(self) -> TrialRecord:
         """The record the worker sent back; the worker is idle again."""
         record, self.rss = self.results.recv()
         self.first_rss = self.rss if self.first_rss is None else self.first_rss
@@ -179,7 +181,9 @@ class ProcessExecutor:
     def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
         if self._warming is not None:
             self._warming.join()
-        pending, idle, busy = deque(specs), [], []
+        pending = deque(specs)
+        idle: list[TrialWorker] = []
+        busy: list[TrialWorker] = []
         try:
             while pending or busy:
                 while pending and len(busy) < self.jobs:
@@ -219,15 +223,17 @@ class ProcessExecutor:
         now = time.monotonic()
         return [w for w in busy if w in ready or w.deadline <= now]
 
-    def _collect(self, worker: TrialWorker, idle: list[TrialWorker]) -> dict:
+    def _collect(self, worker: TrialWorker, idle: list[TrialWorker]) -> TrialRecord:
         """The record of the worker's trial: its own, or a failed one if it died or ran out of
         time (that worker is then killed). A worker that is still fit goes back to `idle`."""
         spec = worker.spec
+        if spec is None:
+            raise RuntimeError("an idle worker was collected: it runs no trial")
         if worker.results.poll():
             try:
                 record = worker.finished()
             except (EOFError, OSError):
-                record = None
+                pass  # it died while sending: recorded as failed below
             else:
                 if worker.worn(self.max_trials, self.growth_mb):
                     worker.stop()

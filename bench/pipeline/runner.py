@@ -33,6 +33,7 @@ from bench.pipeline.provenance import design
 from bench.pipeline.provenance import record as record_provenance
 from bench.registry import PluginError, Registry, load_registry
 from bench.results import trust
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
 from bench.specs import Catalog, FeatureSpec, Problem
 from bench.trial import augment, tensorflow_env
@@ -320,11 +321,12 @@ def execute_run(
         store, config, registry, features, dataset, splits, lambda line: console.print(f"[yellow]{line}[/]")
     )
     specs = plan(registry, config, store.dir, splits)
-    todo = [s for s in specs if (store.read_record(s.id) or {}).get("status") != "ok"]
-    new = [s for s in todo if s.model in added and store.read_record(s.id) is None]
+    done = {s.id: store.read_record(s.id) for s in specs}
+    todo = [s for s in specs if not ((record := done[s.id]) and record.ok)]
+    new = [s for s in todo if s.model in added and done[s.id] is None]
     if new:
         console.print(f"[bold]Extending run {store.id}:[/] adding {len(new)} trials for model {', '.join(added)}")
-    retried = sum(store.read_record(s.id) is not None for s in todo)
+    retried = sum(done[s.id] is not None for s in todo)
     console.print(
         f"[bold]{len(specs)} trials[/] ({len(specs) - len(todo)} already recorded"
         + (f", {retried} failed before and retried" if retried else "")
@@ -336,12 +338,12 @@ def execute_run(
         interactive = console.is_terminal and not console.is_dumb_terminal  # a pipe gets the final tables only
         live = LiveBoards(store, progress) if interactive else None
 
-        def on_record(record: dict) -> None:
+        def on_record(record: TrialRecord) -> None:
             if live is not None:
                 live.changed()
-            progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
-            if record["status"] != "ok":
-                progress.console.print(f"[red]failed:[/] {escape(record['id'])}: {escape(str(record['error']))}")
+            progress.update(task, advance=1, status=f"{record.id} {record.status}")
+            if not record.ok:
+                progress.console.print(f"[red]failed:[/] {escape(record.id)}: {escape(str(record.error))}")
 
         def more(extra: list[TrialSpec]) -> None:  # a round of --seeds auto
             nonlocal total
@@ -359,9 +361,9 @@ def execute_run(
         finally:
             if live is not None:
                 live.close()  # the full leaderboard is printed after the run
-    finished = [store.read_record(s.id) or {} for s in specs]
-    failed = sum(r.get("status") != "ok" for r in finished)
-    scored = sum(r.get("status") == "ok" and any((r.get("metrics") or {}).values()) for r in finished)
+    finished = [store.read_record(s.id) for s in specs]
+    failed = sum(not (r and r.ok) for r in finished)
+    scored = sum(bool(r and r.ok and any((r.metrics or {}).values())) for r in finished)
     store.update_info(
         status="complete",
         finished=now(),
@@ -442,7 +444,7 @@ def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
     saved = store.info()["config"]
     config, asked_models = extend(store, config)
     registry = load_registry(config.plugins)
-    recorded = {r["model"] for r in store.records()}
+    recorded = {r.model for r in store.trials()}
     added = tuple(m for m in registry.select("model", asked_models) if m not in recorded) if asked_models else ()
     extended = (
         {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}

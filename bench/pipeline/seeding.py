@@ -128,7 +128,7 @@ def until_separated(
         if not open_rows:
             break
         planned = next_round(registry, grid, open_rows)
-        todo = [s for s in planned if (store.read_record(s.id) or {}).get("status") != "ok"]
+        todo = [s for s in planned if not ((record := store.read_record(s.id)) and record.ok)]
         if not todo:
             break
         say(f"Seeds auto: {len(open_rows)} row(s) not yet separated from {MEAN}: {len(todo)} more trial(s)")

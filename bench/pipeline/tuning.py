@@ -37,6 +37,7 @@ from bench.pipeline.runner import plan
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
 from bench.results import trust
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.trial import tensorflow_env
 from bench.trial.execute import TrialSpec
@@ -122,26 +123,25 @@ def study_name(store: RunStore, spec: TrialSpec) -> str:
     return f"{store.id}--{spec.id}"
 
 
-def _score(record: dict) -> float | None:
-    value = record.get("metrics", {}).get("song", {}).get(SCORE) if record.get("status") == "ok" else None
+def _score(record: TrialRecord | None) -> float | None:
+    value = (record.metrics or {}).get("song", {}).get(SCORE) if record and record.ok else None
     return value if value is not None and value == value else None  # NaN is a failure
 
 
-def _epochs(record: dict) -> int:
+def _epochs(record: TrialRecord) -> int:
     """Training epochs a configuration spent; at least 1, so configurations that fail at once still spend budget."""
-    history = record.get("history") or {}
-    return max(1, int(record.get("epochs") or len(history.get("loss") or ())))
+    return max(1, int(record.extra.get("epochs") or len((record.history or {}).get("loss") or ())))
 
 
-def _tell(study: optuna.Study, number: int, record: dict) -> None:
+def _tell(study: optuna.Study, number: int, record: TrialRecord) -> None:
     """The configuration's per-epoch validation losses, epochs spent and outcome: pruned, failed or its score."""
     frozen = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
     trial = optuna.trial.Trial(study, frozen._trial_id)
-    for epoch, loss in enumerate((record.get("history") or {}).get("val_loss") or (), start=1):
+    for epoch, loss in enumerate((record.history or {}).get("val_loss") or (), start=1):
         trial.report(float(loss), epoch)
     trial.set_user_attr("epochs", _epochs(record))
     score = _score(record)
-    if record.get("pruned_at_epoch") and record.get("status") == "ok":
+    if record.extra.get("pruned_at_epoch") and record.ok:
         study.tell(number, state=optuna.trial.TrialState.PRUNED)
     elif score is None:
         study.tell(number, state=optuna.trial.TrialState.FAIL)
@@ -149,11 +149,11 @@ def _tell(study: optuna.Study, number: int, record: dict) -> None:
         study.tell(number, score)
 
 
-def _teller(by_id: dict[str, tuple[optuna.Study, int]]) -> Callable[[dict], None]:
+def _teller(by_id: dict[str, tuple[optuna.Study, int]]) -> Callable[[TrialRecord], None]:
     """One round's on_record: tells a record's study how its trial scored."""
 
-    def tell(record: dict) -> None:
-        study, number = by_id[record["id"]]
+    def tell(record: TrialRecord) -> None:
+        study, number = by_id[record.id]
         _tell(study, number, record)
 
     return tell
@@ -194,13 +194,13 @@ class Budget:
 
 def tune_run(
     store: RunStore, budget: Budget, storage: str | None, console: Console, trust_run: bool = False
-) -> list[dict]:
+) -> list[TrialRecord]:
     """Search every tunable cell of the run within `budget`, then train and test the best of
     each; returns the tuned records."""
     info = store.info()
     config = RunConfig(**info["config"])
     registry = load_registry(config.plugins)
-    splits = sorted({r["split"] for r in store.records() if not r.get("tuning")})
+    splits = sorted({r.split for r in store.trials() if not r.tuning})
     check_tunable(registry, config.models)
     bases = [s for s in plan(registry, config, store.dir, splits) if search_space(registry, s.model) is not None]
     storage = storage or saved_storage(store, info, trust_run)
@@ -257,13 +257,15 @@ def tune_run(
             console.print(f"[yellow]no configuration of {base.id} finished: it has no tuned row[/]")
             continue
         final = _configured(base, best.params, budget.tag, store.dir)
-        if (store.read_record(final.id) or {}).get("status") != "ok":
+        if not ((record := store.read_record(final.id)) and record.ok):
             finals.append((final, best))
     records = []
 
-    def keep(record: dict) -> None:  # the record says which configuration won, and how
-        best = next(b for f, b in finals if f.id == record["id"])
-        record.update(tuned_params=best.params, tuned_validation={SCORE: best.value, "configuration": best.number})
+    def keep(record: TrialRecord) -> None:  # the record says which configuration won, and how
+        best = next(b for f, b in finals if f.id == record.id)
+        record.extra.update(
+            tuned_params=best.params, tuned_validation={SCORE: best.value, "configuration": best.number}
+        )
         store.write_record(record)
         records.append(record)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from bench.results.fit import Column, render_table
 from bench.results.leaderboard import context, fmt, label, run_cells
 from bench.results.merge import NotComparable, code_changes, data_differences, plugin_changes, plugin_versions, refusal
-from bench.results.records import RunInfo, TrialRecord, as_run_info
+from bench.results.records import RunInfo, TrialRecord
 from bench.results.stats import BUILTIN_METRICS, Cell, CellKey, Metric, Paired, paired_difference
 from bench.results.store import RunStore
 
@@ -200,7 +200,7 @@ def compare_cells(
     )
 
 
-def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[str]:
+def setting_differences(info_a: RunInfo, info_b: RunInfo) -> list[str]:
     """The settings that differ between two runs (profile fields, source, seeds, folds, backend,
     thread settings, library versions, CPU model and vector instruction sets)."""
 
@@ -221,7 +221,7 @@ def setting_differences(info_a: RunInfo | dict, info_b: RunInfo | dict) -> list[
             "cpu vector instructions": " ".join(info.machine.get("cpu_flags", [])) or None,
         }
 
-    a, b = facts(as_run_info(info_a)), facts(as_run_info(info_b))
+    a, b = facts(info_a), facts(info_b)
     return [f"{k}: {a.get(k)} → {b.get(k)}" for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
 
 
@@ -251,8 +251,8 @@ def compare_runs(
         console.print(f"[bold]{side} plugins:[/] {plugin_versions(info) or '?'}")
     for difference in setting_differences(info_a, info_b) + plugin_changes(info_a, info_b):
         console.print(f"[yellow]settings differ:[/] {difference}")
-    for difference in differences:
-        console.print(f"[yellow]data differ:[/] {difference.describe('A', 'B')}")
+    for changed in differences:
+        console.print(f"[yellow]data differ:[/] {changed.describe('A', 'B')}")
     if not (info_a.data and info_b.data):
         console.print("[yellow]warning:[/] a run has no dataset fingerprint: whether the data match is unchecked")
     for line in code_changes(info_a, info_b, store_a.id, store_b.id):

@@ -28,6 +28,9 @@ def _number(value):
     return value if math.isfinite(value) else None
 
 
+CELL_KEYS = ("target", "model", "feature", "split", "baseline", "leaky", "runs", "failed")  # a cell's plain fields
+
+
 def cell_row(cell: Cell, primary: str) -> dict:
     """One cell as nested plain data (`primary`: the metric its interval and differences are of)."""
     return {
@@ -47,7 +50,7 @@ def cell_row(cell: Cell, primary: str) -> dict:
             "high": _number(cell.interval[1]),
             "songs": cell.songs,
         },
-        "paired": [
+        "paired": [  # each baseline's, then the probe's (when one ran)
             {
                 "baseline": p.baseline,
                 "difference": _number(p.difference),
@@ -65,7 +68,7 @@ def cell_row(cell: Cell, primary: str) -> dict:
 
 def flat_row(row: dict) -> dict:
     """A nested cell row with dotted column names: mean.song.r2, ci.low, vs.mean.difference."""
-    flat = {k: row[k] for k in ("target", "model", "feature", "split", "baseline", "leaky", "runs", "failed")}
+    flat = {k: row[k] for k in CELL_KEYS}
     for group in ("mean", "std", "cost"):
         flat.update({f"{group}.{k}": v for k, v in row[group].items()})
     flat.update({f"ci.{k}": v for k, v in row["ci"].items()})

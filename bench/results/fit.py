@@ -4,6 +4,7 @@ shortened with an ellipsis; `columns` chooses the columns and `wide` keeps every
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -29,7 +30,7 @@ class Column:
 def select(columns: list[Column], wanted: list[str]) -> list[int]:
     """The indices of the `wanted` columns (keys or headers, any case); ValueError naming the
     unknown ones and the choices."""
-    index = {}
+    index: dict[str, int] = {}
     for i, c in enumerate(columns):
         index.setdefault(c.key.lower(), i)
         index.setdefault(c.header.lower(), i)
@@ -94,8 +95,8 @@ def render_table(
     columns: list[Column],
     rows: list[list[str]],
     console: Console,
-    highlight: set[tuple[int, int]] = frozenset(),
-    dim_rows: set[int] = frozenset(),
+    highlight: Set[tuple[int, int]] = frozenset(),
+    dim_rows: Set[int] = frozenset(),
     chosen: list[str] | None = None,
     wide: bool = False,
 ) -> list[str]:

@@ -22,7 +22,7 @@ from rich.text import Text
 from bench.results import ensemble
 from bench.results.fit import Column, render_table
 from bench.results.interval_cache import FileIntervalCache
-from bench.results.records import RunInfo, TrialRecord, as_run_info
+from bench.results.records import RunInfo, TrialRecord
 from bench.results.store import RunStore
 from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, Paired, add_probe_differences, summarize
 
@@ -171,9 +171,8 @@ def probe_models(info: RunInfo) -> dict[str, str]:
     return {m["probe_for"]: name for name, m in sorted((info.model_code or {}).items()) if m.get("probe_for")}
 
 
-def context(info: RunInfo | dict, cells: list[Cell]) -> str:
+def context(info: RunInfo, cells: list[Cell]) -> str:
     """The facts every number needs: source, seeds, folds, profile (with its window), backend."""
-    info = as_run_info(info)
     source = info.source
     seeds = f"{info.seeds} seed{'s' if info.seeds != 1 else ''}"
     if info.config.get("max_seeds"):  # bench run --seeds auto (bench.pipeline.seeding)
@@ -225,7 +224,6 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
     """Song-level scores per model and split; `metrics` adds a column (song level, mean ± std
     over seeds) per named metric, a plugin's included, and so does every metric the target's
     trials computed for that target alone (tempo accuracies on a tempo target)."""
-    info = as_run_info(info)
     cells = _order([c for c in cells if c.target == target], info)
     metrics = tuple(metrics) + tuple(m for m in target_metrics(cells) if m not in metrics)
     primary, name = info.primary, label(info.primary)
@@ -312,7 +310,6 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
 
 
 def cost_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
-    info = as_run_info(info)
     cells = _order([c for c in cells if c.target == target], info)
     columns = ["model", "feature", "split", "train s", "s / epoch", "feature s", "predict win/s", "peak MiB", "params"]
     specs = [Column(c, c, 0 if i in (0, 2) else i, numeric=i not in (0, 1, 2)) for i, c in enumerate(columns)]
@@ -342,7 +339,6 @@ def cost_board(cells: list[Cell], target: str, info: RunInfo) -> Board:
 def leak_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
     """Per model, the song-level primary metric under each split side by side, and each leaky
     split's gap to each grouped one (the splits the run declared leaky)."""
-    info = as_run_info(info)
     cells = [c for c in cells if c.target == target and c.records]
     splits = sorted({c.split for c in cells}, key=lambda s: (info.split_order(s), s))
     leaky = [s for s in splits if s in info.leaky_splits()]
@@ -456,9 +452,8 @@ def render_html(board: Board) -> str:
     )
 
 
-def run_summary(info: RunInfo | dict) -> str:
+def run_summary(info: RunInfo) -> str:
     """One line about the run: status, trials, failures, problems, wall time."""
-    info = as_run_info(info)
     wall = "nan" if info.wall_s is None else f"{info.wall_s:.0f}"
     return (
         f"Run {info.run_id}: {info.status}, {'?' if info.trials is None else info.trials} trials, "

@@ -204,7 +204,7 @@ def check_comparable(stores: list[RunStore]) -> list[str]:
             raise NotComparable(unfingerprinted(store))
     first, notes = stores[0], []
     for store, info in zip(stores[1:], infos[1:]):
-        differences = data_differences(infos[0].data, info.data)
+        differences = data_differences(infos[0].data or {}, info.data or {})
         if differences:
             raise NotComparable(refusal(first.id, store.id, differences))
         notes += setting_notes(infos[0], info, first.id, store.id)

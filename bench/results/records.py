@@ -63,6 +63,23 @@ class TrialRecord:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def predictions(self) -> SongPredictions:
+        """The test songs of a finished trial; ValueError naming the trial when its record has none."""
+        if self.songs is None:
+            raise ValueError(f"trial {self.id}: its record holds no song predictions (status {self.status!r})")
+        return self.songs
+
+    @property
+    def scores(self) -> dict[str, dict[str, float]]:
+        """level -> metric -> value; empty when the trial produced none."""
+        return self.metrics or {}
+
+    @property
+    def curves(self) -> dict[str, list[float]]:
+        """The training history (metric -> value per epoch); empty when the trial recorded none."""
+        return self.history or {}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrialRecord:
         """A record from its JSON object (any schema version, 0 = written before versions)."""
@@ -218,7 +235,3 @@ def _join(record, optional: frozenset[str]) -> dict[str, Any]:
     }
     return {**data, **record.extra, "schema_version": SCHEMA_VERSION}
 
-
-def as_run_info(info: RunInfo | dict[str, Any]) -> RunInfo:
-    """`info` typed: commands outside the read side still pass run.json as a dict."""
-    return info if isinstance(info, RunInfo) else RunInfo.from_dict(info)

@@ -186,7 +186,7 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
     axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
     for ax, (split, records) in zip(axes, panels):
         for k, record in enumerate(sorted(records, key=lambda r: (r.seed, r.fold))):
-            history = record.history
+            history = record.curves
             label = f"seed {record.seed}" + (f" fold {record.fold}" if record.folds else "")
             epochs = np.arange(1, len(history["loss"]) + 1)
             ax.plot(epochs, history["loss"], color=f"C{k}", label=label)

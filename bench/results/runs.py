@@ -45,22 +45,22 @@ def best_cell(store: RunStore) -> str | None:
     if not values:
         return None
     means = {key: sum(v) / len(v) for key, v in values.items()}
-    key = (max if higher else min)(means, key=means.get)
+    key = (max if higher else min)(means, key=lambda k: means[k])
     target, model, feature, split = key
     return f"{target}/{model}/{feature}/{split}: {primary} {means[key]:.3f}"
 
 
 def run_row(store: RunStore) -> RunRow:
     info = store.run_info()
-    trials = store.records()
+    trials = store.trials()
     config = info.config
     return RunRow(
         id=store.id,
         name=config.get("name") or None,
         started=info.started,
         status=info.status,
-        models=sorted({r["model"] for r in trials}) or list(config.get("models") or []),
-        splits=sorted({r["split"] for r in trials}) or list(config.get("splits") or []),
+        models=sorted({r.model for r in trials}) or list(config.get("models") or []),
+        splits=sorted({r.split for r in trials}) or list(config.get("splits") or []),
         seeds=config.get("seeds"),
         source=info.source.get("description") or config.get("source"),
         best=best_cell(store),

@@ -104,11 +104,13 @@ def bootstrap_interval(
 
 def pooled_songs(records: list[TrialRecord]) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     """(true, pred, keys) of every test song of every record; key = (seed, fold, track)."""
-    true, pred, keys = [], [], []
+    true: list[float] = []
+    pred: list[float] = []
+    keys: list[tuple] = []
     for r in records:
-        true += r.songs.true
-        pred += r.songs.pred
-        keys += [(r.seed, r.fold, t) for t in r.songs.track]
+        true += r.predictions.true
+        pred += r.predictions.pred
+        keys += [(r.seed, r.fold, t) for t in r.predictions.track]
     return np.array(true), np.array(pred), keys
 
 
@@ -126,7 +128,7 @@ def metric_interval(
         return float("nan"), float("nan")
     by_seed: dict[int, list] = defaultdict(list)
     for r in records:
-        true, pred = np.asarray(r.songs.true, dtype=float), np.asarray(r.songs.pred, dtype=float)
+        true, pred = np.asarray(r.predictions.true, dtype=float), np.asarray(r.predictions.pred, dtype=float)
         by_seed[r.seed].append((len(true), _on_indices(metric, name, true, pred)))
     return two_stage_interval(list(by_seed.values()), resamples)
 
@@ -258,21 +260,21 @@ def paired_difference(
 ) -> Paired | None:
     """The metric's difference on the songs both were tested on, matched by seed/fold: the mean
     over seeds of each trial's difference, with a two-stage bootstrap interval (seeds, then songs)."""
-    theirs = {(r.seed, r.fold): dict(zip(r.songs.track, r.songs.pred)) for r in baseline}
+    theirs = {(r.seed, r.fold): dict(zip(r.predictions.track, r.predictions.pred)) for r in baseline}
     by_seed: dict[int, list] = defaultdict(list)
     point: dict[int, list[float]] = defaultdict(list)
     keys = []
     for r in model:
         other = theirs.get((r.seed, r.fold), {})
-        rows = [i for i, t in enumerate(r.songs.track) if t in other]
+        rows = [i for i, t in enumerate(r.predictions.track) if t in other]
         if len(rows) < 2:
             continue
-        true = np.asarray(r.songs.true, dtype=float)[rows]
-        ours = np.asarray(r.songs.pred, dtype=float)[rows]
-        base = np.array([other[r.songs.track[i]] for i in rows], dtype=float)
+        true = np.asarray(r.predictions.true, dtype=float)[rows]
+        ours = np.asarray(r.predictions.pred, dtype=float)[rows]
+        base = np.array([other[r.predictions.track[i]] for i in rows], dtype=np.float64)
         by_seed[r.seed].append((len(rows), _difference_on_indices(metric, metric_name, true, ours, base)))
         point[r.seed].append(metric(true, ours) - metric(true, base))
-        keys += [(r.seed, r.fold, r.songs.track[i]) for i in rows]
+        keys += [(r.seed, r.fold, r.predictions.track[i]) for i in rows]
     if len(keys) < 2:
         return None
     difference = float(np.mean([np.mean(v) for v in point.values()]))
@@ -349,10 +351,10 @@ def content_key(kind: str, metric: str, resamples: int, *groups: list[TrialRecor
     sha = hashlib.sha256(f"{kind}|{metric}|{resamples}|two-stage".encode())
     for group in groups:
         for r in sorted(group, key=lambda r: (r.seed, r.fold)):
-            sha.update(f"|{r.seed},{r.fold},{len(r.songs.track)}|".encode())
-            sha.update("\0".join(r.songs.track).encode())
-            sha.update(np.asarray(r.songs.true, dtype=float).tobytes())
-            sha.update(np.asarray(r.songs.pred, dtype=float).tobytes())
+            sha.update(f"|{r.seed},{r.fold},{len(r.predictions.track)}|".encode())
+            sha.update("\0".join(r.predictions.track).encode())
+            sha.update(np.asarray(r.predictions.true, dtype=float).tobytes())
+            sha.update(np.asarray(r.predictions.pred, dtype=float).tobytes())
         sha.update(b"#")
     return sha.hexdigest()[:32]
 
@@ -378,8 +380,8 @@ def summarize(
         if ok:
             cell.baseline, cell.leaky = bool(ok[0].baseline), bool(ok[0].leaky)
             for level in ("song", "window"):
-                for name in ok[0].metrics[level]:
-                    values = np.array([_number(r.metrics[level].get(name)) for r in ok], dtype=float)
+                for name in ok[0].scores.get(level, {}):
+                    values = np.array([_number(r.scores.get(level, {}).get(name)) for r in ok], dtype=np.float64)
                     cell.mean[f"{level}.{name}"] = (
                         float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
                     )
@@ -392,8 +394,8 @@ def summarize(
                 cell.interval = cache.get(k) or metric_interval(ok, metrics[primary], resamples, primary)
                 cache.put(k, cell.interval)
             for name, read in COSTS.items():
-                values = [v for v in map(read, ok) if v is not None]
-                cell.cost[name] = float(np.mean(values)) if values else float("nan")
+                costs = [v for v in map(read, ok) if v is not None]
+                cell.cost[name] = float(np.mean(costs)) if costs else float("nan")
         cells.append(cell)
     by_key = {c.key: c for c in cells}
     for cell in cells:
@@ -434,7 +436,7 @@ def add_probe_differences(
     cache = cache or IntervalCache()
     by_place = {(c.target, c.split, c.model): c for c in cells if c.records}
     for cell in cells:
-        probe = by_place.get((cell.target, cell.split, probes.get(cell.feature)))
+        probe = by_place.get((cell.target, cell.split, probes.get(cell.feature, "")))
         if probe is None or probe is cell or not cell.records or cell.baseline:
             continue
         cell.probe = _paired(cell.records, probe, metric, name, resamples, higher, cache)

@@ -1,7 +1,7 @@
 """The results store: `results/<run-id>/run.json` plus one JSON record per trial, the one place
-they are written and read. Their types are `bench.results.records.RunInfo` and `TrialRecord` (with a
-schema version); `trials()` and `run_info()` return those, while `records()`, `read_record()`
-and `info()` still return the plain JSON objects for writers that build dicts.
+they are written and read. Trial records go in and come out as `bench.results.records.TrialRecord`
+(`TrialRecord.from_dict` upgrades older shapes); run.json as `RunInfo` from `run_info()`, or as
+its JSON object from `info()` for the run pipeline, which writes run.json's fields as it goes.
 
 Every file is written atomically (temporary file, then rename), so an interrupted run leaves
 only whole records behind and `bench run --resume` can trust whatever it finds. Readers still
@@ -18,6 +18,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.files import atomic_write_bytes, file_name
 from bench.results.records import SCHEMA_VERSION, RunInfo, TrialRecord
@@ -32,7 +33,7 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
-def write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write_bytes(path, (json.dumps(data, indent=1, default=str) + "\n").encode())
 
 
@@ -114,19 +115,19 @@ class RunStore:
         """trials/<the id as a file name>.json (bench.files.file_name: any id stays in trials/)."""
         return self.trials_dir / f"{file_name(trial_id)}.json"
 
-    def write_record(self, record: TrialRecord | dict) -> None:
-        """Write a trial's record (a dict, as bench.trial.execute builds it, gets the schema version too)."""
-        data = record.to_dict() if isinstance(record, TrialRecord) else {**record, "schema_version": SCHEMA_VERSION}
-        write_json(self.record_path(data["id"]), data)
+    def write_record(self, record: TrialRecord) -> None:
+        """Write a trial's record, in the current schema version."""
+        write_json(self.record_path(record.id), record.to_dict())
 
-    def read_record(self, trial_id: str) -> dict | None:
+    def read_record(self, trial_id: str) -> TrialRecord | None:
         """The trial's record; None when it has none or it is unreadable (a resumed run redoes it)."""
+        path = self.record_path(trial_id)
         try:
-            return read_json(self.record_path(trial_id))
+            return TrialRecord.from_dict(check_shape(read_json(path), path, RECORD_TYPES, RECORD_OPTIONAL_TYPES))
         except (FileNotFoundError, UnreadableRecord):
             return None
 
-    def records(self) -> list[dict]:
+    def trials(self) -> list[TrialRecord]:
         """Every readable trial record, in file-name order; unreadable ones, and ones not where their
         id puts them (a subfolder, a renamed file), are skipped with a warning naming them."""
         if not self.trials_dir.exists():
@@ -137,7 +138,7 @@ class RunStore:
         records = []
         for path in sorted(self.trials_dir.glob("*.json")):
             try:
-                records.append(self._placed(read_json(path), path))
+                records.append(TrialRecord.from_dict(self._placed(read_json(path), path)))
             except UnreadableRecord as problem:
                 self._skip(problem, path)
         return records
@@ -153,10 +154,6 @@ class RunStore:
                 "it is not read (a renamed or copied file?)"
             )
         return record
-
-    def trials(self) -> list[TrialRecord]:
-        """Every readable trial record, typed (unreadable ones skipped with a warning)."""
-        return [TrialRecord.from_dict(data) for data in self.records()]
 
     def info(self) -> dict:
         """run.json (UnreadableRecord naming it when it is damaged or of the wrong shape)."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from bench.files import file_name
 from bench.frameworks import Framework, ModelContractError
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
+from bench.results.records import SongPredictions, TrialRecord
 from bench.results.store import RunStore
 from bench.specs import Fold, SplitSpec, Target, WindowTable
 from bench.trial.augment import augmenting_reader
@@ -29,7 +32,7 @@ from bench.trial.measure import keras_backend, peak_rss_mb
 from bench.trial.normalization import normalizing_reader
 from bench.trial.pruning import observing
 
-AGGREGATIONS = {"mean": np.mean, "median": np.median}
+AGGREGATIONS: dict[str, Callable[..., Any]] = {"mean": np.mean, "median": np.median}
 # docs/performance.md, "Paper profile on CPU": quick profile, TensorFlow, same machine and load
 MIXED_PRECISION_ON_CPU = "float16 adds casts and no speed on CPU; docs/performance.md has the figures"
 VALIDATION_SEED_OFFSET = 7919  # the validation carve-out must not reuse the split's own draw
@@ -83,7 +86,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def base_record(spec: TrialSpec) -> dict:
+def base_record(spec: TrialSpec) -> TrialRecord:
     """The identifying part of a record, shared by finished and failed trials."""
     fields = asdict(spec)
     for private in ("run_dir", "profile", "plugins", "save_model", "pruning"):
@@ -96,11 +99,14 @@ def base_record(spec: TrialSpec) -> dict:
         fields.pop("deterministic")
     if spec.split_seed is None:
         fields.pop("split_seed")  # each seed drew its own split
-    return {"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields}
+    return TrialRecord.from_dict({"id": spec.id, "status": "running", "profile": spec.profile["name"], **fields})
 
 
-def failed_record(spec: TrialSpec, error: str, detail: str = "") -> dict:
-    return {**base_record(spec), "status": "failed", "error": error, "traceback": detail, "finished": now()}
+def failed_record(spec: TrialSpec, error: str, detail: str = "") -> TrialRecord:
+    record = base_record(spec)
+    record.status, record.error = "failed", error
+    record.extra.update(traceback=detail, finished=now())
+    return record
 
 
 def _subset(windows: WindowTable, rows: np.ndarray) -> WindowTable:
@@ -198,7 +204,7 @@ def score(registry: Registry, metrics: dict, level: str, true: np.ndarray, pred:
     return values, failures
 
 
-def run_trial(spec: TrialSpec, registry: Registry) -> dict:
+def run_trial(spec: TrialSpec, registry: Registry) -> TrialRecord:
     """Train and evaluate one cell; returns its finished record (raises on any failure)."""
     store = RunStore(spec.run_dir)
     profile = Profile(**spec.profile)
@@ -229,14 +235,15 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
         test = validation
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"split {spec.split!r} left {len(train)} training and {len(test)} test windows")
-    reader = FeatureReader(dataset.features[spec.feature], dataset.shapes[spec.feature])
+    features = FeatureReader(dataset.features[spec.feature], dataset.shapes[spec.feature])
     timing = {"feature_s": dataset.feature_seconds.get(spec.feature, 0.0)}
     adapter = registry.framework(spec.model)
     y = target.scale(np.nan_to_num(truth)) if adapter.scaled_labels else np.nan_to_num(truth)
     # The networks read normalised features; scikit-learn models scale their own.
-    reader = normalizing_reader(reader, profile.normalization if adapter.normalized_input else "none", train)
+    normalized = normalizing_reader(features, profile.normalization if adapter.normalized_input else "none", train)
+    reader = normalized
     if spec.augment:  # after the clean `train` statistics are fitted; validation and test stay clean
-        reader = augmenting_reader(registry, spec.augment, spec.feature, profile, reader, train)
+        reader = augmenting_reader(registry, spec.augment, spec.feature, profile, normalized, train)
     first_batch = reader.read(train[: profile.batch_size])
     started = time.perf_counter()
     try:
@@ -258,7 +265,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     check_finite(registry, spec.model, scaled)
     if adapter.bounded:
         check_bounded(registry, spec, scaled)
-    extra = {"params": adapter.count_params(model), **fitted.fields}
+    extra: dict = {"params": adapter.count_params(model), **fitted.fields}
     predictions = target.unscale(scaled) if adapter.scaled_labels else np.asarray(scaled, dtype=np.float64)
     timing["predict_windows_per_s"] = len(test) / max(timing["predict_s"], 1e-9)
     songs, song_true, song_pred = song_level(dataset, test, truth[test], predictions, spec.aggregate)
@@ -274,21 +281,23 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
         extra["target_metrics"] = target_metrics
     if spec.save_model:
         extra["model_path"] = save_model(adapter, model, store, spec.id)
-        extra["normalization"] = reader.normalizer.to_json()  # bench predict normalises new audio alike
-    return {
-        **base_record(spec),
-        "status": "ok",
-        "baseline": model_spec.baseline,
-        "leaky": split.leaky,
-        "n_train_windows": int(len(train)),
-        "n_validation_windows": 0 if validation is None else int(len(validation)),
-        "n_test_windows": int(len(test)),
-        "n_test_songs": len(songs),
-        "metrics": metrics,
-        "timing": timing,
-        "songs": {"track": songs, "true": song_true.tolist(), "pred": song_pred.tolist()},
-        **extra,
-    }
+        extra["normalization"] = normalized.normalizer.to_json()  # bench predict normalises new audio alike
+    return TrialRecord.from_dict(
+        {
+            **base_record(spec).to_dict(),
+            "status": "ok",
+            "baseline": model_spec.baseline,
+            "leaky": split.leaky,
+            "n_train_windows": int(len(train)),
+            "n_validation_windows": 0 if validation is None else int(len(validation)),
+            "n_test_windows": int(len(test)),
+            "n_test_songs": len(songs),
+            "metrics": metrics,
+            "timing": timing,
+            "songs": SongPredictions(songs, song_true.tolist(), song_pred.tolist()),
+            **extra,
+        }
+    )
 
 
 def save_model(adapter: Framework, model, store: RunStore, trial_id: str) -> str:
@@ -341,7 +350,7 @@ def precision_policy(spec: TrialSpec):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = True) -> dict:
+def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = True) -> TrialRecord:
     """Run one trial and return its record, successful or not (written to the run folder
     unless `write` is False, for executors that gather records themselves); never raises."""
     started, started_at = time.perf_counter(), now()
@@ -354,9 +363,9 @@ def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = Tru
             record = run_trial(spec, registry or load_registry(spec.plugins))
     except Exception as exc:  # any plugin error fails only this trial
         record = failed_record(spec, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-    record.update(started=started_at, finished=now(), wall_s=time.perf_counter() - started)
-    record.setdefault("backend", keras_backend())
-    record["peak_rss_mb"] = peak_rss_mb()
+    record.extra.update(started=started_at, finished=now(), wall_s=time.perf_counter() - started)
+    record.extra.setdefault("backend", keras_backend())
+    record.peak_rss_mb = peak_rss_mb()
     if write:
         RunStore(spec.run_dir).write_record(record)
     return record

@@ -15,7 +15,7 @@ import math
 from bench.cli import terminal
 from bench.cli.arguments import add_common, add_run_arguments, run_config
 from bench.results.leaderboard import Board, context, fmt
-from bench.results.records import as_run_info
+from bench.results.records import RunInfo
 from bench.results.stats import Cell
 from bench.specs import CommandSpec
 from bench_plugins.sources.synth import CUE_COLUMNS
@@ -31,10 +31,10 @@ def _value(cell: Cell | None) -> str:
     return f"{fmt(cell.mean.get('song.r2'), 2)} [{fmt(low, 2)}, {fmt(high, 2)}]"
 
 
-def hearing_board(cells: list[Cell], info: dict) -> Board:
+def hearing_board(cells: list[Cell], info: RunInfo) -> Board:
     """Models x cues: song-level R² [95% CI] of every (model, feature, split) on every cue."""
     cues = [cue for cue in CUE_COLUMNS if any(c.target == cue for c in cells)]
-    order = as_run_info(info).split_order
+    order = info.split_order
     by = {(c.model, c.feature, c.split, c.target): c for c in cells}
     rows = sorted(
         {(c.model, c.feature, c.split, c.baseline, c.leaky) for c in cells if c.target in cues},
@@ -85,13 +85,13 @@ def cmd_hearing(args) -> int:
     args.all = args.all or not args.model
     console = terminal.console
     store = run(run_config(args), console, resume=args.resume)
-    board = hearing_board(run_cells(store), store.info())
+    board = hearing_board(run_cells(store), store.run_info())
     if args.format == "markdown":
         print(render_markdown(board))
         return 0
     console.print()
     render_rich(board, console)
-    console.print(run_summary(store.info()))
+    console.print(run_summary(store.run_info()))
     return 0
 
 

@@ -224,11 +224,11 @@ def test_validation_and_test_windows_never_reach_an_augmentation(run_dir, regist
     record = run_trial(spec, registry)
     augmented = np.concatenate(seen["augmented"])
     held_out = np.concatenate([*seen["test"], *seen["validation"]])
-    assert record["augment"] == ("noise", "tilt") and record["id"].endswith("--aug-noise+tilt")
+    assert record.augment == ("noise", "tilt") and record.id.endswith("--aug-noise+tilt")
     assert len(seen["augmented"]) == calls["augmenter"] >= 2  # every augmented batch went through the spy
-    assert len(np.unique(augmented)) == record["n_train_windows"]  # each training window, every epoch
+    assert len(np.unique(augmented)) == record.extra["n_train_windows"]  # each training window, every epoch
     assert not np.isin(augmented, held_out).any()
-    assert len(epochs) >= record["epochs"] >= 2  # each epoch draws afresh (TensorFlow adds its tensor-spec reads)
+    assert len(epochs) >= record.extra["epochs"] >= 2  # each epoch draws afresh (TensorFlow adds its tensor-spec reads)
 
 
 @pytest.mark.integration
@@ -239,7 +239,7 @@ def test_bench_run_augment_noise_writes_records_naming_it(isolated, capsys):
     assert main([*args.split(), "--augment", "noise"]) == 0
     out = capsys.readouterr().out
     store = find_run(isolated / "results", None)
-    records = {r["id"]: r for r in store.records()}
+    records = {r.id: r.to_dict() for r in store.trials()}
     assert set(records) == {
         "danceability--mean--dsp--song--seed0",
         "danceability--2dspec--mel--song--seed0",

@@ -72,12 +72,12 @@ def plant_regression(run: Path, model: str) -> None:
     its R² drops whatever the errors were (9·SSE + 0.6·Σe + 0.03·n > SSE always)."""
     metrics = {name: spec.compute for name, spec in load_registry().metrics.items()}
     store = RunStore(run)
-    for record in store.records():
-        if record["model"] == model:
-            true, pred = np.array(record["songs"]["true"]), np.array(record["songs"]["pred"])
+    for record in store.trials():
+        if record.model == model and record.songs and record.metrics:
+            true, pred = np.array(record.songs.true), np.array(record.songs.pred)
             pred = true + 3 * (pred - true) + 0.1
-            record["songs"]["pred"] = pred.tolist()
-            record["metrics"]["song"] = {name: compute(true, pred) for name, compute in metrics.items()}
+            record.songs.pred = pred.tolist()
+            record.metrics["song"] = {name: compute(true, pred) for name, compute in metrics.items()}
             store.write_record(record)
 
 
@@ -132,7 +132,7 @@ def test_the_gate_exits_1_with_one_line_when_b_has_no_trials(tmp_path, capsys):
     assert "error: --fail-if-worse 5 fails: B has no successful trial, so nothing was checked" in out
     assert "OK" not in out
     assert main(["compare", str(a), str(empty)]) == 0  # without a gate it only reports
-    failed = [{**r, "status": "failed", "error": "planted"} for r in RunStore(a).records()]
+    failed = [{**r.to_dict(), "status": "failed", "error": "planted"} for r in RunStore(a).trials()]
     assert main(["compare", str(a), str(write_run(tmp_path / "c", failed)), "--fail-if-worse", "5"]) == 1
     assert "B has no successful trial" in capsys.readouterr().out
 
@@ -239,7 +239,7 @@ def test_the_command_takes_max_drop_and_refuses_different_data(tmp_path, capsys)
 
 def test_a_gate_fails_when_a_has_no_successful_trial(tmp_path, capsys):
     b = scored_run(tmp_path / "b")
-    failed = [{**r, "status": "failed", "error": "planted"} for r in RunStore(b).records()]
+    failed = [{**r.to_dict(), "status": "failed", "error": "planted"} for r in RunStore(b).trials()]
     a = write_run(tmp_path / "a", failed)
     assert main(["compare", str(a), str(b), "--max-drop", "0.02"]) == 1
     assert "A has no successful trial" in capsys.readouterr().out

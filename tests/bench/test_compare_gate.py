@@ -12,7 +12,7 @@ from bench.results.store import RunStore
 def test_the_gate_fails_when_a_has_no_successful_trial(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("bench.cli.terminal.console", Console(width=250))
     b = scored_run(tmp_path / "b")
-    failed = [{**r, "status": "failed", "error": "planted"} for r in RunStore(b).records()]
+    failed = [{**r.to_dict(), "status": "failed", "error": "planted"} for r in RunStore(b).trials()]
     for r in failed:
         r.pop("metrics")
     a = write_run(tmp_path / "a", failed)

@@ -152,3 +152,24 @@ def test_importing_bench_stays_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.split() == ["False", "False", "False"]
+
+
+def test_the_api_board_holds_the_numbers_bench_export_writes(tmp_path):
+    from bench.results.export import export
+
+    scored_run(tmp_path / "r1")
+    run = bench.load_run("r1", results_dir=tmp_path)
+    cells = json.loads(export(run.store, "json"))["cells"]
+    board = run.leaderboard()
+    assert len(board) == len(cells) == 2
+    for cell, (_, row) in zip(cells, board.iterrows()):
+        assert (row["model"], row["runs"], row["songs"]) == (cell["model"], cell["runs"], cell["ci"]["songs"])
+        assert (row["mean"], row["ci_low"], row["ci_high"]) == (
+            cell["mean"]["song.r2"],
+            cell["ci"]["low"],
+            cell["ci"]["high"],
+        )
+        for paired in cell["paired"]:
+            assert row[f"vs_{paired['baseline']}"] == paired["difference"]
+            assert row[f"vs_{paired['baseline']}_verdict"] == paired["verdict"]
+    assert any(cell["paired"] for cell in cells)

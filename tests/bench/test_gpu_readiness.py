@@ -39,8 +39,8 @@ def test_the_flag_reaches_the_run_config_that_run_json_stores():
 def test_mixed_precision_is_refused_where_the_trial_sees_no_gpu(tmp_path, monkeypatch):
     monkeypatch.setattr(trial, "gpu_visible", lambda: False)
     record = trial.execute(spec(tmp_path, True), write=False)
-    assert record["status"] == "failed" and record["mixed_precision"] is True
-    assert "--mixed-precision needs a GPU" in record["error"] and "drop --mixed-precision" in record["error"]
+    assert record.status == "failed" and record.extra["mixed_precision"] is True
+    assert "--mixed-precision needs a GPU" in record.error and "drop --mixed-precision" in record.error
 
 
 def test_mixed_precision_holds_during_the_trial_and_is_put_back(tmp_path, monkeypatch):
@@ -50,7 +50,9 @@ def test_mixed_precision_holds_during_the_trial_and_is_put_back(tmp_path, monkey
 
     def fake_trial(spec, registry):
         seen["policy"] = keras.mixed_precision.global_policy().name
-        return {**base_record(spec), "status": "ok"}
+        record = base_record(spec)
+        record.status = "ok"
+        return record
 
     monkeypatch.setattr(trial, "gpu_visible", lambda: True)
     monkeypatch.setattr(trial, "run_trial", fake_trial)
@@ -58,7 +60,7 @@ def test_mixed_precision_holds_during_the_trial_and_is_put_back(tmp_path, monkey
     assert seen["policy"] == "mixed_float16"
     assert keras.mixed_precision.global_policy().name == "float32"
     record = trial.execute(spec(tmp_path, False), registry=object(), write=False)
-    assert seen["policy"] == "float32" and "mixed_precision" not in record  # a float32 record keeps its old shape
+    assert seen["policy"] == "float32" and "mixed_precision" not in record.extra  # a float32 record keeps its old shape
 
 
 def test_trials_ask_for_one_gpu_each_only_when_the_cluster_has_gpus(monkeypatch):

@@ -16,6 +16,7 @@ from rich.console import Console
 from bench.files import MAX_FILE_NAME, file_name, name_from_file
 from bench.results.export import FORMULA_STARTS, csv_cell
 from bench.results.leaderboard import Board, markdown_text, render_html, render_rich
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 
 HOSTILE = [
@@ -61,11 +62,11 @@ def test_the_store_round_trips_any_names(target, model, track):
     record["songs"]["track"] = [track, track + "2"]
     with tempfile.TemporaryDirectory() as folder:
         store = RunStore(write_run(Path(folder) / "r", []))
-        store.write_record(record)
+        store.write_record(TrialRecord.from_dict(record))
         assert [p.parent for p in Path(folder).rglob("*.json") if p.name != "run.json"] == [store.trials_dir]
         back = store.read_record(record["id"])
-        assert back is not None and json.loads(json.dumps(record)).items() <= back.items()
-        assert [r["id"] for r in store.records()] == [record["id"]]
+        assert back is not None and json.loads(json.dumps(record)).items() <= back.to_dict().items()
+        assert [r.id for r in store.trials()] == [record["id"]]
 
 
 @CI

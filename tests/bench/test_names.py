@@ -10,6 +10,7 @@ from fake_runs import trial, write_run
 
 from bench.files import file_name, name_from_file
 from bench.results.export import export
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 
 
@@ -43,11 +44,11 @@ def _record(target: str, model: str) -> dict:
 def test_a_slash_in_a_name_keeps_the_record_in_the_run_and_on_the_board(tmp_path, target, model):
     store = RunStore(write_run(tmp_path / "results" / "r1", []))
     record = _record(target, model)
-    store.write_record(record)
+    store.write_record(TrialRecord.from_dict(record))
     files = [p for p in tmp_path.rglob("*.json") if p.name != "run.json"]
     assert [p.parent for p in files] == [store.trials_dir]
-    assert store.read_record(record["id"])["target"] == target
-    assert [r["id"] for r in store.records()] == [record["id"]]
+    assert store.read_record(record["id"]).target == target
+    assert [r.id for r in store.trials()] == [record["id"]]
     assert model in export(store, "csv")
 
 
@@ -58,7 +59,7 @@ def test_a_record_the_reader_cannot_place_is_named(tmp_path, capsys):
     legacy.write_text(json.dumps(_record("loud/dB", "ridge")))
     misplaced = store.trials_dir / "other.json"
     misplaced.write_text(json.dumps(_record("energy", "mean")))
-    assert len(store.records()) == 1
+    assert len(store.trials()) == 1
     err = capsys.readouterr().err
     assert "loud/dB--ridge--dsp--song--seed0.json" in err and "subfolder" in err
     assert "other.json" in err and "energy--mean--dsp--song--seed0" in err

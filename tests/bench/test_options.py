@@ -230,5 +230,5 @@ def test_a_third_party_source_validates_and_runs_with_its_flag(jsonl_listing, is
     assert main(["run", *plugin, "--model", "mean", "--split", "song", "--seeds", "1", "--executor", "inline"]) == 0
     store = find_run(isolated / "results", None)
     assert store.info()["config"]["source_options"] == {"jsonl": str(listing), "audio_dir": str(folder)}
-    assert [r["status"] for r in store.records()] == ["ok"]
+    assert [r.status for r in store.trials()] == ["ok"]
     assert "jsonl: clips.jsonl (8 clips)" in capsys.readouterr().out

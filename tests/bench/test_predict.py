@@ -10,6 +10,7 @@ from rich.console import Console
 from bench.cli.app import main
 from bench.cli.predict import rate
 from bench.profiles import QUICK
+from bench.results.records import TrialRecord
 from bench.results.store import find_run
 
 
@@ -35,16 +36,16 @@ def test_saved_model_gives_the_song_value_of_its_record(isolated, monkeypatch, c
     ]
     assert main(args) == 0
     store = find_run(isolated / "results", None)
-    record = store.records()[0]
-    assert (store.dir / record["model_path"]).exists()
+    record = store.trials()[0]
+    assert (store.dir / record.extra["model_path"]).exists()
     tracks = {t["id"]: t["path"] for t in json.loads((store.dir / "dataset.json").read_text())["tracks"]}
-    song = record["songs"]["track"][0]
-    [rating] = rate(store, record["id"], [tracks[song]])
-    assert rating.song == pytest.approx(record["songs"]["pred"][0], abs=1e-5)
+    song = record.songs.track[0]
+    [rating] = rate(store, record.id, [tracks[song]])
+    assert rating.song == pytest.approx(record.songs.pred[0], abs=1e-5)
     assert len(rating.windows) == 12 // QUICK.window_seconds  # a 12 s song
 
     capsys.readouterr()
-    assert main(["predict", store.id, record["id"], tracks[song]]) == 0
+    assert main(["predict", store.id, record.id, tracks[song]]) == 0
     assert f"{rating.song:.4f}" in capsys.readouterr().out
 
 
@@ -53,6 +54,6 @@ def test_a_trial_without_a_saved_model_says_how_to_get_one(isolated, tmp_path):
 
     store = RunStore(tmp_path / "results" / "run1")
     write_json(store.dir / "run.json", {"config": {}, "profile": {}, "targets": {}})
-    store.write_record({"id": "t1", "model": "mean"})
+    store.write_record(TrialRecord("t1", "ok", "danceability", "mean", "dsp", "song", 0))
     with pytest.raises(FileNotFoundError, match="--save-models"):
         rate(store, "t1", [])

@@ -93,7 +93,8 @@ def test_report_of_a_run_without_keras_trials_and_with_a_failure_says_so(run):
     for path in store.trials_dir.glob("*2dspec*"):
         path.unlink()
     broken = store.read_record("danceability--mean--dsp--window--seed1")
-    store.write_record({**broken, "status": "failed", "error": "RuntimeError: planted <failure>"})
+    broken.status, broken.error = "failed", "RuntimeError: planted <failure>"
+    store.write_record(broken)
     assert main(["report", str(run)]) == 0
     html = (run / "report.html").read_text()
     assert "No trial recorded a training history" in html

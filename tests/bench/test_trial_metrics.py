@@ -49,8 +49,8 @@ def test_non_finite_predictions_fail_the_trial_with_a_count():
 
 def test_a_record_with_a_text_metric_does_not_break_the_board(tmp_path):
     store = RunStore(scored_run(tmp_path / "r"))
-    record = store.records()[0]
-    record["metrics"]["song"]["r2"] = "great"
+    record = store.trials()[0]
+    record.metrics["song"]["r2"] = "great"
     store.write_record(record)
     assert run_cells(store)
 

@@ -70,12 +70,12 @@ def test_a_killed_search_resumes_and_the_tuned_row_sits_beside_the_default(isola
 
     default = store.read_record("danceability--1dwav--wav--song--seed0")
     tuned = store.read_record("danceability--1dwav--wav--song--seed0--tuned2")
-    assert tuned["status"] == "ok" and tuned["tuning"] == "tuned2"
-    assert tuned["songs"]["track"] == default["songs"]["track"]  # the same test songs as the default row
+    assert tuned.status == "ok" and tuned.tuning == "tuned2"
+    assert tuned.songs.track == default.songs.track  # the same test songs as the default row
     for name in search:
         record = json.loads((store.dir / "search" / "trials" / name).read_text())
-        assert not set(record["songs"]["track"]) & set(default["songs"]["track"])  # scored on validation only
-    assert tuned["tuned_params"] == study.best_trial.params
+        assert not set(record["songs"]["track"]) & set(default.songs.track)  # scored on validation only
+    assert tuned.extra["tuned_params"] == study.best_trial.params
     assert store.info()["tuning"]["budget"] == 2
     scores = boards(store)[0]
     assert sorted(row[0] for row in scores.rows) == ["1dwav", "1dwav (tuned2)"]  # side by side

@@ -61,7 +61,7 @@ def test_a_shorter_window_reaches_windows_shapes_records_and_titles(isolated, ca
     dataset = json.loads((store.dir / "dataset.json").read_text())
     assert dataset["window_start"][:5] == [0.0, 2.5, 5.0, 7.5, 0.0]  # four 2.5 s windows per 12 s song
     assert dataset["shapes"]["mel"] == [24, 1 + int(2.5 * QUICK.sample_rate) // QUICK.mel_hop, 2]
-    assert [r["status"] for r in store.records()] == ["ok", "ok"]
+    assert [r.status for r in store.trials()] == ["ok", "ok"]
     titled = "profile quick (window 2.5 s, hop 2.5 s)"
     assert " ".join(out.split()).count(titled) == 2  # the score and the cost boards (titles wrap)
 
@@ -77,7 +77,7 @@ def test_a_window_too_short_for_a_model_fails_its_trial_saying_why(isolated, cap
     out = capsys.readouterr().out
     store = find_run(isolated / "results", None)
     assert json.loads((store.dir / "dataset.json").read_text())["window_start"][:4] == [0.0, 4.0, 8.0, 0.0]
-    [record] = store.records()
-    assert record["status"] == "failed"
-    assert "spec_slices=38 time slices and needs at least one frame in each" in record["error"]
+    [record] = store.trials()
+    assert record.status == "failed"
+    assert "spec_slices=38 time slices and needs at least one frame in each" in str(record.error)
     assert "failed:" in out

@@ -56,7 +56,7 @@ def test_beat_models_are_opt_in(registry):
 def test_bench_run_with_the_beat_models(isolated):
     args = "run --model 2dwav-beats --model 3dspec-beats --split song --seeds 1 --songs 8 --seconds 12 --epochs 1"
     assert main([*args.split(), "--jobs", "2"]) == 0
-    records = find_run(isolated / "results", None).records()
+    records = [r.to_dict() for r in find_run(isolated / "results", None).trials()]
     assert {(r["model"], r["feature"], r["status"]) for r in records} == {
         ("2dwav-beats", "wav-beats", "ok"),
         ("3dspec-beats", "mel-beats", "ok"),

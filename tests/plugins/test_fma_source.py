@@ -110,7 +110,7 @@ def test_run_with_the_official_split(tree, isolated, monkeypatch, capsys):
     ]
     assert main(args) == 3  # completed; the fixture's two bad echonest rows were dropped
     out = capsys.readouterr().out
-    records = find_run(isolated / "results", None).records()
+    records = [r.to_dict() for r in find_run(isolated / "results", None).trials()]
     assert {r["model"] for r in records} == {"mean", "dsp-ridge"} and all(r["status"] == "ok" for r in records)
     assert all(
         r["split"] == "fma-official" and r["n_test_windows"] == 3 and r["n_validation_windows"] == 2 for r in records

@@ -148,5 +148,5 @@ def test_run_on_the_bad_folder_keeps_every_good_track(bad, isolated, capsys):
     }
     dataset = json.loads((store.dir / "dataset.json").read_text())
     assert sorted(t["id"] for t in dataset["tracks"]) == sorted(music.GOOD)
-    assert {r["model"]: r["status"] for r in store.records()} == {"mean": "ok", "dsp-ridge": "ok", "2dspec": "ok"}
+    assert {r.model: r.status for r in store.trials()} == {"mean": "ok", "dsp-ridge": "ok", "2dspec": "ok"}
     assert f"folder: {audio} (12 clips listed in labels.csv)" in out and "10 input problem(s)" in out

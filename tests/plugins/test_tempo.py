@@ -237,7 +237,7 @@ def test_a_tempo_run_records_and_shows_the_accuracies(isolated, capsys):
 
     args = "run --model mean --model dfa-ridge --target tempo --target danceability --split song --seeds 1"
     assert main([*args.split(), "--songs", "8", "--seconds", "12", "--jobs", "1"]) == 0
-    records = find_run(isolated / "results", None).records()
+    records = [r.to_dict() for r in find_run(isolated / "results", None).trials()]
     assert {r["model"] for r in records} == {"mean", "dfa-ridge"} and all(r["status"] == "ok" for r in records)
     for record in records:
         has = {"accuracy1", "accuracy2"} <= set(record["metrics"]["song"])

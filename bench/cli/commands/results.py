@@ -126,8 +126,8 @@ def cmd_predict(args) -> int:
     from bench.results.store import find_run
 
     store = find_run(results_dir(args), args.run)
-    record = store.read_record(args.trial) or {}
-    title = f"{record.get('target', '?')} predicted by {args.trial} (run {store.id})"
+    record = store.read_record(args.trial)
+    title = f"{record.target if record else '?'} predicted by {args.trial} (run {store.id})"
     table = Table(title=escape(title), title_justify="left")
     for column in ("file", "song", "per window"):
         table.add_column(column)
