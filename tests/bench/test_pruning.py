@@ -8,6 +8,7 @@ import pytest
 
 from bench.frameworks import EpochObserver, Framework
 from bench.pipeline.tuning import Budget, _tell
+from bench.results.records import TrialRecord
 from bench.trial.pruning import StudyObserver, make_pruner, observing, snapshot
 
 GOOD = [0.10, 0.08, 0.07, 0.065, 0.06]
@@ -67,7 +68,12 @@ def test_the_observer_is_set_only_while_training():
 def test_a_pruned_record_is_told_pruned_with_its_curve_and_epochs():
     study = study_with(0)
     trial = study.ask()
-    record = {"status": "ok", "pruned_at_epoch": 2, "epochs": 2, "history": {"loss": [1, 1], "val_loss": [0.4, 0.5]}}
+    record = TrialRecord.from_dict(
+        {
+            **{"id": "t", "target": "danceability", "model": "m", "feature": "f", "split": "song", "seed": 0},
+            **{"status": "ok", "pruned_at_epoch": 2, "epochs": 2, "history": {"loss": [1, 1], "val_loss": [0.4, 0.5]}},
+        }
+    )
     _tell(study, trial.number, record)
     told = study.trials[trial.number]
     assert told.state == optuna.trial.TrialState.PRUNED

@@ -12,6 +12,7 @@ from fake_runs import trial, write_run
 
 from bench.pipeline import seeding
 from bench.pipeline.config import RunConfig
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.trial.execute import TrialSpec
 
@@ -79,7 +80,7 @@ def test_until_separated_adds_rounds_and_records_why_each_row_stopped(tmp_path):
     def run(specs: list[TrialSpec]) -> None:  # trains nothing: writes what the trials would have recorded
         rounds.append(sorted((s.model, s.seed) for s in specs))
         for spec in specs:
-            store.write_record(record(spec.model, spec.seed))
+            store.write_record(TrialRecord.from_dict(record(spec.model, spec.seed)))
 
     config = RunConfig(seeds=3, max_seeds=5)
     added = seeding.until_separated(store, config, REGISTRY, grid, run, lambda line: None)
