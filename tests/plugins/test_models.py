@@ -57,6 +57,26 @@ def test_build_shapes_and_output_range(module, profile):
     assert np.all((predictions >= 0) & (predictions <= 1))
 
 
+# Weights of each CNN at each profile: moving a knob must not change a model.
+PARAMETERS = {
+    ("quick", "1dwav"): 15121,
+    ("quick", "2dwav"): 65521,
+    ("quick", "2dspec"): 12689,
+    ("quick", "3dspec"): 24369,
+    ("paper", "1dwav"): 61057,
+    ("paper", "2dwav"): 251457,
+    ("paper", "2dspec"): 61857,
+    ("paper", "3dspec"): 114401,
+}
+
+
+@by_module
+@by_profile
+def test_parameter_counts_stay_as_they_were(module, profile):
+    model = module.build(input_shape(feature_of(module), profile), profile)
+    assert model.count_params() == PARAMETERS[(profile.name, module.NAME)]
+
+
 # Wrong rank (twice), not 2 channels (twice), too short for the kernels or slices.
 BAD_SHAPES = {
     "wav": [(12000,), (12000, 2, 1), (12000, 1), (12000, 3), (50, 2)],
