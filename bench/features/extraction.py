@@ -27,6 +27,7 @@ from bench.specs import FeatureSpec, Problem
 # 0.1 s of music with 4.9 s of silence would keep its label on what is mostly silence.
 MIN_WINDOW_FRACTION = 0.5
 DERIVED_FIELDS = ("window_samples", "hop_samples")
+KNOB_ACCESS = ("knob", "knobs")  # the feature's own knobs (its cache key hashes their values)
 
 
 class UndeclaredProfileField(AttributeError):
@@ -34,11 +35,11 @@ class UndeclaredProfileField(AttributeError):
 
 
 class ProfileView:
-    """The profile as a feature sees it: the window's fields and what it declared, nothing else."""
+    """The profile as a feature sees it: the window's fields, what it declared and its knobs, nothing else."""
 
     def __init__(self, profile: Profile, feature: FeatureSpec):
         self._profile, self._feature = profile, feature.name
-        self._allowed = frozenset((*read_fields(feature, profile), *DERIVED_FIELDS))
+        self._allowed = frozenset((*read_fields(feature, profile), *DERIVED_FIELDS, *KNOB_ACCESS))
 
     def __getattr__(self, name: str):
         if name.startswith("_") or name in self._allowed:
@@ -50,9 +51,10 @@ class ProfileView:
 
 
 def view(profile: Profile, feature: FeatureSpec) -> Profile:
-    """The profile `feature` is handed: a ProfileView stands in for the Profile the FeatureSpec
-    contract promises (same fields, read-only, fewer of them), hence the cast."""
-    return profile if feature.profile_fields is None else cast(Profile, ProfileView(profile, feature))
+    """The profile `feature` is handed, carrying its knobs: a ProfileView stands in for the
+    Profile the FeatureSpec contract promises (same fields, read-only, fewer of them), hence the cast."""
+    own = profile.with_knobs(feature.knobs)
+    return own if feature.profile_fields is None else cast(Profile, ProfileView(own, feature))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from bench.features import numba_cache
 from bench.features.audio import DecoderNotes
-from bench.features.cache import digest, library_versions, read_fields
+from bench.features.cache import digest, library_versions, read_values
 from bench.features.extraction import TrackJob, TrackResult, check_output, extract, features_for, view
 from bench.files import atomic_write_bytes
 from bench.profiles import Profile
@@ -191,7 +191,7 @@ def _verdict_path(plugins: Sequence[str], names: list[str], profile: Profile) ->
             "name": name,
             "version": specs[name].version,
             **_code_identity(specs[name]),
-            "profile": {field: getattr(profile, field) for field in read_fields(specs[name], profile)},
+            "profile": read_values(specs[name], profile),
         }
         for name in sorted(names)
     ]
