@@ -88,25 +88,9 @@ class TrackResult:
     problems: list[Problem] = field(default_factory=list)  # about the file itself
 
 
-# The feature specs of the build under way, set by the runner before it forks its workers:
-# forked workers inherit them as they are, so a spec need not pickle (a lambda may not).
-_inherited: dict[str, FeatureSpec] = {}
-
-
-def inherit(features: list[FeatureSpec]) -> None:
-    """Make `features` what workers forked from now on compute."""
-    _inherited.clear()
-    _inherited.update({f.name: f for f in features})
-
-
-def features_for(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
-    """The specs a worker computes: inherited from its parent, else from the plugins
-    (a worker on another machine, such as a Ray node, loads its own registry)."""
-    return _inherited or _registry_features(plugins)
-
-
 @cache
-def _registry_features(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
+def registry_features(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
+    """The feature specs of a worker that was not forked from the runner (a Ray node): its own registry's."""
     from bench.registry import load_registry
 
     return load_registry(plugins).features
@@ -123,9 +107,8 @@ def check_output(feature: FeatureSpec, array: np.ndarray, profile: Profile) -> s
     return None
 
 
-def extract(job: TrackJob) -> TrackResult:
-    """Decode one track once and cache each of the job's features for all its windows."""
-    features = features_for(job.plugins)
+def extract(job: TrackJob, features: dict[str, FeatureSpec]) -> TrackResult:
+    """Decode one track once and cache each of the job's features (specs in `features`) for all its windows."""
     profile, result = job.profile, TrackResult(job.index)
     stream = WindowStream(job.path, profile.sample_rate, profile.window_samples, profile.hop_samples, job.short_policy)
     outputs: dict[str, list[np.ndarray]] = {name: [] for name in job.keys}
