@@ -12,7 +12,6 @@ the folder holding it).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import subprocess
@@ -22,6 +21,8 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.features.identity import content_hash
 
 DOWNLOAD_TIMEOUT_S = 600
 
@@ -35,14 +36,6 @@ def pretrained_dir() -> Path:
     from bench.features.cache import default_cache_dir
 
     return Path(default_cache_dir()) / "pretrained"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -104,7 +97,7 @@ class PinnedWheel:
             path = path / self.file
         if not path.is_file():
             raise WheelUnavailable(f"{self.package} wheel {path} ({where}): no such file; {self.by_hand()}")
-        found = sha256(path)
+        found = content_hash(path)
         if found != self.sha256:
             raise WheelUnavailable(
                 f"{self.package} wheel {path} ({where}) is not the published {self.file}: sha256 {self.sha256} "
@@ -143,7 +136,7 @@ class PinnedWheel:
         with locked(folder / f".{self.package}.lock"):
             cached = folder / self.file
             if cached.is_file():
-                if sha256(cached) == self.sha256:
+                if content_hash(cached) == self.sha256:
                     return cached
                 cached.unlink()  # a truncated or foreign file: fetch it again
             return self.download(folder)

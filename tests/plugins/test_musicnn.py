@@ -14,6 +14,7 @@ import librosa
 import numpy as np
 import pytest
 
+from bench.features.identity import content_hash
 from bench.profiles import PAPER, QUICK
 from bench_plugins import pretrained
 from bench_plugins.features import musicnn
@@ -218,7 +219,7 @@ def test_weights_come_from_the_wheel_once_and_are_checked(tmp_path, monkeypatch)
     wheel = fake_wheel(tmp_path / weights.WHEEL.file)
     monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv(weights.WHEEL.env, str(wheel))
-    monkeypatch.setattr(weights, "WHEEL", dataclasses.replace(weights.WHEEL, sha256=pretrained.sha256(wheel)))
+    monkeypatch.setattr(weights, "WHEEL", dataclasses.replace(weights.WHEEL, sha256=content_hash(wheel)))
     monkeypatch.setattr(weights, "_checked", {})
     pinned = {
         (model, name): __import__("hashlib").sha256(f"{model}{suffix}".encode()).hexdigest()
@@ -242,7 +243,7 @@ def test_a_wheel_with_another_checksum_is_refused(tmp_path, monkeypatch):
     wheel = fake_wheel(tmp_path / weights.WHEEL.file)
     monkeypatch.setenv(weights.WHEEL.env, str(tmp_path))  # the folder holding it
     expected = f"is not the published {weights.WHEEL.file}: sha256 {weights.WHEEL.sha256} expected. Received: "
-    with pytest.raises(pretrained.WheelUnavailable, match=f"{expected}{pretrained.sha256(wheel)}"):
+    with pytest.raises(pretrained.WheelUnavailable, match=f"{expected}{content_hash(wheel)}"):
         weights.WHEEL.path()
 
 

@@ -9,6 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
+from bench.features.identity import content_hash
 from bench.frameworks import ModelContractError
 from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
@@ -293,7 +294,7 @@ def test_a_network_is_unpacked_once_and_a_missing_one_lists_the_wheels(tmp_path,
         archive.writestr("tempocnn/models/cnn.h5", b"cnn")
     monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv(WHEEL.env, str(wheel))
-    monkeypatch.setattr(tempocnn_wheel, "WHEEL", dataclasses.replace(WHEEL, sha256=pretrained.sha256(wheel)))
+    monkeypatch.setattr(tempocnn_wheel, "WHEEL", dataclasses.replace(WHEEL, sha256=content_hash(wheel)))
     path = tempocnn_wheel.network_file("fcn")
     assert path == tmp_path / "cache" / "pretrained" / "tempocnn-0.0.8" / "fcn.h5" and path.read_bytes() == b"fcn"
     with pytest.raises(

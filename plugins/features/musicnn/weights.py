@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bench_plugins.pretrained import PinnedWheel, WheelUnavailable, locked, sha256
+from bench_plugins.pretrained import PinnedWheel, WheelUnavailable, content_hash, locked
 
 WHEEL = PinnedWheel(
     "musicnn", "0.1.0", "f38a4890c648c1ddbb141c5d96d2b0a8cfcd36746002d896989f7b88beb65cfa", "AFB_MUSICNN_WHEEL"
@@ -46,7 +46,8 @@ def extract(wheel: Path, model: str, into: Path, parts: dict[str, str] = PARTS) 
 
 def _intact(model: str, root: Path) -> bool:
     return all(
-        (root / model / name).is_file() and sha256(root / model / name) == FILE_SHA256[(model, name)] for name in PARTS
+        (root / model / name).is_file() and content_hash(root / model / name) == FILE_SHA256[(model, name)]
+        for name in PARTS
     )
 
 
