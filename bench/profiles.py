@@ -1,4 +1,5 @@
-"""Profiles: one frozen record of every size knob (audio, features, model widths, training).
+"""Profiles: one frozen record of the shared sizes (audio, features, model widths, training),
+and the knobs a plugin declares for itself with a value per profile.
 
 `paper` reproduces the seed paper's shapes (30 s windows at 22050 Hz, 24 mel bands x 2584
 frames); `quick` keeps every topology but shrinks window, rate and widths so the default
@@ -8,12 +9,58 @@ frames); `quick` keeps every topology but shrinks window, rate and widths so the
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KNOB_TYPES = (str, int, float, bool)
+
+
+class UndeclaredKnob(KeyError):
+    """A plugin read a knob its spec does not declare."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A setting one plugin declares for itself (a kernel size, a corpus size): `default`, or
+    the value `profiles` gives for a profile's name. The harness hands the plugin's callables a
+    profile carrying its knobs' values (`profile.knob(NAME)`) and records them in run.json; a
+    feature's knobs are part of its cache key."""
+
+    name: str
+    help: str
+    default: Any
+    profiles: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"knob {self.name!r}: a name is lower-case letters, digits and underscores")
+        unknown = sorted(set(self.profiles) - set(PROFILES))
+        if unknown:
+            raise ValueError(f"knob {self.name!r}: unknown profile {', '.join(unknown)}. Known: {', '.join(PROFILES)}")
+        for value in (self.default, *self.profiles.values()):
+            if not isinstance(value, KNOB_TYPES):
+                names = ", ".join(t.__name__ for t in KNOB_TYPES)
+                raise ValueError(f"knob {self.name!r}: a value is one of {names}. Received: {value!r}")
+
+    def value(self, profile: str) -> Any:
+        """The knob's value at the profile named `profile`."""
+        return self.profiles.get(profile, self.default)
+
+
+def knob_values(knobs: Iterable[Knob], profile: str) -> dict[str, Any]:
+    """{knob: value} of `knobs` at the profile named `profile`."""
+    return {knob.name: knob.value(profile) for knob in knobs}
 
 
 @dataclass(frozen=True)
 class Profile:
-    """Every size a feature transform, model or trainer may read."""
+    """Every shared size a feature transform, model or trainer may read, and the values of the
+    knobs of the plugin it is handed to (`knobs`, set by `with_knobs`)."""
 
     name: str
     description: str
@@ -31,10 +78,6 @@ class Profile:
     filters: int  # base number of convolution filters
     dense_units: int
     dropout: float
-    wav_kernel: int  # 1dwav kernel size (paper: 100)
-    wav_stride: int  # 1dwav/2dwav first-layer stride (paper: 1)
-    wav_slices: int  # 2dwav: the waveform is cut into this many stacked slices (paper: 100)
-    spec_slices: int  # 3dspec: the spectrogram is cut into this many time slices (paper: 38)
     # Training
     epochs: int
     batch_size: int
@@ -44,9 +87,6 @@ class Profile:
     patience: int  # early-stopping patience in epochs, on validation loss
     test_fraction: float
     validation_fraction: float  # taken from the training part, for early stopping
-    # The built-in synthetic corpus
-    synthetic_songs: int
-    synthetic_seconds: float
     # TensorFlow's oneDNN CPU kernels for the trials (bench.trial.tensorflow_env); a user's own
     # TF_ENABLE_ONEDNN_OPTS wins
     onednn: bool = True
@@ -58,8 +98,11 @@ class Profile:
     ema_momentum: float = 0.9  # per step, when use_ema
     weight_decay: float = 0.0  # decoupled weight decay (AdamW's), 0: none
     min_epochs: int = 0  # epochs before early stopping may stop (or remember a best epoch)
+    # The knobs of the plugin this profile is handed to: {name: value} (with_knobs)
+    knobs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "knobs", dict(self.knobs))
         for name in ("window_seconds", "hop_seconds"):
             value = getattr(self, name)
             if not value > 0:
@@ -74,12 +117,33 @@ class Profile:
     def hop_samples(self) -> int:
         return int(round(self.hop_seconds * self.sample_rate))
 
+    def knob(self, name: str) -> Any:
+        """The value of a knob the plugin declared (UndeclaredKnob names the ones it did)."""
+        try:
+            return self.knobs[name]
+        except KeyError:
+            declared = ", ".join(self.knobs) or "none"
+            raise UndeclaredKnob(
+                f"profile.knob({name!r}): the plugin declares no such knob (it declares: {declared}); add "
+                f"Knob({name!r}, ...) to its spec's `knobs`"
+            ) from None
+
+    def with_knobs(self, knobs: Iterable[Knob]) -> Profile:
+        """This profile as a plugin declaring `knobs` sees it: their values at this profile."""
+        return self.replace(knobs=knob_values(knobs, self.name))
+
     def replace(self, **changes) -> Profile:
         """A copy with some fields changed (CLI overrides such as --epochs)."""
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Profile:
+        """A profile from `to_dict`'s output; fields a Profile no longer has (an older run's) are left out."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{name: value for name, value in data.items() if name in names})
 
 
 PAPER = Profile(
@@ -96,10 +160,6 @@ PAPER = Profile(
     filters=16,
     dense_units=64,
     dropout=0.3,
-    wav_kernel=100,
-    wav_stride=1,
-    wav_slices=100,
-    spec_slices=38,
     epochs=30,
     batch_size=16,
     learning_rate=1e-3,
@@ -108,8 +168,6 @@ PAPER = Profile(
     patience=5,
     test_fraction=0.2,
     validation_fraction=0.15,
-    synthetic_songs=66,
-    synthetic_seconds=300.0,
     # oneDNN's gradients of the waveform models' long convolutions are far slower than
     # TensorFlow's own kernels on CPUs without AVX-512 (docs/performance.md has the figures).
     onednn=False,
@@ -129,10 +187,6 @@ QUICK = Profile(
     filters=8,
     dense_units=16,
     dropout=0.2,
-    wav_kernel=100,
-    wav_stride=8,
-    wav_slices=100,
-    spec_slices=38,
     epochs=12,
     batch_size=16,
     learning_rate=3e-3,
@@ -141,10 +195,6 @@ QUICK = Profile(
     patience=3,
     test_fraction=0.25,
     validation_fraction=0.15,
-    # Many short songs: a CNN needs a few hundred distinct songs to hear rhythm rather than
-    # recognise songs (docs/results.md has the measurements by corpus size).
-    synthetic_songs=288,
-    synthetic_seconds=10.0,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (QUICK, PAPER)}

@@ -24,6 +24,7 @@ import pluggy
 
 from bench import hookspecs
 from bench.frameworks import Framework
+from bench.profiles import Knob
 from bench.specs import (
     AugmentationSpec,
     CommandSpec,
@@ -279,7 +280,19 @@ def _specs_of(hook_name: str, plugin_name: str, function, record_type) -> list:
                 f"Plugin {plugin_name!r}: {hook_name}() must return {wanted} records. "
                 f"Received an element: {spec!r:.120}"
             )
+        _check_knobs(plugin_name, spec)
     return list(specs)
+
+
+def _check_knobs(plugin_name: str, spec) -> None:
+    """A spec's knobs are Knob records with distinct names."""
+    knobs = getattr(spec, "knobs", ())
+    names = [knob.name for knob in knobs if isinstance(knob, Knob)]
+    if len(names) != len(knobs) or len(set(names)) != len(names):
+        raise PluginError(
+            f"Plugin {plugin_name!r}: {type(spec).__name__} {spec.name!r}: knobs must be bench.profiles.Knob "
+            f"records with distinct names. Received: {knobs!r:.160}"
+        )
 
 
 def collect(loaded: Loaded) -> Registry:

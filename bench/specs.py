@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.profiles import Profile
+from bench.profiles import Knob, Profile
 
 
 # ---------------------------------------------------------------------------- data
@@ -111,12 +111,14 @@ class SourceSpec:
     """A data source. `load(options)` returns a Catalog; options hold the values of the flags
     the source declares in `options` (keyed `audio_dir` for `--audio-dir`; absent when not
     given and without a default), plus `profile`, `cache_dir` and `targets`, the label columns
-    the run predicts (a source may apply rules per target)."""
+    the run predicts (a source may apply rules per target). `profile` carries the values of the
+    source's `knobs` (`bench.profiles.Knob`: settings with a value per profile)."""
 
     name: str
     description: str
     load: Callable[[dict[str, Any]], Catalog]
     options: tuple[OptionSpec, ...] = ()
+    knobs: tuple[Knob, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,10 @@ class FeatureSpec:
     all of them, training knobs included.
 
     `time_axis` is the axis of a row that runs over time (None: the feature does not say); a
-    feature that declares it gets a probe floor (bench_plugins.models.floors.probe_spec)."""
+    feature that declares it gets a probe floor (bench_plugins.models.floors.probe_spec).
+
+    `knobs` are the feature's own settings with a value per profile (`bench.profiles.Knob`),
+    read as `profile.knob(NAME)` in `compute` and `shape`; the cache key hashes their values."""
 
     name: str
     description: str
@@ -140,6 +145,7 @@ class FeatureSpec:
     shape: Callable[[Profile], tuple[int, ...]]
     profile_fields: tuple[str, ...] | None = None
     time_axis: int | None = None
+    knobs: tuple[Knob, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,10 @@ class ModelSpec:
     "tempo"); a run plans it for no other target and refuses one that leaves it none. None
     (the default): any target.
     `probe_for` names the feature a probe floor summarises (bench_plugins.models.floors): the
-    models reading that feature are compared with it."""
+    models reading that feature are compared with it.
+    `knobs` are the model's own settings with a value per profile (`bench.profiles.Knob`: a
+    kernel size, a number of slices): the profile its framework hands `build` carries their
+    values (`profile.knob(NAME)`), and run.json's model_code records them."""
 
     name: str
     description: str
@@ -172,6 +181,7 @@ class ModelSpec:
     jit_compile: bool = False
     targets: tuple[str, ...] | None = None
     probe_for: str | None = None
+    knobs: tuple[Knob, ...] = ()
 
     def predicts(self, target: str) -> bool:
         """Whether the model can be trained and scored on `target`."""

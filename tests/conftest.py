@@ -30,7 +30,7 @@ from bench.pipeline import environment
 
 environment.configure()  # what `bench` does first: before numba or TensorFlow loads
 
-from bench.features import extraction, numba_cache  # noqa: E402
+from bench.features import numba_cache  # noqa: E402
 from bench.features import pool as feature_pool  # noqa: E402
 from bench.profiles import QUICK  # noqa: E402
 from bench.registry import collect, forget_registries, load_registry, make_plugin_manager  # noqa: E402
@@ -45,8 +45,7 @@ def compile_librosa_kernels() -> None:
     every `bench` process the tests start: the feature stage's probe compiles it under its
     lock (and clears a poisoned one) before this process loads the kernels."""
     features = [f for f in load_registry().features.values() if f.name in LIBROSA_FEATURES]
-    extraction.inherit(features)
-    assert not feature_pool.probe((), [f.name for f in features], QUICK)
+    assert not feature_pool.probe(features, QUICK)
     with numba_cache.lock():
         feature_pool.run_on_noise({f.name: f for f in features}, [f.name for f in features], QUICK)
 

@@ -15,7 +15,7 @@ import soundfile
 from subprocesses import pip_install_target, run_bench
 
 from bench.cli.check_plugin import check_model
-from bench.profiles import QUICK
+from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
 
 pytestmark = pytest.mark.e2e  # installs packages, other backends, a cluster or paper-size models
@@ -50,7 +50,8 @@ def test_the_installed_example_is_listed_and_passes_check_plugin(installed_examp
     assert "crnn: all 13 checks passed." in check.stdout
 
 
-GUIDE_MODULES = ("models", "features", "sources", "metrics", "augmentations")  # one per plugin kind
+# One per plugin kind, and a model with knobs of its own
+GUIDE_MODULES = ("models", "features", "sources", "metrics", "augmentations", "wide")
 
 
 def guide_files() -> dict[str, str]:
@@ -88,6 +89,11 @@ def test_the_guide_examples_register_and_work(guide_package, stereo_window):
 
     failed = [c for c in check_model(registry, "tcn") if not c.ok]
     assert not failed, failed
+    failed = [c for c in check_model(registry, "wide") if not c.ok]  # check-plugin hands build its knobs
+    assert not failed, failed
+    wide = registry.models["wide"]
+    dense = {p.name: len(wide.build((9,), p.with_knobs(wide.knobs)).layers) for p in (QUICK, PAPER)}
+    assert dense["paper"] - dense["quick"] == 2  # 4 hidden layers at paper, 2 at quick
 
     chroma = registry.features["chroma"]
     out = chroma.compute(stereo_window, QUICK)

@@ -20,6 +20,7 @@ import pytest
 from subprocesses import run_bench
 
 from bench.profiles import PAPER
+from bench.registry import load_registry
 from bench.results.store import find_run
 from bench_plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
 from bench_plugins.models.layers import StackSlices
@@ -53,7 +54,9 @@ def test_paper_profile_trains_predicts_and_records_all_four_cnns_at_the_papers_s
         assert record["peak_rss_mb"] > 0 and len(record["songs"]["pred"]) == 1
         # The trained network is the paper-shaped one: same parameters as a model built here
         # from PAPER, whose stacking layers cut the waveform in 100 and the mel in 38.
-        model = MODULES[name].build(PAPER_SHAPES[record["feature"]], PAPER)
+        model = MODULES[name].build(
+            PAPER_SHAPES[record["feature"]], PAPER.with_knobs(load_registry().models[name].knobs)
+        )
         assert record["params"] == model.count_params()
         slices = {layer.slices for layer in model.layers if isinstance(layer, StackSlices)}
         assert slices == {"2dwav": {100}, "3dspec": {38}}.get(name, set())

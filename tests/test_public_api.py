@@ -31,7 +31,7 @@ PUBLIC_API = {
         "WindowTable",
         "Fold",
     },
-    "bench.profiles": {"Profile", "QUICK", "PAPER"},
+    "bench.profiles": {"Profile", "QUICK", "PAPER", "Knob"},
     "bench.frameworks": {"Framework", "Fitted", "ModelContractError"},
     "bench.features.reader": {"FeatureReader"},
     "bench.features.audio": {"mid_side"},

@@ -172,7 +172,7 @@ def check_model(registry: Registry, name: str, profile: Profile = QUICK) -> list
             raise ModelContractError(
                 f"the model reads feature {spec.feature!r}, which no plugin registers (registered: {known})"
             )
-        state_shape.append(tuple(registry.features[spec.feature].shape(profile)))
+        state_shape.append(tuple(registry.features[spec.feature].shape(view(profile, registry.features[spec.feature]))))
         return f"{spec.feature!r} gives windows of shape {state_shape[0]} at profile {profile.name}"
 
     checks.run("feature", feature, blocking=True)
@@ -180,7 +180,9 @@ def check_model(registry: Registry, name: str, profile: Profile = QUICK) -> list
         return checks.results
     for step_name, step, blocking in _feature_steps(registry, spec.feature, profile):
         checks.run(step_name, step, blocking)
-    for step_name, step, blocking in registry.framework(name).checks(spec, state_shape[0], profile):
+    for step_name, step, blocking in registry.framework(name).checks(
+        spec, state_shape[0], profile.with_knobs(spec.knobs)
+    ):
         checks.run(step_name, step, blocking)
     return checks.results
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.features.audio import cut_windows, fit_short, load_stereo
+from bench.features.extraction import view
 from bench.files import name_from_file
 from bench.profiles import Profile
 from bench.registry import load_registry
@@ -53,9 +54,12 @@ def load_trained(store: RunStore, trial_id: str, plugins: list[str] | tuple[str,
     record = saved_record(store, trial_id)
     registry = load_registry(run_plugins(store, plugins, trust_run))
     spec = registry.get("model", record.model)
-    profile = Profile(**store.info()["profile"])
-    shape = tuple(registry.get("feature", spec.feature).shape(profile))
-    model = registry.framework(spec.name).load(store.inside(record.extra["model_path"]), spec, shape, profile)
+    profile = Profile.from_dict(store.info()["profile"])
+    feature = registry.get("feature", spec.feature)
+    shape = tuple(feature.shape(view(profile, feature)))
+    model = registry.framework(spec.name).load(
+        store.inside(record.extra["model_path"]), spec, shape, profile.with_knobs(spec.knobs)
+    )
     return record, registry, model
 
 
@@ -70,7 +74,10 @@ def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.nd
             )
         stereo = fitted
     return np.stack(
-        [feature.compute(w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)]
+        [
+            feature.compute(w, view(profile, feature))
+            for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)
+        ]
     )
 
 
@@ -87,7 +94,7 @@ def rate(
     store.inside(record.extra["model_path"])  # refused before any work
     registry = load_registry(run_plugins(store, plugins, trust_run))
     spec = registry.get("model", record.model)
-    profile = Profile(**info["profile"])
+    profile = Profile.from_dict(info["profile"])
     # Features first: librosa's numba kernels must not compile after TensorFlow has loaded.
     inputs = [
         _features(path, registry.get("feature", spec.feature), profile, info["config"]["short_policy"])
@@ -102,7 +109,7 @@ def rate(
     target = Target(**info["targets"][record.target])
     ratings = []
     for path, x in zip(files, inputs):
-        values = adapter.predict_array(model, normalize(x), profile)
+        values = adapter.predict_array(model, normalize(x), profile.with_knobs(spec.knobs))
         values = target.unscale(values) if adapter.scaled_labels else np.asarray(values, dtype=np.float64)
         ratings.append(Rating(str(path), values.tolist(), float(AGGREGATIONS[record.aggregate](values))))
     return ratings

@@ -304,7 +304,7 @@ def validate(
     console: Console,
 ) -> int:
     """Run the checks, print the report; the exit code (1 when anything would be skipped or dropped)."""
-    catalog = source.load(options)
+    catalog = source.load({**options, "profile": options["profile"].with_knobs(source.knobs)})
     missing = [t for t in options.get("targets") or [] if t not in catalog.targets]
     if missing:
         raise ValueError(

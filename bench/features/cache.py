@@ -2,8 +2,8 @@
 
 Keys hash the file's identity (resolved path, size, modification time), the transform's name
 and version, the versions of the libraries that decode and transform audio, the window
-geometry, and exactly the profile fields the transform declares it reads (all of them for a
-transform that declares none), so a changed file, a new transform or library version, or
+geometry, exactly the profile fields the transform declares it reads (all of them for a
+transform that declares none) and the values of its own knobs, so a changed file, a new transform or library version, or
 another profile never reads a stale entry, while tuning a training knob recomputes nothing.
 
 Entries are raw `.npy` bytes behind an 8-byte header (magic, CRC-32): trials read rows
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.files import atomic_write_bytes
-from bench.profiles import Profile
+from bench.profiles import Profile, knob_values
 from bench.specs import FeatureSpec
 
 MAGIC = b"AFB1"
@@ -102,6 +102,14 @@ def read_fields(feature: FeatureSpec, profile: Profile) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*WINDOW_FIELDS, *feature.profile_fields)))
 
 
+def read_values(feature: FeatureSpec, profile: Profile) -> dict:
+    """What a feature's output depends on in the profile: the fields it may read, and its knobs'
+    values (as `knob.NAME`) when it declares any."""
+    fields = {name: getattr(profile, name) for name in read_fields(feature, profile)}
+    knobs = {f"knob.{name}": value for name, value in knob_values(feature.knobs, profile.name).items()}
+    return {**fields, **knobs}
+
+
 @dataclass(frozen=True)
 class Segment:
     """Where one track's rows of one feature lie: a file, the byte offset of its first row, rows."""
@@ -138,7 +146,7 @@ class FeatureCache:
                 "feature": feature.name,
                 "version": feature.version,
                 "libraries": library_versions(),
-                "profile": {name: getattr(profile, name) for name in read_fields(feature, profile)},
+                "profile": read_values(feature, profile),
                 "short": short_policy,
             }
         )

@@ -27,6 +27,7 @@ from bench.specs import FeatureSpec, Problem
 # 0.1 s of music with 4.9 s of silence would keep its label on what is mostly silence.
 MIN_WINDOW_FRACTION = 0.5
 DERIVED_FIELDS = ("window_samples", "hop_samples")
+KNOB_ACCESS = ("knob", "knobs")  # the feature's own knobs (its cache key hashes their values)
 
 
 class UndeclaredProfileField(AttributeError):
@@ -34,11 +35,11 @@ class UndeclaredProfileField(AttributeError):
 
 
 class ProfileView:
-    """The profile as a feature sees it: the window's fields and what it declared, nothing else."""
+    """The profile as a feature sees it: the window's fields, what it declared and its knobs, nothing else."""
 
     def __init__(self, profile: Profile, feature: FeatureSpec):
         self._profile, self._feature = profile, feature.name
-        self._allowed = frozenset((*read_fields(feature, profile), *DERIVED_FIELDS))
+        self._allowed = frozenset((*read_fields(feature, profile), *DERIVED_FIELDS, *KNOB_ACCESS))
 
     def __getattr__(self, name: str):
         if name.startswith("_") or name in self._allowed:
@@ -50,9 +51,10 @@ class ProfileView:
 
 
 def view(profile: Profile, feature: FeatureSpec) -> Profile:
-    """The profile `feature` is handed: a ProfileView stands in for the Profile the FeatureSpec
-    contract promises (same fields, read-only, fewer of them), hence the cast."""
-    return profile if feature.profile_fields is None else cast(Profile, ProfileView(profile, feature))
+    """The profile `feature` is handed, carrying its knobs: a ProfileView stands in for the
+    Profile the FeatureSpec contract promises (same fields, read-only, fewer of them), hence the cast."""
+    own = profile.with_knobs(feature.knobs)
+    return own if feature.profile_fields is None else cast(Profile, ProfileView(own, feature))
 
 
 @dataclass(frozen=True)
@@ -86,25 +88,9 @@ class TrackResult:
     problems: list[Problem] = field(default_factory=list)  # about the file itself
 
 
-# The feature specs of the build under way, set by the runner before it forks its workers:
-# forked workers inherit them as they are, so a spec need not pickle (a lambda may not).
-_inherited: dict[str, FeatureSpec] = {}
-
-
-def inherit(features: list[FeatureSpec]) -> None:
-    """Make `features` what workers forked from now on compute."""
-    _inherited.clear()
-    _inherited.update({f.name: f for f in features})
-
-
-def features_for(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
-    """The specs a worker computes: inherited from its parent, else from the plugins
-    (a worker on another machine, such as a Ray node, loads its own registry)."""
-    return _inherited or _registry_features(plugins)
-
-
 @cache
-def _registry_features(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
+def registry_features(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
+    """The feature specs of a worker that was not forked from the runner (a Ray node): its own registry's."""
     from bench.registry import load_registry
 
     return load_registry(plugins).features
@@ -121,9 +107,8 @@ def check_output(feature: FeatureSpec, array: np.ndarray, profile: Profile) -> s
     return None
 
 
-def extract(job: TrackJob) -> TrackResult:
-    """Decode one track once and cache each of the job's features for all its windows."""
-    features = features_for(job.plugins)
+def extract(job: TrackJob, features: dict[str, FeatureSpec]) -> TrackResult:
+    """Decode one track once and cache each of the job's features (specs in `features`) for all its windows."""
     profile, result = job.profile, TrackResult(job.index)
     stream = WindowStream(job.path, profile.sample_rate, profile.window_samples, profile.hop_samples, job.short_policy)
     outputs: dict[str, list[np.ndarray]] = {name: [] for name in job.keys}

@@ -34,8 +34,8 @@ from pebble import ProcessExpired, ProcessPool
 
 from bench.features import numba_cache
 from bench.features.audio import DecoderNotes
-from bench.features.cache import digest, library_versions, read_fields
-from bench.features.extraction import TrackJob, TrackResult, check_output, extract, features_for, view
+from bench.features.cache import digest, library_versions, read_values
+from bench.features.extraction import TrackJob, TrackResult, check_output, extract, view
 from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import FeatureSpec
@@ -68,10 +68,20 @@ def one_blas_thread() -> None:
     threadpoolctl.threadpool_limits(limits=1, user_api="blas")
 
 
-def _worker_init() -> None:
+# The specs this worker computes, handed to its initializer by the pool that forked it (forked,
+# not pickled: a spec's callables may be lambdas). Empty in every process but a pool's workers.
+_worker_features: dict[str, FeatureSpec] = {}
+
+
+def _worker_init(features: dict[str, FeatureSpec]) -> None:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     one_blas_thread()
+    _worker_features.update(features)
+
+
+def _extract_in_worker(job: TrackJob) -> TrackResult:
+    return extract(job, _worker_features)
 
 
 def audio_seconds(path: str) -> float:
@@ -124,19 +134,19 @@ def run_on_noise(features: dict, names: Sequence[str], profile: Profile, startin
     return broken
 
 
-def _probe_child(plugins: tuple[str, ...], names: list[str], profile: Profile, report) -> None:
+def _probe_child(features: dict[str, FeatureSpec], names: list[str], profile: Profile, report) -> None:
     die_with_parent()
-    broken = run_on_noise(features_for(plugins), names, profile, lambda name: report.send(("start", name)))
+    broken = run_on_noise(features, names, profile, lambda name: report.send(("start", name)))
     for name, problem in broken.items():
         report.send(("broken", name, problem))
     report.send(("done",))
 
 
-def _probe_once(plugins, names, profile) -> tuple[int | None, str | None, dict[str, str]]:
+def _probe_once(features, names, profile) -> tuple[int | None, str | None, dict[str, str]]:
     """Run `_probe_child`: (its exit code, the feature it was computing if it died, contract problems)."""
-    context = multiprocessing.get_context("fork")  # inherits the specs (bench.features.extraction.inherit)
+    context = multiprocessing.get_context("fork")  # the child gets the specs as they are, unpickled
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_probe_child, args=(tuple(plugins), names, profile, send), name="feature-probe")
+    child = context.Process(target=_probe_child, args=(features, names, profile, send), name="feature-probe")
     child.start()
     send.close()
     current, broken = None, {}
@@ -177,10 +187,9 @@ def _code_identity(feature: FeatureSpec) -> dict:
     return {"function": name, "code": _function_hash(function)}
 
 
-def _verdict_path(plugins: Sequence[str], names: list[str], profile: Profile) -> Path:
+def _verdict_path(specs: dict[str, FeatureSpec], names: list[str], profile: Profile) -> Path:
     """Where a passed probe of these features, on the numba cache as it is now, keeps its verdict."""
     folder = numba_cache.cache_dir()
-    specs = features_for(tuple(plugins))
     kernels = sorted(
         (str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns)
         for path in folder.rglob("*")
@@ -191,7 +200,7 @@ def _verdict_path(plugins: Sequence[str], names: list[str], profile: Profile) ->
             "name": name,
             "version": specs[name].version,
             **_code_identity(specs[name]),
-            "profile": {field: getattr(profile, field) for field in read_fields(specs[name], profile)},
+            "profile": read_values(specs[name], profile),
         }
         for name in sorted(names)
     ]
@@ -206,18 +215,19 @@ def _remembered(path: Path) -> dict[str, str] | None:
         return None
 
 
-def probe(plugins: Sequence[str], names: list[str], profile: Profile, say=print) -> dict[str, str]:
+def probe(features: Sequence[FeatureSpec], profile: Profile, say=print) -> dict[str, str]:
     """Run each feature once on noise before extraction; returns {feature: why it cannot run}.
     A crash may be a poisoned numba cache: clear it (saying so once) and probe again; a
     feature that still crashes is returned. A verdict on unchanged features and kernels is
-    remembered (see the module's docstring). Call `bench.features.extraction.inherit` first."""
+    remembered (see the module's docstring)."""
+    specs, names = {f.name: f for f in features}, [f.name for f in features]
     with numba_cache.lock():
-        remembered = _remembered(_verdict_path(plugins, names, profile))
+        remembered = _remembered(_verdict_path(specs, names, profile))
         if remembered is not None:
             return remembered
-        code, culprit, broken = _probe_once(plugins, names, profile)
+        code, culprit, broken = _probe_once(specs, names, profile)
         if code == 0:
-            atomic_write_bytes(_verdict_path(plugins, names, profile), json.dumps(broken).encode())
+            atomic_write_bytes(_verdict_path(specs, names, profile), json.dumps(broken).encode())
             return broken
         folder = numba_cache.cache_dir()
         say(
@@ -227,7 +237,7 @@ def probe(plugins: Sequence[str], names: list[str], profile: Profile, say=print)
         numba_cache.clear(folder)
         remaining, crashed = list(names), dict[str, str]()
         while True:
-            code, culprit, broken = _probe_once(plugins, remaining, profile)
+            code, culprit, broken = _probe_once(specs, remaining, profile)
             if code == 0:
                 return broken | crashed
             if culprit is None:
@@ -247,13 +257,21 @@ class FeaturePool:
 
     name = "pool"
 
-    def _run(self, jobs: Sequence[TrackJob], fresh: bool, on_done: Callable[[TrackJob, TrackResult | str], None]):
+    def _run(
+        self,
+        jobs: Sequence[TrackJob],
+        features: dict[str, FeatureSpec],
+        fresh: bool,
+        on_done: Callable[[TrackJob, TrackResult | str], None],
+    ):
         """Hand each job's TrackResult, or the reason it did not come back, to `on_done`;
         with `fresh`, every job gets a process of its own."""
         raise NotImplementedError
 
-    def run(self, jobs: Sequence[TrackJob], on_result: OnResult) -> None:
-        """Extract every job; a feature that failed is retried once, alone, in a fresh process."""
+    def run(self, jobs: Sequence[TrackJob], features: Sequence[FeatureSpec], on_result: OnResult) -> None:
+        """Extract every job (`features`: the specs its keys name); a feature that failed is
+        retried once, alone, in a fresh process."""
+        specs = {f.name: f for f in features}
         pending: dict[int, TrackResult] = {}
         retries: list[TrackJob] = []
 
@@ -279,8 +297,8 @@ class FeaturePool:
             else:
                 result.failures.pop(name, None)
 
-        self._run(longest_first(jobs), fresh=False, on_done=first)
-        self._run(retries, fresh=True, on_done=retried)
+        self._run(longest_first(jobs), specs, fresh=False, on_done=first)
+        self._run(retries, specs, fresh=True, on_done=retried)
         for result in pending.values():
             on_result(result)
 
@@ -293,14 +311,16 @@ class LocalFeaturePool(FeaturePool):
     def __init__(self, jobs: int = 1):
         self.jobs = max(1, jobs)
 
-    def _run(self, jobs, fresh, on_done):
+    def _run(self, jobs, features, fresh, on_done):
         if not jobs:
             return
-        context = multiprocessing.get_context("fork")  # workers start in milliseconds, specs inherited
-        pool = ProcessPool(self.jobs, max_tasks=1 if fresh else 0, initializer=_worker_init, context=context)
+        context = multiprocessing.get_context("fork")  # workers start in milliseconds, specs handed over unpickled
+        pool = ProcessPool(
+            self.jobs, max_tasks=1 if fresh else 0, initializer=_worker_init, initargs=(features,), context=context
+        )
         try:
             timeouts = [timeout_s(job.path) for job in jobs]
-            futures = [pool.schedule(extract, (job,), timeout=t) for job, t in zip(jobs, timeouts)]
+            futures = [pool.schedule(_extract_in_worker, (job,), timeout=t) for job, t in zip(jobs, timeouts)]
             for job, future, timeout in zip(jobs, futures, timeouts):
                 try:
                     on_done(job, future.result())

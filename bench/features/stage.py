@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.features.cache import FeatureCache, Segment, digest, file_identity
-from bench.features.extraction import TrackJob, TrackResult, inherit, view
+from bench.features.extraction import TrackJob, TrackResult, view
 from bench.features.pool import LocalFeaturePool, probe
 from bench.files import atomic_write_bytes
 from bench.profiles import Profile
@@ -145,7 +145,9 @@ def build_dataset(
     plans = [_plan_track(t, features, profile, cache, short_policy) for t in tracks]
     problems = [p for p in plans if isinstance(p, Problem)]
     todo = [i for i, p in enumerate(plans) if isinstance(p, _TrackPlan) and p.missing]
-    broken = _probe(features, plugins, profile, say) if todo else {}
+    # Every feature checked once (bench.features.pool.probe): one that cannot run is left out of
+    # the whole run, reported once rather than per clip.
+    broken = probe(features, profile, say) if todo else {}
     results: dict[int, TrackResult] = {}
 
     def done(result: TrackResult) -> None:
@@ -164,7 +166,7 @@ def build_dataset(
     for _ in range(len(tracks) - len(todo)):
         on_track_done()
     if jobs_to_run:
-        (pool or LocalFeaturePool(jobs)).run(jobs_to_run, done)
+        (pool or LocalFeaturePool(jobs)).run(jobs_to_run, features, done)
 
     kept: list[tuple[Track, int]] = []
     segments: dict[str, list[Segment | None]] = {f.name: [] for f in features}
@@ -210,13 +212,6 @@ def _unseen(feature: str, track: Track, cache: FeatureCache) -> str:
         f"{cache.root}: workers on other machines must see the cache through a filesystem shared with this one "
         "(or another process deleted it meanwhile)"
     )
-
-
-def _probe(features, plugins, profile, say) -> dict[str, str]:
-    """Check every feature once before extraction (see bench.features.pool.probe): {name: why
-    it cannot run}; those are left out of the whole run (reported once, not per clip)."""
-    inherit(features)
-    return probe(plugins, [f.name for f in features], profile, say)
 
 
 def _settle(plan: _TrackPlan, result: TrackResult | None, cache, track, profile, short_policy):

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.features.cache import WINDOW_FIELDS, digest, file_identity, read_fields
-from bench.profiles import Profile
+from bench.features.cache import WINDOW_FIELDS, digest, file_identity, read_values
+from bench.profiles import Profile, knob_values
 from bench.specs import FeatureSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -63,10 +63,7 @@ def dataset_fingerprint(
         "version": FINGERPRINT_VERSION,
         "fingerprint": digest(facts),
         **facts,
-        "features": {
-            f.name: {"version": f.version, "profile": {n: getattr(profile, n) for n in read_fields(f, profile)}}
-            for f in features
-        },
+        "features": {f.name: {"version": f.version, "profile": read_values(f, profile)} for f in features},
         "seeds": config.seeds,
         "split_seed": config.split_seed,
         "folds": config.folds,
@@ -170,9 +167,10 @@ def code_hash(files: dict[str, Path]) -> str | None:
     return sha.hexdigest()[:24] if files else None
 
 
-def model_provenance(registry: Registry, names: list[str]) -> dict[str, dict[str, Any]]:
+def model_provenance(registry: Registry, names: list[str], profile: Profile) -> dict[str, dict[str, Any]]:
     """run.json's `model_code`: per model, the plugin that provides it, the plugin's origin
-    and version, its code modules and their hash, and the feature it is a probe floor of (or None)."""
+    and version, its code modules and their hash, the feature it is a probe floor of (or None)
+    and its knobs' values at `profile`."""
     by_plugin = {p.name: p for p in registry.plugins}
     result = {}
     for name in names:
@@ -187,6 +185,7 @@ def model_provenance(registry: Registry, names: list[str]) -> dict[str, dict[str
             "modules": list(files),
             "code": code_hash(files),
             "probe_for": spec.probe_for,
+            "knobs": knob_values(spec.knobs, profile.name),
         }
     return result
 
@@ -214,7 +213,8 @@ def record(store, config: RunConfig, registry: Registry, features: list[FeatureS
     from bench.results.merge import data_differences
 
     info = store.run_info()
-    data = dataset_fingerprint(config, config.resolved_profile(), features, dataset, splits)
+    profile = config.resolved_profile()
+    data = dataset_fingerprint(config, profile, features, dataset, splits)
     if info.data:
         differences = data_differences(info.data, data)
         if differences:
@@ -222,7 +222,7 @@ def record(store, config: RunConfig, registry: Registry, features: list[FeatureS
                 f"run {store.id}'s data changed since it started, so new trials would not be comparable with its "
                 f"old ones: {'; '.join(d.describe('then', 'now') for d in differences)}. Start a new run instead."
             )
-    code = model_provenance(registry, registry.select("model", config.models))
+    code = model_provenance(registry, registry.select("model", config.models), profile)
     for name, before in sorted((info.model_code or {}).items()):
         if name in code and before.get("code") and code[name]["code"] != before["code"]:
             say(f"model {name}'s code changed since run {store.id} started: its new trials use the new code")

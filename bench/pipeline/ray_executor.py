@@ -29,7 +29,7 @@ from pathlib import Path
 
 import ray
 
-from bench.features.extraction import TrackJob, extract
+from bench.features.extraction import TrackJob, extract, registry_features
 from bench.features.pool import FeaturePool, timeout_s
 from bench.registry import SHIPPED_PLUGINS_ENV, local_plugin_path
 from bench.results.store import RunStore
@@ -56,11 +56,10 @@ def _warmed(job_features: tuple[str, ...], plugins: tuple[str, ...], profile) ->
     """Compute each feature once on noise under the numba cache's lock, once per worker, so
     workers sharing a cache never compile one kernel at once (see bench.features.numba_cache)."""
     from bench.features import numba_cache
-    from bench.features.extraction import features_for
     from bench.features.pool import run_on_noise
 
     with numba_cache.lock():
-        run_on_noise(features_for(plugins), job_features, profile)
+        run_on_noise(registry_features(plugins), job_features, profile)
     return True
 
 
@@ -69,15 +68,16 @@ def _extract_remote(job: TrackJob):
 
     one_blas_thread()
     _warmed(tuple(sorted(job.keys)), job.plugins, job.profile)
-    return extract(job)
+    return extract(job, registry_features(job.plugins))
 
 
 class RayFeaturePool(FeaturePool):
-    """Track jobs as Ray tasks of one CPU each; a retry gets a fresh worker process."""
+    """Track jobs as Ray tasks of one CPU each; a retry gets a fresh worker process. A task
+    computes its own registry's specs of the job's plugins (a spec need not pickle)."""
 
     name = "ray"
 
-    def _run(self, jobs, fresh, on_done):
+    def _run(self, jobs, features, fresh, on_done):
         if not jobs:
             return
         task = ray.remote(**FEATURE_TASK, max_retries=0, max_calls=1 if fresh else 0)(_extract_remote)

@@ -31,6 +31,7 @@ from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.provenance import design
 from bench.pipeline.provenance import record as record_provenance
+from bench.profiles import knob_values
 from bench.registry import PluginError, Registry, load_registry
 from bench.results import trust
 from bench.results.records import TrialRecord
@@ -67,7 +68,7 @@ def plan(registry: Registry, config: RunConfig, run_dir: Path, splits: list[str]
             seed=seed,
             split_seed=config.split_seed,
             target=target,
-            profile=profile.to_dict(),
+            profile=profile.with_knobs(registry.models[model].knobs).to_dict(),
             fold=fold,
             folds=config.folds,
             plugins=tuple(config.plugins),
@@ -255,7 +256,12 @@ def prepare(
     source = registry.get("source", config.source)
     console.print(f"[bold]Loading source[/] {config.source} …")
     catalog = source.load(
-        {**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets}
+        {
+            **config.source_options,
+            "profile": profile.with_knobs(source.knobs),
+            "cache_dir": cache.root,
+            "targets": config.targets,
+        }
     )
     check_track_ids(config.source, catalog.tracks)
     missing = [t for t in config.targets if t not in catalog.targets]
@@ -306,6 +312,7 @@ def execute_run(
             "tracks": len(dataset.tracks),
             "windows": len(dataset.window_track),
             "groups": len({t.group for t in dataset.tracks}),
+            "knobs": knob_values(registry.get("source", config.source).knobs, profile.name),
         },
         targets={n: asdict(prepared.catalog.targets[n]) for n in config.targets},
         problems=[asdict(p) for p in prepared.problems],

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.features.extraction import view
 from bench.features.reader import FeatureReader
 from bench.features.stage import Dataset
 from bench.files import file_name
@@ -157,7 +158,8 @@ def preflight(registry: Registry, spec: TrialSpec, profile: Profile, adapter: Fr
     """Before the first epoch: the feature's windows `x` (a real training batch) and the built
     model honour the contract, or a ModelContractError names the plugin, what was expected
     and what was received."""
-    declared = tuple(registry.get("feature", spec.feature).shape(profile))
+    feature = registry.get("feature", spec.feature)
+    declared = tuple(feature.shape(view(profile, feature)))
     problem = input_problem(x, declared)
     if problem:
         raise ModelContractError(f"{registry.describe('feature', spec.feature)} gave {problem}")

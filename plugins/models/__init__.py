@@ -11,8 +11,18 @@ from __future__ import annotations
 import importlib
 
 from bench import hookimpl
+from bench.profiles import Knob
 from bench.specs import ModelSpec
 from bench_plugins.models import baselines, floors, probes
+
+WAV_STRIDE = Knob("wav_stride", "stride of the first waveform convolution (the paper's: 1)", 8, {"paper": 1})
+# module -> the knobs its build reads; here, so registering needs no keras import
+KNOBS = {
+    "cnn_1dwav": (Knob("wav_kernel", "1D convolution kernel size in samples (the paper's: 100)", 100), WAV_STRIDE),
+    "cnn_2dwav": (Knob("wav_slices", "stacked slices the waveform is cut into (the paper's: 100)", 100), WAV_STRIDE),
+    "cnn_2dspec": (),
+    "cnn_3dspec": (Knob("spec_slices", "time slices the spectrogram is cut into (the paper's: 38)", 38),),
+}
 
 # module -> (name, feature, description); kept here so registering needs no keras import
 CNNS = {
@@ -56,10 +66,10 @@ def _lazy_build(module_name: str):
 @hookimpl
 def bench_models() -> list[ModelSpec]:
     cnns = [
-        ModelSpec(name, description, feature, _lazy_build(module))
+        ModelSpec(name, description, feature, _lazy_build(module), knobs=KNOBS[module])
         for module, (name, feature, description) in CNNS.items()
     ] + [
-        ModelSpec(name, description, feature, _lazy_build(module), opt_in=True)
+        ModelSpec(name, description, feature, _lazy_build(module), opt_in=True, knobs=KNOBS[module])
         for name, (module, feature, description) in BEAT_CNNS.items()
     ]
     cnns += probes.musicnn_probes()  # and the probes on the frozen musicnn embeddings (opt-in)

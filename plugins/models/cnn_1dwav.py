@@ -18,9 +18,10 @@ NAME = "1dwav"
 def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
     """The uncompiled 1DWav model for windows of shape `(n_samples, 2)`."""
     n_samples, _ = check_stereo_input(input_shape, rank=2, model=NAME)
-    if n_samples < profile.wav_kernel:
+    kernel = profile.knob("wav_kernel")
+    if n_samples < kernel:
         raise ValueError(
-            f"Model {NAME} needs at least wav_kernel={profile.wav_kernel} samples. Received: input_shape={input_shape}"
+            f"Model {NAME} needs at least wav_kernel={kernel} samples. Received: input_shape={input_shape}"
         )
 
     inputs = keras.Input(shape=input_shape, name="wav")
@@ -38,8 +39,8 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
 def _branch(inputs, index: int, channel: str, profile: Profile):
     """One channel's conv stack, pooled to a fixed-size vector."""
     x = ChannelSelect(index, name=f"{channel}_select")(inputs)
-    # Block 1: only the first conv strides (wav_stride), as the profile defines it.
-    x = _conv_block(x, f"{channel}_block1", profile, strides=profile.wav_stride)
+    # Block 1: only the first conv strides (the wav_stride knob).
+    x = _conv_block(x, f"{channel}_block1", profile, strides=profile.knob("wav_stride"))
     # Block 2
     x = _conv_block(x, f"{channel}_block2", profile, strides=1)
     # Global average pooling, not Flatten: at paper size a branch ends with 165375 steps x
@@ -52,7 +53,7 @@ def _conv_block(x, name: str, profile: Profile, strides: int):
     """Conv1D -> MaxPool1D(2) -> BatchNorm, the paper's order."""
     x = layers.Conv1D(
         profile.filters,
-        profile.wav_kernel,
+        profile.knob("wav_kernel"),
         strides=strides,
         padding="same",
         activation="relu",

@@ -29,16 +29,17 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
     wav_slices slices, or `(slices, samples, 2)`, already stacked (wav-beats)."""
     shape = check_stereo_input(input_shape, rank=(2, 3), model=NAME)
     stacked_input = len(shape) == 3
-    per_slice = shape[1] if stacked_input else shape[0] // profile.wav_slices
+    slices = profile.knob("wav_slices")
+    per_slice = shape[1] if stacked_input else shape[0] // slices
     if per_slice < KERNEL[1]:
-        cut = "" if stacked_input else f" cuts the window into wav_slices={profile.wav_slices} slices and"
+        cut = "" if stacked_input else f" cuts the window into wav_slices={slices} slices and"
         raise ValueError(
             f"Model {NAME}{cut} needs at least {KERNEL[1]} samples in each slice. Received: input_shape={input_shape}"
         )
 
     inputs = keras.Input(shape=input_shape, name="wav")
     # (n, 2) -> (slices, n // slices, 2); the tail that does not fill a slice is dropped.
-    stacked = inputs if stacked_input else StackSlices(profile.wav_slices, axis=0, name="stack_slices")(inputs)
+    stacked = inputs if stacked_input else StackSlices(slices, axis=0, name="stack_slices")(inputs)
     mid = _branch(stacked, 0, "mid", profile)
     side = _branch(stacked, 1, "side", profile)
     x = layers.Concatenate(name="concat")([mid, side])
@@ -54,7 +55,7 @@ def _branch(stacked, index: int, channel: str, profile: Profile):
     """One channel's conv stack, pooled to a fixed-size vector."""
     x = ChannelSelect(index, name=f"{channel}_select")(stacked)
     # Block 1: strides only along the samples axis; slices are already far apart in time.
-    x = _conv_block(x, f"{channel}_block1", profile, strides=(1, profile.wav_stride))
+    x = _conv_block(x, f"{channel}_block1", profile, strides=(1, profile.knob("wav_stride")))
     # Block 2
     x = _conv_block(x, f"{channel}_block2", profile, strides=(1, 1))
     # Global average pooling, not Flatten: at paper size a branch ends with a 12 x 1654 map

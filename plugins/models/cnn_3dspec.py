@@ -27,15 +27,16 @@ def build(input_shape: tuple[int, ...], profile: Profile) -> keras.Model:
     spec_slices time slices, or `(slices, n_mels, frames, 2)`, already stacked (mel-beats)."""
     shape = check_stereo_input(input_shape, rank=(3, 4), model=NAME)
     stacked_input = len(shape) == 4
-    if not stacked_input and shape[1] < profile.spec_slices:
+    slices = profile.knob("spec_slices")
+    if not stacked_input and shape[1] < slices:
         raise ValueError(
-            f"Model {NAME} cuts the window into spec_slices={profile.spec_slices} time slices "
+            f"Model {NAME} cuts the window into spec_slices={slices} time slices "
             f"and needs at least one frame in each. Received: input_shape={input_shape}"
         )
 
     inputs = keras.Input(shape=input_shape, name="mel")
     # (n_mels, frames, 2) -> (slices, n_mels, frames // slices, 2); leftover frames dropped.
-    x = inputs if stacked_input else StackSlices(profile.spec_slices, axis=1, name="stack_slices")(inputs)
+    x = inputs if stacked_input else StackSlices(slices, axis=1, name="stack_slices")(inputs)
     # Block 1
     x = _conv(x, profile.filters, (3, 2, 2), "block1_conv1")
     x = _conv(x, profile.filters, (3, 2, 2), "block1_conv2")

@@ -21,7 +21,10 @@ from bench_plugins.sources import (
 @hookimpl
 def bench_sources() -> list[SourceSpec]:
     modules = (synthetic, folder, fma, deam, emomusic, pmemo, ballroom, giantsteps, music4all)
-    return [SourceSpec(module.NAME, module.DESCRIPTION, module.load, module.OPTIONS) for module in modules]
+    return [
+        SourceSpec(module.NAME, module.DESCRIPTION, module.load, module.OPTIONS, getattr(module, "KNOBS", ()))
+        for module in modules
+    ]
 
 
 @hookimpl

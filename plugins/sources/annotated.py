@@ -170,6 +170,40 @@ def catalog(
     return Catalog(tracks, dict(targets), sorted(found, key=_order), describe.format(source=source, n=len(tracks)))
 
 
+def labelled_clips(
+    options: dict[str, Any],
+    source: str,
+    flag: str,
+    *,
+    table: str,
+    ids: tuple[str, ...],
+    labels: Mapping[str, tuple[str, ...]],
+    targets: dict[str, Target],
+    metadata: str,
+    clips: str,
+    describe: str,
+) -> Catalog:
+    """The catalog of a dataset laid out as one label table (`table`, under the folder `flag`
+    names), an optional `metadata` table naming each track's artist (its group) and a folder
+    `clips` of `<id>.mp3` files (emoMusic, PMEmo, Music4All)."""
+    root = dataset_dir(options, flag.removeprefix("--").replace("-", "_"), flag)
+    labels_table = open_table(needed(root, table, source, flag))
+    groups, problems = groups_from(locate(root, metadata), ids, ("artist",), str(root / metadata))
+    folder = root / clips
+    return catalog(
+        source,
+        table_entries(labels_table, ids, labels),
+        targets,
+        options,
+        lambda clip: folder / f"{clip}.mp3",
+        groups,
+        problems,
+        [labels_table],
+        hint=f"; is {folder} there?",
+        describe=describe,
+    )
+
+
 def _order(problem: Problem) -> tuple[str, int]:
     """By file, then line (a problem of a whole file first)."""
     file, _, line = problem.where.partition(" line ")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.specs import Catalog, OptionSpec, Target
-from bench_plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
+from bench_plugins.sources.annotated import labelled_clips
 
 NAME = "emomusic"
 DESCRIPTION = "emoMusic: 744 clips of 45 s, static valence and arousal 1..9 (--emomusic-dir DIR)"
@@ -34,19 +34,15 @@ TARGETS = {name: Target(name, 1.0, 9.0) for name in LABELS}
 
 
 def load(options: dict[str, Any]) -> Catalog:
-    root = dataset_dir(options, "emomusic_dir", "--emomusic-dir")
-    table = open_table(needed(root, "annotations/static_annotations.csv", NAME, "--emomusic-dir"))
-    groups, problems = groups_from(locate(root, "songs_info.csv"), IDS, ("artist",), str(root / "songs_info.csv"))
-    clips = root / "clips_45seconds"
-    return catalog(
-        NAME,
-        table_entries(table, IDS, LABELS),
-        TARGETS,
+    return labelled_clips(
         options,
-        lambda song: clips / f"{song}.mp3",
-        groups,
-        problems,
-        [table],
-        hint=f"; is {clips} there?",
+        NAME,
+        "--emomusic-dir",
+        table="annotations/static_annotations.csv",
+        ids=IDS,
+        labels=LABELS,
+        targets=TARGETS,
+        metadata="songs_info.csv",
+        clips="clips_45seconds",
         describe="{source}: {n} clips, static valence and arousal 1..9",
     )

@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.features.labels import target_for
 from bench.specs import Catalog, OptionSpec
-from bench_plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
+from bench_plugins.sources.annotated import labelled_clips
 
 NAME = "music4all"
 DESCRIPTION = "Music4All: 30 s clips with Spotify danceability, energy, valence, tempo (--music4all-dir DIR)"
@@ -34,20 +34,15 @@ TARGETS = {name: target_for(name) for name in FEATURES}
 
 
 def load(options: dict[str, Any]) -> Catalog:
-    root = dataset_dir(options, "music4all_dir", "--music4all-dir")
-    table = open_table(needed(root, "id_metadata.csv", NAME, "--music4all-dir"))
-    info = locate(root, "id_information.csv")
-    groups, problems = groups_from(info, ("id",), ("artist",), str(root / "id_information.csv"))
-    audios = root / "audios"
-    return catalog(
-        NAME,
-        table_entries(table, ("id",), {name: (name,) for name in FEATURES}),
-        TARGETS,
+    return labelled_clips(
         options,
-        lambda clip: audios / f"{clip}.mp3",
-        groups,
-        problems,
-        [table],
-        hint=f"; is {audios} there?",
+        NAME,
+        "--music4all-dir",
+        table="id_metadata.csv",
+        ids=("id",),
+        labels={name: (name,) for name in FEATURES},
+        targets=TARGETS,
+        metadata="id_information.csv",
+        clips="audios",
         describe="{source}: {n} clips with Spotify features",
     )

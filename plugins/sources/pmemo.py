@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.specs import Catalog, OptionSpec, Target
-from bench_plugins.sources.annotated import catalog, dataset_dir, groups_from, locate, needed, open_table, table_entries
+from bench_plugins.sources.annotated import labelled_clips
 
 NAME = "pmemo"
 DESCRIPTION = "PMEmo2019: 794 choruses, static valence and arousal 0..1 (--pmemo-dir DIR)"
@@ -27,19 +27,15 @@ TARGETS = {name: Target(name, 0.0, 1.0) for name in LABELS}
 
 
 def load(options: dict[str, Any]) -> Catalog:
-    root = dataset_dir(options, "pmemo_dir", "--pmemo-dir")
-    table = open_table(needed(root, "annotations/static_annotations.csv", NAME, "--pmemo-dir"))
-    groups, problems = groups_from(locate(root, "metadata.csv"), IDS, ("artist",), str(root / "metadata.csv"))
-    chorus = root / "chorus"
-    return catalog(
-        NAME,
-        table_entries(table, IDS, LABELS),
-        TARGETS,
+    return labelled_clips(
         options,
-        lambda song: chorus / f"{song}.mp3",
-        groups,
-        problems,
-        [table],
-        hint=f"; is {chorus} there?",
+        NAME,
+        "--pmemo-dir",
+        table="annotations/static_annotations.csv",
+        ids=IDS,
+        labels=LABELS,
+        targets=TARGETS,
+        metadata="metadata.csv",
+        clips="chorus",
         describe="{source}: {n} choruses, static valence and arousal 0..1",
     )

@@ -112,7 +112,7 @@ def _segfault(window, profile):
 
 
 def test_a_probe_that_crashes_clears_the_numba_cache_once_then_names_the_feature(tmp_path, monkeypatch):
-    from bench.features import extraction, numba_cache
+    from bench.features import numba_cache
     from bench.features import pool as feature_pool
 
     kernels = tmp_path / "numba"
@@ -120,9 +120,8 @@ def test_a_probe_that_crashes_clears_the_numba_cache_once_then_names_the_feature
     (kernels / "librosa_x" / "beat.nbi").write_bytes(b"poisoned")
     monkeypatch.setattr(numba_cache, "cache_dir", lambda: kernels)
     crashing = FeatureSpec("segfaults", "always crashes", "1", _segfault, lambda profile: (2,), ())
-    extraction.inherit([MEL, crashing])
     said = []
-    broken = feature_pool.probe((), ["mel", "segfaults"], TINY_PROFILE, say=said.append)
+    broken = feature_pool.probe([MEL, crashing], TINY_PROFILE, say=said.append)
     assert broken == {"segfaults": "crashed its process on a noise window (SIGSEGV)"}
     assert len(said) == 1 and "'segfaults'" in said[0] and "cleared" in said[0]
     assert not (kernels / "librosa_x").exists()  # the suspect kernels are gone
@@ -130,15 +129,14 @@ def test_a_probe_that_crashes_clears_the_numba_cache_once_then_names_the_feature
 
 def _probe_in(tmp_path, monkeypatch, features):
     """Probe `features` with the probe's verdicts kept in tmp_path (the kernels stay the shared ones)."""
-    from bench.features import extraction, numba_cache
+    from bench.features import numba_cache
     from bench.features import pool as feature_pool
 
     monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path / "numba")
-    extraction.inherit(features)
     children = []
     real = feature_pool._probe_once
     monkeypatch.setattr(feature_pool, "_probe_once", lambda *a: children.append(a) or real(*a))
-    return feature_pool.probe((), [f.name for f in features], TINY_PROFILE), len(children)
+    return feature_pool.probe(features, TINY_PROFILE), len(children)
 
 
 def test_a_passed_probe_is_remembered_until_its_features_or_kernels_change(tmp_path, monkeypatch):
@@ -182,25 +180,23 @@ def test_a_verdict_is_found_again_by_another_process(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    from bench.features import extraction, numba_cache
+    from bench.features import numba_cache
     from bench.features import pool as feature_pool
 
     monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path)
-    features = list(load_registry().features.values())
-    extraction.inherit(features)
-    names = [f.name for f in features]
+    features = load_registry().features
+    names = list(features)
     script = (
-        "import sys, pathlib; from bench.features import extraction, numba_cache;"
+        "import sys, pathlib; from bench.features import numba_cache;"
         "from bench.features import pool as feature_pool;"
         "from bench.registry import load_registry; from bench.profiles import QUICK;"
         "numba_cache.cache_dir = lambda: pathlib.Path(sys.argv[1]);"
-        "extraction.inherit(list(load_registry().features.values()));"
-        "print(feature_pool._verdict_path((), sys.argv[2:], QUICK))"
+        "print(feature_pool._verdict_path(load_registry().features, sys.argv[2:], QUICK))"
     )
     there = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path), *names], capture_output=True, text=True, check=True
     ).stdout.strip()
-    assert there == str(feature_pool._verdict_path((), names, QUICK))
+    assert there == str(feature_pool._verdict_path(features, names, QUICK))
 
 
 def test_a_feature_worker_runs_blas_on_one_thread():
@@ -214,3 +210,24 @@ def test_a_feature_worker_runs_blas_on_one_thread():
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["[1]", "1"]
+
+
+def test_the_workers_compute_the_specs_their_pool_is_handed(tmp_path):
+    """Two builds in one process, one feature name, other code: each pool's workers compute its own
+    specs (closures, which do not pickle), and the runner's process keeps none of them."""
+    from bench.features import pool as feature_pool
+    from bench.features.extraction import TrackJob
+
+    path = tmp_path / "clip.wav"
+    soundfile.write(path, np.full((10 * 8000, 2), 0.1, np.float32), 8000)
+    cache = FeatureCache(tmp_path / "cache")
+    for value in (1.0, 2.0):
+        spec = FeatureSpec(
+            "level", "a constant", "1", lambda w, p, v=value: np.full(2, v, np.float32), lambda p: (2,), ()
+        )
+        job = TrackJob(0, str(path), {"level": f"key{value:g}"}, (), TINY_PROFILE, str(cache.root), "pad")
+        results = []
+        feature_pool.LocalFeaturePool(1).run([job], [spec], results.append)
+        assert not results[0].failures
+        assert (cache.load("level", f"key{value:g}") == value).all()
+    assert feature_pool._worker_features == {}

@@ -66,7 +66,7 @@ def test_a_model_that_asks_for_xla_trains_with_it_and_the_others_do_not(reader):
     import keras
 
     spec = dataclasses.replace(load_registry().models["1dwav"], jit_compile=True)
-    built = KerasFramework().build(spec, (QUICK.window_samples // 4, 2), QUICK, seed=0)
+    built = KerasFramework().build(spec, (QUICK.window_samples // 4, 2), QUICK.with_knobs(spec.knobs), seed=0)
     assert bool(built.jit_compile) is (keras.backend.backend() in ("tensorflow", "jax"))
     assert tiny_model().jit_compile is (keras.backend.backend() == "jax")  # "auto": no XLA on a CPU
     inputs = keras.Input((8, 2))

@@ -11,6 +11,7 @@ import pytest
 
 from bench.cli.app import main
 from bench.profiles import PAPER, QUICK
+from bench.registry import load_registry
 from bench.results.store import find_run
 from bench_plugins.features import mel_beats, wav_beats
 from bench_plugins.models import BEAT_CNNS, cnn_2dwav, cnn_3dspec
@@ -19,13 +20,14 @@ from bench_plugins.models.layers import StackSlices
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
 CASES = [(cnn_2dwav, wav_beats), (cnn_3dspec, mel_beats)]
+KNOBS = {name: spec.knobs for name, spec in load_registry().models.items()}  # the builders read the specs' knobs
 
 
 @pytest.mark.parametrize(("module", "feature"), CASES, ids=lambda m: getattr(m, "NAME", ""))
 @pytest.mark.parametrize("profile", [QUICK, PAPER], ids=lambda p: p.name)
 def test_models_read_an_already_stacked_window(module, feature, profile):
     shape = feature.shape(profile)
-    model = module.build(shape, profile)
+    model = module.build(shape, profile.with_knobs(KNOBS[module.NAME]))
     assert model.input_shape == (None, *shape) and model.output_shape == (None, 1)
     assert not any(isinstance(layer, StackSlices) for layer in model.layers)  # the feature stacked it
     if profile is QUICK:
@@ -40,7 +42,7 @@ def test_models_read_an_already_stacked_window(module, feature, profile):
 )
 def test_bad_stacked_shape_raises(module, bad):
     with pytest.raises(ValueError, match=re.escape(f"Received: input_shape={bad}")):
-        module.build(bad, QUICK)
+        module.build(bad, QUICK.with_knobs(KNOBS[module.NAME]))
 
 
 def test_beat_models_are_opt_in(registry):

@@ -54,10 +54,11 @@ def test_model_fits_and_predicts_through_its_framework(name, tmp_path):
     np.save(tmp_path / "x.npy", x)
     reader = FeatureReader(tmp_path / "x.npy")
     assert spec.feature in REGISTRY.features and spec.description
-    model = adapter.build(spec, shape, QUICK, seed=0)
+    profile = QUICK.with_knobs(spec.knobs)  # what a trial hands the framework
+    model = adapter.build(spec, shape, profile, seed=0)
     adapter.check_model(model, x)
-    adapter.fit(model, QUICK, reader, np.arange(8), None, y, seed=0)
-    predictions = adapter.predict(model, reader, np.arange(8), QUICK)
+    adapter.fit(model, profile, reader, np.arange(8), None, y, seed=0)
+    predictions = adapter.predict(model, reader, np.arange(8), profile)
     assert predictions.shape == (8,) and np.isfinite(predictions).all()
     if adapter.bounded:
         assert ((predictions >= 0) & (predictions <= 1)).all()

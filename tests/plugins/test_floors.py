@@ -48,5 +48,5 @@ def test_the_alpha_is_chosen_on_the_validation_windows():
 def test_run_json_records_what_a_probe_is_the_floor_of():
     from bench.pipeline.provenance import model_provenance
 
-    code = model_provenance(REGISTRY, ["probe-mel", "2dspec"])
+    code = model_provenance(REGISTRY, ["probe-mel", "2dspec"], QUICK)
     assert code["probe-mel"]["probe_for"] == "mel" and code["2dspec"]["probe_for"] is None

