@@ -22,6 +22,7 @@ from rich.text import Text
 from bench.results.fit import Column, render_table
 from bench.results.interval_cache import FileIntervalCache
 from bench.results.records import RunInfo, as_run_info
+from bench.results.rescore import computed_note
 from bench.results.store import RunStore
 from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, Paired, add_probe_differences, summarize
 
@@ -287,6 +288,9 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
             f"{SPREAD_MARK} (flags): the row's seed std of song {name} exceeds its distance to the next row of its split: "
             "their order is within seed noise."
         )
+    computed = computed_note(info)
+    if computed:
+        board.notes.append(computed)
     power = power_note(cells, info)
     if power:
         board.notes.append(power)

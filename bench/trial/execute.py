@@ -21,6 +21,7 @@ from bench.files import file_name
 from bench.frameworks import Framework, ModelContractError
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
+from bench.results.rescore import metric_value
 from bench.results.store import RunStore
 from bench.specs import Fold, SplitSpec, Target, WindowTable
 from bench.trial.augment import augmenting_reader
@@ -175,12 +176,7 @@ def score(registry: Registry, metrics: dict, level: str, true: np.ndarray, pred:
     values, failures = {}, []
     for name, metric in metrics.items():
         try:
-            value = metric.compute(true, pred)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise TypeError(f"returned {type(value).__name__} {str(value)[:40]!r}, not a number")
-            if not np.isfinite(value):
-                raise ValueError(f"returned {value}, not a finite number")
-            values[name] = float(value)
+            values[name] = metric_value(metric, true, pred)
         except Exception as exc:
             error = f"{registry.describe('metric', name)} failed at {level} level: {type(exc).__name__}: {exc}"
             failures.append({"metric": name, "level": level, "error": error})
