@@ -214,6 +214,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
         test = validation
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"split {spec.split!r} left {len(train)} training and {len(test)} test windows")
+    target = target.fitted_on(truth[train])  # an observed range: the training songs' alone, never the test songs'
     reader = FeatureReader(dataset.features[spec.feature], dataset.shapes[spec.feature])
     timing = {"feature_s": dataset.feature_seconds.get(spec.feature, 0.0)}
     adapter = registry.framework(spec.model)
@@ -243,6 +244,8 @@ def run_trial(spec: TrialSpec, registry: Registry) -> dict:
     if adapter.bounded:
         check_bounded(registry, spec, scaled)
     extra = {"params": adapter.count_params(model), **fitted.fields}
+    if target.observed:  # bench predict scales new audio back by the same range
+        extra["label_range"] = [target.low, target.high]
     predictions = target.unscale(scaled) if adapter.scaled_labels else np.asarray(scaled, dtype=np.float64)
     timing["predict_windows_per_s"] = len(test) / max(timing["predict_s"], 1e-9)
     songs, song_true, song_pred = song_level(dataset, test, truth[test], predictions, spec.aggregate)
