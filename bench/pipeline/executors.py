@@ -25,10 +25,12 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 
 from bench.features.pool import LocalFeaturePool, die_with_parent
+from bench.frameworks import listen_to_epochs
 from bench.results.store import RunStore
 from bench.trial.execute import TrialSpec, execute, failed_record
 
 OnRecord = Callable[[dict], None]
+OnEpoch = Callable[[TrialSpec, int, int], None]  # (trial, epochs done, epochs at most): progress within a trial
 PRELOAD = ["bench.pipeline.forkserver_init"]  # keras, once; and the server dies with the runner
 WORKER_TRIALS_ENV = "AFB_WORKER_TRIALS"  # trials per worker before it is replaced (1: a process per trial)
 WORKER_GROWTH_ENV = "AFB_WORKER_GROWTH_MB"  # memory growth between trials that retires a worker
@@ -59,6 +61,7 @@ def _worker(tasks, results, threads: int) -> None:
     limit_threads(threads)
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_watch_runner, args=(tasks, inbox), daemon=True).start()
+    listen_to_epochs(lambda done, total: results.send((EPOCH, (done, total))))
     trials = 0
     while (spec := inbox.get()) is not None:
         trials += 1
@@ -67,7 +70,10 @@ def _worker(tasks, results, threads: int) -> None:
         record["worker"] = {"pid": os.getpid(), "trial": trials, "start_rss_mb": round(start_rss, 1)}
         RunStore(spec.run_dir).write_record(record)
         clear_session()
-        results.send((record, rss_mb()))
+        results.send((RECORD, (record, rss_mb())))
+
+
+EPOCH, RECORD = "epoch", "record"  # what a worker sends back: an epoch's progress, or the finished record
 
 
 def exit_reason(exitcode: int | None) -> str:
@@ -89,9 +95,13 @@ class InlineExecutor:
     def feature_pool(self) -> LocalFeaturePool:
         return LocalFeaturePool(1)
 
-    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
-        for spec in specs:
-            on_record(execute(spec))
+    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord, on_epoch: OnEpoch | None = None) -> None:
+        try:
+            for spec in specs:
+                listen_to_epochs((lambda done, total, spec=spec: on_epoch(spec, done, total)) if on_epoch else None)
+                on_record(execute(spec))
+        finally:
+            listen_to_epochs(None)
 
 
 def _env_number(name: str, default: float) -> float:
@@ -118,9 +128,13 @@ class TrialWorker:
         self.deadline = time.monotonic() + timeout_s if timeout_s else float("inf")
         self.tasks.send(spec)
 
-    def finished(self) -> dict:
-        """The record the worker sent back; the worker is idle again."""
-        record, self.rss = self.results.recv()
+    def receive(self) -> tuple[int, int] | dict:
+        """What the worker sent: (epochs done, epochs at most) of its trial, or the trial's
+        record (the worker is then idle again)."""
+        kind, message = self.results.recv()
+        if kind == EPOCH:
+            return message
+        record, self.rss = message
         self.first_rss = self.rss if self.first_rss is None else self.first_rss
         self.spec, self.deadline = None, float("inf")
         return record
@@ -176,7 +190,7 @@ class ProcessExecutor:
         """Features are extracted by as many local workers as trials run at once."""
         return LocalFeaturePool(self.jobs)
 
-    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
+    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord, on_epoch: OnEpoch | None = None) -> None:
         if self._warming is not None:
             self._warming.join()
         pending, idle, busy = deque(specs), [], []
@@ -187,8 +201,13 @@ class ProcessExecutor:
                     worker.submit(pending.popleft(), self.trial_timeout_s)
                     busy.append(worker)
                 for worker in self._ready(busy):
-                    busy.remove(worker)
-                    on_record(self._collect(worker, idle))
+                    spec = worker.spec
+                    got = self._collect(worker, idle)
+                    if isinstance(got, dict):
+                        busy.remove(worker)
+                        on_record(got)
+                    elif on_epoch is not None and spec is not None:
+                        on_epoch(spec, *got)
         finally:
             for worker in busy:
                 worker.kill()
@@ -219,16 +238,19 @@ class ProcessExecutor:
         now = time.monotonic()
         return [w for w in busy if w in ready or w.deadline <= now]
 
-    def _collect(self, worker: TrialWorker, idle: list[TrialWorker]) -> dict:
-        """The record of the worker's trial: its own, or a failed one if it died or ran out of
-        time (that worker is then killed). A worker that is still fit goes back to `idle`."""
+    def _collect(self, worker: TrialWorker, idle: list[TrialWorker]) -> tuple[int, int] | dict:
+        """An epoch's progress of the worker's trial, or the trial's record: its own, or a
+        failed one if it died or ran out of time (that worker is then killed). A worker that is
+        still fit after its record goes back to `idle`."""
         spec = worker.spec
         if worker.results.poll():
             try:
-                record = worker.finished()
+                record = worker.receive()
             except (EOFError, OSError):
                 record = None
             else:
+                if not isinstance(record, dict):
+                    return record
                 if worker.worn(self.max_trials, self.growth_mb):
                     worker.stop()
                 else:

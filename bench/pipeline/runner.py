@@ -20,7 +20,7 @@ from typing import TypeVar
 from filelock import FileLock, Timeout
 from rich.console import Console, RenderableType
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
 from bench.features import identity
@@ -153,15 +153,53 @@ class LiveBoards:
 
 
 def _progress(console: Console, kind: type[P]) -> P:
+    """A stage's bar: done of total, time so far and the time left at the rate measured so far."""
     return kind(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         TextColumn("{task.fields[status]}"),
         console=console,
         transient=False,
     )
+
+
+def interactive(console: Console) -> bool:
+    """Whether the console is a terminal that live displays may redraw (a pipe gets plain lines)."""
+    return console.is_terminal and not console.is_dumb_terminal
+
+
+@contextmanager
+def working(console: Console, what: str):
+    """`what` printed; on a terminal, a spinner beside it until the block ends first (a source
+    that renders or lists its tracks can take a minute without a word)."""
+    if not interactive(console):
+        console.print(what)
+        yield
+        return
+    with console.status(what, spinner="dots"):
+        yield
+    console.print(what)
+
+
+class TrialBars:
+    """One bar per running trial, moved by its epochs (`epoch`), gone when its record arrives (`done`)."""
+
+    def __init__(self, progress: Progress):
+        self.progress, self.tasks = progress, {}
+
+    def epoch(self, spec: TrialSpec, done: int, total: int) -> None:
+        if spec.id not in self.tasks:
+            self.tasks[spec.id] = self.progress.add_task(f"  {escape(spec.id)}", total=total, status="epochs")
+        self.progress.update(self.tasks[spec.id], completed=done, total=total)
+
+    def done(self, trial_id: str) -> None:
+        task = self.tasks.pop(trial_id, None)
+        if task is not None:
+            self.progress.remove_task(task)
 
 
 def _validate(registry: Registry, config: RunConfig) -> None:
@@ -249,10 +287,10 @@ def prepare(
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
     cache.create()
     source = registry.get("source", config.source)
-    console.print(f"[bold]Loading source[/] {config.source} …")
-    catalog = source.load(
-        {**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets}
-    )
+    with working(console, f"[bold]Loading source[/] {escape(config.source)} …"):
+        catalog = source.load(
+            {**config.source_options, "profile": profile, "cache_dir": cache.root, "targets": config.targets}
+        )
     check_track_ids(config.source, catalog.tracks)
     missing = [t for t in config.targets if t not in catalog.targets]
     if missing:
@@ -329,18 +367,20 @@ def execute_run(
     )
     with _progress(console, TrialsProgress) as progress:
         task = progress.add_task("Trials", total=len(todo), status="")
-        interactive = console.is_terminal and not console.is_dumb_terminal  # a pipe gets the final tables only
-        live = LiveBoards(store, progress) if interactive else None
+        live = LiveBoards(store, progress) if interactive(console) else None  # a pipe gets the final tables only
+        bars = TrialBars(progress) if interactive(console) else None
 
         def on_record(record: dict) -> None:
             if live is not None:
                 live.changed()
-            progress.update(task, advance=1, status=f"{record['id']} {record['status']}")
+            if bars is not None:
+                bars.done(record["id"])
+            progress.update(task, advance=1, status=f"{escape(record['id'])} {escape(str(record['status']))}")
             if record["status"] != "ok":
                 progress.console.print(f"[red]failed:[/] {escape(record['id'])}: {escape(str(record['error']))}")
 
         try:
-            executor.run(todo, on_record)
+            executor.run(todo, on_record, bars.epoch if bars is not None else None)
         finally:
             if live is not None:
                 live.close()  # the full leaderboard is printed after the run
@@ -441,8 +481,9 @@ def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Co
     console.print(f"Run [bold]{escape(store.id)}[/] → {escape(str(store.dir))}")
     try:
         return execute_run(store, config, registry, console, added)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         store.update_info(status="interrupted", finished=now())
+        stop.run_id = store.id  # type: ignore[attr-defined]  # the command line's message names the run to resume
         raise
     except Exception as exc:
         store.update_info(status="failed", finished=now(), error=f"{type(exc).__name__}: {exc}")
