@@ -20,7 +20,15 @@ from typing import TypeVar
 from filelock import FileLock, Timeout
 from rich.console import Console, RenderableType
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from bench.features import identity
@@ -189,7 +197,8 @@ class TrialBars:
     """One bar per running trial, moved by its epochs (`epoch`), gone when its record arrives (`done`)."""
 
     def __init__(self, progress: Progress):
-        self.progress, self.tasks = progress, {}
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
 
     def epoch(self, spec: TrialSpec, done: int, total: int) -> None:
         if spec.id not in self.tasks:
