@@ -37,13 +37,13 @@ def test_a_trials_bar_follows_its_epochs_and_goes_with_its_record():
     progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
 
     class Spec:
-        id = "danceability--2dspec--mel--song--seed0"
+        id, model, split, seed, fold, folds = "danceability--2dspec--mel--song--seed0", "2dspec", "song", 0, 0, None
 
     bars = TrialBars(progress)
     bars.epoch(Spec(), 1, 4)
     bars.epoch(Spec(), 2, 4)
     (task,) = progress.tasks
-    assert (task.completed, task.total) == (2, 4) and Spec.id in task.description
+    assert (task.completed, task.total) == (2, 4) and task.description == "  2dspec song seed 0"
     bars.done(Spec.id)
     assert not progress.tasks
     bars.done("a trial that never reported an epoch")  # e.g. a baseline: nothing to remove

@@ -202,7 +202,8 @@ class TrialBars:
 
     def epoch(self, spec: TrialSpec, done: int, total: int) -> None:
         if spec.id not in self.tasks:
-            self.tasks[spec.id] = self.progress.add_task(f"  {escape(spec.id)}", total=total, status="epochs")
+            what = f"  {spec.model} {spec.split} seed {spec.seed}" + (f" fold {spec.fold}" if spec.folds else "")
+            self.tasks[spec.id] = self.progress.add_task(escape(what), total=total, status="epochs")
         self.progress.update(self.tasks[spec.id], completed=done, total=total)
 
     def done(self, trial_id: str) -> None:
