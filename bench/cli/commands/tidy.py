@@ -34,10 +34,11 @@ def add_tidy_arguments(p: argparse.ArgumentParser) -> None:
 
 def tidy_table(store, per: str):
     """The run's trials (`per="trial"`) or test-song predictions (`per="song"`) as a DataFrame."""
-    from bench.api import Run
+    import pandas as pd
 
-    run = Run(store)
-    return run.trials() if per == "trial" else run.predictions()
+    from bench.results.tidy import song_rows, trial_rows
+
+    return pd.DataFrame(trial_rows(store) if per == "trial" else song_rows(store))
 
 
 def write_table(table, fmt: str, output: Path | None) -> None:
