@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import wait
 
 from bench.features.pool import LocalFeaturePool, die_with_parent
@@ -74,6 +75,20 @@ def _worker(tasks, results, threads: int) -> None:
 
 
 EPOCH, RECORD = "epoch", "record"  # what a worker sends back: an epoch's progress, or the finished record
+
+
+@contextmanager
+def ctrl_c_ignored():
+    """SIGINT ignored in this process while the block starts a child, which keeps it ignored
+    (Ctrl-C is the runner's to handle: a child interrupted while importing prints a traceback)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def exit_reason(exitcode: int | None) -> str:
@@ -182,7 +197,10 @@ class ProcessExecutor:
             probe.start()
             probe.join()
 
-        forkserver.ensure_running()  # from this thread: the server's death signal follows the thread that started it
+        # From this thread: the server's death signal follows the thread that started it; and it
+        # inherits the ignored Ctrl-C from its first instruction.
+        with ctrl_c_ignored():
+            forkserver.ensure_running()
         self._warming = threading.Thread(target=start_server, daemon=True)
         self._warming.start()
 
