@@ -77,56 +77,18 @@ class Run:
         (`song_r2`, `window_mae`, ...), costs and error."""
         import pandas as pd
 
-        rows = []
-        for r in self.store.trials():
-            row = {
-                "id": r.id,
-                "status": r.status,
-                **_place(r),
-                "tuning": r.tuning,
-                "augment": "+".join(r.augment) if r.augment else None,
-                "baseline": r.baseline,
-            }
-            for level, values in (r.metrics or {}).items():
-                row.update({f"{level}_{name}": value for name, value in values.items()})
-            row.update({k: v for k, v in (r.timing or {}).items()})
-            row.update(params=r.params, peak_rss_mb=r.peak_rss_mb, best_epoch=r.best_epoch, error=r.error)
-            row["diagnosis"] = ",".join(r.extra.get("diagnosis") or ()) or None
-            rows.append(row)
-        return pd.DataFrame(rows)
+        from bench.results.tidy import trial_rows
+
+        return pd.DataFrame(trial_rows(self.store))
 
     def predictions(self):
         """One row per test song and successful trial: track, artist (its group), true and
         predicted value (the mean or median of its windows), with the trial's cell, seed and fold."""
-        import json
-
         import pandas as pd
 
-        groups = {}
-        dataset = self.dir / "dataset.json"
-        if dataset.exists():
-            groups = {t["id"]: t.get("group") for t in json.loads(dataset.read_text()).get("tracks", [])}
-        rows = []
-        for r in self.store.trials():
-            if not (r.ok and r.songs):
-                continue
-            for track, true, pred in zip(r.songs.track, r.songs.true, r.songs.pred):
-                rows.append(
-                    {
-                        "trial": r.id,
-                        **_place(r),
-                        "track": track,
-                        "artist": groups.get(track),
-                        "true": true,
-                        "predicted": pred,
-                    }
-                )
-        return pd.DataFrame(rows)
+        from bench.results.tidy import song_rows
 
-
-def _place(record) -> dict[str, Any]:
-    """A trial's cell, seed and fold: the columns every per-trial table starts with."""
-    return {k: getattr(record, k) for k in ("target", "model", "feature", "split", "seed", "fold")}
+        return pd.DataFrame(song_rows(self.store))
 
 
 def _values(config: dict | str | os.PathLike | None, overrides: dict[str, Any]) -> dict[str, Any]:

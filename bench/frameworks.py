@@ -175,6 +175,23 @@ class Framework:
         ]
 
 
+EpochListener = Callable[[int, int], None]
+_epoch_listener: EpochListener | None = None  # set by the process running a trial (bench.pipeline.executors)
+
+
+def report_epoch(done: int, total: int) -> None:
+    """Called by an adapter's training loop after each epoch (`done` of at most `total`): the
+    runner's progress display moves within the trial. Costs nothing when no one listens."""
+    if _epoch_listener is not None:
+        _epoch_listener(done, total)
+
+
+def listen_to_epochs(listener: EpochListener | None) -> None:
+    """Where this process's `report_epoch` calls go (None: nowhere)."""
+    global _epoch_listener
+    _epoch_listener = listener
+
+
 def array_reader(x: np.ndarray, folder: Path) -> FeatureReader:
     """A FeatureReader over `x`, written to folder (for checks that train like a trial)."""
     path = folder / "x.npy"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,23 @@ class Track:
 
 @dataclass(frozen=True)
 class Target:
-    """A label column: its name and the range used to scale it into the sigmoid's 0..1."""
+    """A label column: its name and the range used to scale it into the sigmoid's 0..1.
+    `observed`: the range is the labels' own min..max rather than a documented one, so each
+    trial takes it from its training songs alone (`fitted_on`)."""
 
     name: str
     low: float = 0.0
     high: float = 1.0
+    observed: bool = False
+
+    def fitted_on(self, values: np.ndarray) -> Target:
+        """An observed range re-taken from `values` (the training labels); a documented one as it is."""
+        values = np.asarray(values, dtype=np.float64)
+        values = values[np.isfinite(values)]
+        if not self.observed or not len(values):
+            return self
+        low, high = float(values.min()), float(values.max())
+        return replace(self, low=low, high=high if high > low else low + 1.0)
 
     def scale(self, values: np.ndarray) -> np.ndarray:
         return (np.asarray(values, dtype=np.float64) - self.low) / (self.high - self.low)

@@ -11,6 +11,8 @@ import signal
 import sys
 import threading
 
+from rich.markup import escape
+
 from bench import __version__
 from bench.cli import terminal
 from bench.cli.options import add_source_groups, preparse
@@ -45,6 +47,14 @@ def build_parser(registry: Registry | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`bench ARGS`: the exit code. Ctrl-C at any point, start-up included, ends in one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as stop:
+        return interrupted(stop)
+
+
+def _main(argv: list[str] | None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
     environment.configure()
     argv = sys.argv[1:] if argv is None else argv
@@ -68,10 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return args.command_spec.run(args)
-    except KeyboardInterrupt as stop:
-        what = "Terminated" if isinstance(stop, Terminated) else "Interrupted"
-        console.print(f"[yellow]{what}.[/] Finished work is saved; continue with `bench run --resume RUN_ID`.")
-        return 143 if isinstance(stop, Terminated) else 130
     except Exception as exc:
         if getattr(args, "verbose", False):
             console.print_exception()
@@ -80,6 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted(stop: KeyboardInterrupt) -> int:
+    """Ctrl-C or SIGTERM, said in one line: which run to resume (the runner names it), or that
+    none had started; the exit code of the signal."""
+    what = "Terminated" if isinstance(stop, Terminated) else "Interrupted"
+    run_id = getattr(stop, "run_id", None)
+    if run_id:
+        then = f"Finished work is saved; continue with `bench run --resume {escape(run_id)}`."
+    else:
+        then = "No run had started; nothing was saved."
+    terminal.console.print(f"[yellow]{what}.[/] {then}")
+    return 143 if isinstance(stop, Terminated) else 130
 
 
 class Terminated(KeyboardInterrupt):

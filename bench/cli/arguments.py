@@ -151,7 +151,8 @@ def add_metric(p) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="add a column with this metric's song-level values (a plugin's, or rmse, spearman; repeatable)",
+        help="add a column with this metric's song-level values (a plugin's, or rmse, spearman; repeatable); one the "
+        "run did not record is computed from its stored song predictions (installed plugins and --plugin only)",
     )
 
 

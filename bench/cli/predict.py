@@ -7,7 +7,7 @@ song's value aggregated the way the run aggregated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,8 @@ def rate(
         record.extra.get("normalization") or {"mode": profile.normalization if adapter.normalized_input else "none"}
     )
     target = Target(**info["targets"][record.target])
+    if record.extra.get("label_range"):  # the range the trial took from its training songs
+        target = replace(target, low=float(record.extra["label_range"][0]), high=float(record.extra["label_range"][1]))
     ratings = []
     for path, x in zip(files, inputs):
         values = adapter.predict_array(model, normalize(x), profile.with_knobs(spec.knobs))

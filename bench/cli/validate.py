@@ -240,12 +240,20 @@ def histogram(values: list[float], target: Target, bins: int = 10) -> str:
     return "".join(BARS[int(np.ceil(c / top * (len(BARS) - 1)))] for c in counts)
 
 
+def by_action(problems: list[Problem]) -> str:
+    """How many problems meet each fate, the failing ones first: "2 skipped, 1 dropped, 5 kept"."""
+    counts = Counter(p.action for p in problems)
+    order = sorted(counts, key=lambda action: (action not in FAILING, -counts[action], action))
+    return ", ".join(f"{counts[action]} {action}" for action in order)
+
+
 def render(report: Report, targets: list[str], console: Console) -> None:
     tracks = report.catalog.tracks
     root = Path(os.path.commonpath([t.path.parent.absolute() for t in tracks])) if tracks else None
     if report.problems:
         table = Table(
-            title=f"{len(report.problems)} problem(s)" + (f" — files under {escape(str(root))}" if root else ""),
+            title=escape(f"{len(report.problems)} problem(s): {by_action(report.problems)}")
+            + (f" — files under {escape(str(root))}" if root else ""),
             title_justify="left",
         )
         for column in ("file or row", "problem", "action"):
@@ -321,7 +329,12 @@ def validate(
     render(report, list(options.get("targets") or []), console)
     failing = report.failing
     if failing:
-        console.print(f"[red]✗ {len(failing)} problem(s) would skip or drop input, or changed files[/]: exit 1")
+        others = [p for p in report.problems if p.action not in FAILING]
+        console.print(
+            f"[red]✗ {escape(by_action(failing))}: input a run would not use, or files that changed[/]"
+            + (f" (besides: {escape(by_action(others))})" if others else "")
+            + ": exit 1"
+        )
         return 1
     if len(report.usable) < MIN_TRACKS:
         console.print(

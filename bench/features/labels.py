@@ -25,7 +25,8 @@ as a Problem (printed by `bench run` and `bench validate`, stored in run.json):
 
 Ranges (used to scale labels into 0..1 and by rule 5): the Spotify/Echo Nest features in
 `KNOWN_RANGES` have their documented range (0..1; tempo 0..250 BPM); any other target column's
-range is its observed minimum..maximum (maximum = minimum + 1 when all values are equal).
+range is its observed minimum..maximum (maximum = minimum + 1 when all values are equal); a
+trial scales by the minimum..maximum of its training songs alone, so test labels never set it.
 Labels are scaled into 0..1 by that range, so a few extreme rows (a 1e9 typed for 0.9) squash
 every other label into a sliver: `range_outliers` reports the target and those rows.
 """
@@ -161,12 +162,11 @@ def number(text: str) -> float | None:
 
 
 def target_for(name: str, observed: Iterable[float] = ()) -> Target:
-    """A known feature's documented range, else the observed min..max."""
+    """A known feature's documented range, else the observed min..max (which each trial
+    re-takes from its training songs: `Target.fitted_on`)."""
     if name in KNOWN_RANGES:
         return Target(name, *KNOWN_RANGES[name])
-    values = list(observed)
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
-    return Target(name, low, high if high > low else low + 1.0)
+    return Target(name, observed=True).fitted_on(np.fromiter(observed, dtype=np.float64))
 
 
 OUTLIER_SPREADS = 10  # a value this many interquartile ranges beyond the quartiles is extreme

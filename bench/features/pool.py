@@ -136,6 +136,7 @@ def run_on_noise(features: dict, names: Sequence[str], profile: Profile, startin
 
 def _probe_child(features: dict[str, FeatureSpec], names: list[str], profile: Profile, report) -> None:
     die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     broken = run_on_noise(features, names, profile, lambda name: report.send(("start", name)))
     for name, problem in broken.items():
         report.send(("broken", name, problem))
@@ -158,7 +159,11 @@ def _probe_once(features, names, profile) -> tuple[int | None, str | None, dict[
                 broken[message[1]] = message[2]
     except EOFError:
         pass
-    child.join()
+    except BaseException:  # Ctrl-C or SIGTERM: the probe (which ignores Ctrl-C) stops with the run
+        child.kill()
+        raise
+    finally:
+        child.join()
     return child.exitcode, (None if child.exitcode == 0 else current), broken
 
 

@@ -13,6 +13,7 @@ task pipe from a thread, and a runner that goes away (even by SIGKILL) closes it
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.forkserver as forkserver
 import os
@@ -22,14 +23,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import wait
 
 from bench.features.pool import LocalFeaturePool, die_with_parent
+from bench.frameworks import listen_to_epochs
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.trial.execute import TrialSpec, execute, failed_record
 
 OnRecord = Callable[[TrialRecord], None]
+OnEpoch = Callable[[TrialSpec, int, int], None]  # (trial, epochs done, epochs at most): progress within a trial
 PRELOAD = ["bench.pipeline.forkserver_init"]  # keras, once; and the server dies with the runner
 WORKER_TRIALS_ENV = "AFB_WORKER_TRIALS"  # trials per worker before it is replaced (1: a process per trial)
 WORKER_GROWTH_ENV = "AFB_WORKER_GROWTH_MB"  # memory growth between trials that retires a worker
@@ -60,6 +64,7 @@ def _worker(tasks, results, threads: int) -> None:
     limit_threads(threads)
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_watch_runner, args=(tasks, inbox), daemon=True).start()
+    listen_to_epochs(lambda done, total: results.send((EPOCH, (done, total))))
     trials = 0
     while (spec := inbox.get()) is not None:
         trials += 1
@@ -68,7 +73,24 @@ def _worker(tasks, results, threads: int) -> None:
         record.extra["worker"] = {"pid": os.getpid(), "trial": trials, "start_rss_mb": round(start_rss, 1)}
         RunStore(spec.run_dir).write_record(record)
         clear_session()
-        results.send((record, rss_mb()))
+        results.send((RECORD, (record, rss_mb())))
+
+
+EPOCH, RECORD = "epoch", "record"  # what a worker sends back: an epoch's progress, or the finished record
+
+
+@contextmanager
+def ctrl_c_ignored():
+    """SIGINT ignored in this process while the block starts a child, which keeps it ignored
+    (Ctrl-C is the runner's to handle: a child interrupted while importing prints a traceback)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def exit_reason(exitcode: int | None) -> str:
@@ -90,9 +112,13 @@ class InlineExecutor:
     def feature_pool(self) -> LocalFeaturePool:
         return LocalFeaturePool(1)
 
-    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
-        for spec in specs:
-            on_record(execute(spec))
+    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord, on_epoch: OnEpoch | None = None) -> None:
+        try:
+            for spec in specs:
+                listen_to_epochs(functools.partial(on_epoch, spec) if on_epoch else None)
+                on_record(execute(spec))
+        finally:
+            listen_to_epochs(None)
 
 
 def _env_number(name: str, default: float) -> float:
@@ -120,9 +146,13 @@ class TrialWorker:
         self.deadline = time.monotonic() + timeout_s if timeout_s else float("inf")
         self.tasks.send(spec)
 
-    def finished(self) -> TrialRecord:
-        """The record the worker sent back; the worker is idle again."""
-        record, self.rss = self.results.recv()
+    def receive(self) -> tuple[int, int] | TrialRecord:
+        """What the worker sent: (epochs done, epochs at most) of its trial, or the trial's
+        record (the worker is then idle again)."""
+        kind, message = self.results.recv()
+        if kind == EPOCH:
+            return message
+        record, self.rss = message
         self.first_rss = self.rss if self.first_rss is None else self.first_rss
         self.spec, self.deadline = None, float("inf")
         return record
@@ -170,7 +200,10 @@ class ProcessExecutor:
             probe.start()
             probe.join()
 
-        forkserver.ensure_running()  # from this thread: the server's death signal follows the thread that started it
+        # From this thread: the server's death signal follows the thread that started it; and it
+        # inherits the ignored Ctrl-C from its first instruction.
+        with ctrl_c_ignored():
+            forkserver.ensure_running()
         self._warming = threading.Thread(target=start_server, daemon=True)
         self._warming.start()
 
@@ -178,7 +211,7 @@ class ProcessExecutor:
         """Features are extracted by as many local workers as trials run at once."""
         return LocalFeaturePool(self.jobs)
 
-    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord) -> None:
+    def run(self, specs: Sequence[TrialSpec], on_record: OnRecord, on_epoch: OnEpoch | None = None) -> None:
         if self._warming is not None:
             self._warming.join()
         pending = deque(specs)
@@ -191,8 +224,13 @@ class ProcessExecutor:
                     worker.submit(pending.popleft(), self.trial_timeout_s)
                     busy.append(worker)
                 for worker in self._ready(busy):
-                    busy.remove(worker)
-                    on_record(self._collect(worker, idle))
+                    spec = worker.spec
+                    got = self._collect(worker, idle)
+                    if isinstance(got, TrialRecord):
+                        busy.remove(worker)
+                        on_record(got)
+                    elif on_epoch is not None and spec is not None:
+                        on_epoch(spec, *got)
         finally:
             for worker in busy:
                 worker.kill()
@@ -223,18 +261,21 @@ class ProcessExecutor:
         now = time.monotonic()
         return [w for w in busy if w in ready or w.deadline <= now]
 
-    def _collect(self, worker: TrialWorker, idle: list[TrialWorker]) -> TrialRecord:
-        """The record of the worker's trial: its own, or a failed one if it died or ran out of
-        time (that worker is then killed). A worker that is still fit goes back to `idle`."""
+    def _collect(self, worker: TrialWorker, idle: list[TrialWorker]) -> tuple[int, int] | TrialRecord:
+        """An epoch's progress of the worker's trial, or the trial's record: its own, or a
+        failed one if it died or ran out of time (that worker is then killed). A worker that is
+        still fit after its record goes back to `idle`."""
         spec = worker.spec
         if spec is None:
             raise RuntimeError("an idle worker was collected: it runs no trial")
         if worker.results.poll():
             try:
-                record = worker.finished()
+                record = worker.receive()
             except (EOFError, OSError):
                 pass  # it died while sending: recorded as failed below
             else:
+                if not isinstance(record, TrialRecord):
+                    return record
                 if worker.worn(self.max_trials, self.growth_mb):
                     worker.stop()
                 else:

@@ -149,7 +149,9 @@ class RayExecutor:
         self.warm_up()
         return RayFeaturePool()
 
-    def run(self, specs: Sequence[TrialSpec], on_record) -> None:
+    def run(self, specs: Sequence[TrialSpec], on_record, on_epoch=None) -> None:
+        """Every spec as a Ray task, `on_record` as each finishes (Ray tasks report no epochs:
+        `on_epoch` is not called)."""
         self.warm_up()
         task = ray.remote(max_retries=0)(_run_remote)
         shipped = {}

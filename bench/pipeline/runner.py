@@ -20,7 +20,15 @@ from typing import TypeVar
 from filelock import FileLock, Timeout
 from rich.console import Console, RenderableType
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from bench.features import identity
@@ -156,15 +164,55 @@ class LiveBoards:
 
 
 def _progress(console: Console, kind: type[P]) -> P:
+    """A stage's bar: done of total, time so far and the time left at the rate measured so far."""
     return kind(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         TextColumn("{task.fields[status]}"),
         console=console,
         transient=False,
     )
+
+
+def interactive(console: Console) -> bool:
+    """Whether the console is a terminal that live displays may redraw (a pipe gets plain lines)."""
+    return console.is_terminal and not console.is_dumb_terminal
+
+
+@contextmanager
+def working(console: Console, what: str):
+    """`what` printed; on a terminal, a spinner beside it until the block ends first (a source
+    that renders or lists its tracks can take a minute without a word)."""
+    if not interactive(console):
+        console.print(what)
+        yield
+        return
+    with console.status(what, spinner="dots"):
+        yield
+    console.print(what)
+
+
+class TrialBars:
+    """One bar per running trial, moved by its epochs (`epoch`), gone when its record arrives (`done`)."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def epoch(self, spec: TrialSpec, done: int, total: int) -> None:
+        if spec.id not in self.tasks:
+            what = f"  {spec.model} {spec.split} seed {spec.seed}" + (f" fold {spec.fold}" if spec.folds else "")
+            self.tasks[spec.id] = self.progress.add_task(escape(what), total=total, status="epochs")
+        self.progress.update(self.tasks[spec.id], completed=done, total=total)
+
+    def done(self, trial_id: str) -> None:
+        task = self.tasks.pop(trial_id, None)
+        if task is not None:
+            self.progress.remove_task(task)
 
 
 def _validate(registry: Registry, config: RunConfig) -> None:
@@ -254,15 +302,15 @@ def prepare(
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
     cache.create()
     source = registry.get("source", config.source)
-    console.print(f"[bold]Loading source[/] {config.source} …")
-    catalog = source.load(
-        {
-            **config.source_options,
-            "profile": profile.with_knobs(source.knobs),
-            "cache_dir": cache.root,
-            "targets": config.targets,
-        }
-    )
+    with working(console, f"[bold]Loading source[/] {escape(config.source)} …"):
+        catalog = source.load(
+            {
+                **config.source_options,
+                "profile": profile.with_knobs(source.knobs),
+                "cache_dir": cache.root,
+                "targets": config.targets,
+            }
+        )
     check_track_ids(config.source, catalog.tracks)
     missing = [t for t in config.targets if t not in catalog.targets]
     if missing:
@@ -342,13 +390,16 @@ def execute_run(
     with _progress(console, TrialsProgress) as progress:
         total = len(todo)
         task = progress.add_task("Trials", total=total, status="")
-        interactive = console.is_terminal and not console.is_dumb_terminal  # a pipe gets the final tables only
-        live = LiveBoards(store, progress) if interactive else None
+        live = LiveBoards(store, progress) if interactive(console) else None  # a pipe gets the final tables only
+        bars = TrialBars(progress) if interactive(console) else None
+        on_epoch = bars.epoch if bars is not None else None
 
         def on_record(record: TrialRecord) -> None:
             if live is not None:
                 live.changed()
-            progress.update(task, advance=1, status=f"{record.id} {record.status}")
+            if bars is not None:
+                bars.done(record.id)
+            progress.update(task, advance=1, status=f"{escape(record.id)} {escape(record.status)}")
             if not record.ok:
                 progress.console.print(f"[red]failed:[/] {escape(record.id)}: {escape(str(record.error))}")
 
@@ -356,13 +407,13 @@ def execute_run(
             nonlocal total
             total += len(extra)
             progress.update(task, total=total)
-            executor.run(extra, on_record)
+            executor.run(extra, on_record, on_epoch)
 
         def grid(seeds: int) -> list[TrialSpec]:
             return plan(registry, replace(config, seeds=seeds), store.dir, splits)
 
         try:
-            executor.run(todo, on_record)
+            executor.run(todo, on_record, on_epoch)
             if config.max_seeds is not None:
                 specs += seeding.until_separated(store, config, registry, grid, more, progress.console.print)
         finally:
@@ -465,8 +516,9 @@ def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Co
     console.print(f"Run [bold]{escape(store.id)}[/] → {escape(str(store.dir))}")
     try:
         return execute_run(store, config, registry, console, added)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         store.update_info(status="interrupted", finished=now())
+        stop.run_id = store.id  # type: ignore[attr-defined]  # the command line's message names the run to resume
         raise
     except Exception as exc:
         store.update_info(status="failed", finished=now(), error=f"{type(exc).__name__}: {exc}")

@@ -119,6 +119,13 @@ class RunStore:
         """Write a trial's record, in the current schema version."""
         write_json(self.record_path(record.id), record.to_dict())
 
+    def rewrite_record(self, record: TrialRecord) -> None:
+        """Replace a record read from this run where it lies: under its encoded name, or under
+        the plain id an older bench wrote it as (so no second copy appears)."""
+        legacy = self.trials_dir / f"{record.id}.json"
+        plain = legacy.parent == self.trials_dir and legacy.is_file() and not self.record_path(record.id).exists()
+        write_json(legacy if plain else self.record_path(record.id), record.to_dict())
+
     def read_record(self, trial_id: str) -> TrialRecord | None:
         """The trial's record; None when it has none or it is unreadable (a resumed run redoes it)."""
         path = self.record_path(trial_id)

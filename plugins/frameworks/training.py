@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from bench.features.reader import FeatureReader
-from bench.frameworks import EpochObserver
+from bench.frameworks import EpochObserver, report_epoch
 from bench.profiles import Profile
 from bench.trial.augment import batch_rng
 from bench.trial.quiet import keras
@@ -74,17 +74,19 @@ class WindowBatches(keras.utils.PyDataset):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Wall-clock seconds of every epoch."""
+    """Wall-clock seconds of every epoch, each reported to the run's progress display."""
 
-    def __init__(self):
+    def __init__(self, epochs: int):
         super().__init__()
         self.seconds: list[float] = []
+        self.epochs = epochs
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._started)
+        report_epoch(epoch + 1, self.epochs)
 
 
 class LearningRateSchedule(keras.callbacks.Callback):
@@ -191,7 +193,7 @@ def fit(
     """Train with early stopping on validation loss (restoring the best epoch from `min_epochs`
     on) and the profile's recipe, telling `observer` each epoch's validation loss; returns
     history, epoch timings and the epoch the observer stopped training at (None: it did not)."""
-    timer = EpochTimer()
+    timer = EpochTimer(profile.epochs)
     monitor = "val_loss" if validation is not None else "loss"
     stop = keras.callbacks.EarlyStopping(
         monitor=monitor, patience=profile.patience, restore_best_weights=True, start_from_epoch=profile.min_epochs

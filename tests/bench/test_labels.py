@@ -92,8 +92,8 @@ def test_a_row_lists_every_bad_requested_label_in_one_line():
 def test_ranges():
     assert target_for("valence") == Target("valence", 0.0, 1.0)
     assert target_for("tempo") == Target("tempo", 0.0, 250.0)
-    assert target_for("mood", [3.0, -1.0, 2.0]) == Target("mood", -1.0, 3.0)
-    assert target_for("constant", [4.0, 4.0]) == Target("constant", 4.0, 5.0)
+    assert target_for("mood", [3.0, -1.0, 2.0]) == Target("mood", -1.0, 3.0, observed=True)
+    assert target_for("constant", [4.0, 4.0]) == Target("constant", 4.0, 5.0, observed=True)
 
 
 def test_a_table_that_is_not_utf8_names_the_file_and_the_fix(tmp_path):
@@ -129,3 +129,10 @@ def test_the_folder_source_reports_an_outlying_custom_target(tmp_path):
     catalog = folder.load({"audio_dir": tmp_path / "audio", "labels": labels})
     [problem] = [p for p in catalog.problems if "mood" in p.what]
     assert "table.csv line 32: 1e+09" in problem.what
+
+
+def test_an_observed_range_is_retaken_from_training_labels_and_a_documented_one_kept():
+    observed = target_for("mood", [1.0, 9.0, 100.0])
+    assert observed.fitted_on(np.array([2.0, np.nan, 5.0])) == Target("mood", 2.0, 5.0, observed=True)
+    assert observed.fitted_on(np.array([3.0, 3.0])) == Target("mood", 3.0, 4.0, observed=True)
+    assert target_for("tempo").fitted_on(np.array([90.0, 120.0])) == Target("tempo", 0.0, 250.0)

@@ -43,7 +43,9 @@ def test_the_bad_folder_fails_listing_every_problem(folders, capsys):
         "16000 Hz, unlike most files (22050 Hz)",
         "12 tracks listed, 8 decode, 8 usable in a run",
         "Sample rates: 22050 Hz × 4",
-        "✗ 8 problem(s)",
+        "15 problem(s): 4 dropped, 4 skipped, 5 kept, 1 ignored, 1 padded",  # counted by what happens to them
+        "✗ 4 dropped, 4 skipped: input a run would not use",
+        "(besides: 5 kept, 1 ignored, 1 padded): exit 1",
     ):
         assert note in out, note
     assert "energy" not in out  # only the requested target's labels are checked and summarised

@@ -41,6 +41,46 @@ def _leaderboard_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
 
 
+def installed_metrics(store, names: list[str], plugins: list[str], missing_only: bool = True) -> dict:
+    """name -> MetricSpec of each metric in `names` the run's trials did not record (all of
+    `names`, without `missing_only`), or with no names every installed metric the run lacks that
+    applies to one of its targets: from the installed plugins and the --plugin modules, never
+    from the run's own files. ValueError naming a metric no plugin provides."""
+    from bench.registry import load_registry
+    from bench.results.rescore import recorded
+
+    trials = store.trials()
+    done = recorded(trials) if missing_only else set()
+    wanted = [n for n in names if n not in done]
+    if names and not wanted:
+        return {}
+    available = load_registry(plugins).metrics
+    for name in wanted:
+        if name not in available:
+            raise ValueError(
+                f"--metric {name}: the run did not record it, and no installed metric plugin (nor a --plugin module) "
+                f"provides it. Installed metrics: {', '.join(sorted(available)) or 'none'}."
+            )
+    if names:
+        return {n: available[n] for n in wanted}
+    targets = {r.target for r in trials if r.ok}
+    return {n: m for n, m in sorted(available.items()) if n not in done and any(map(m.applies_to, targets))}
+
+
+def with_metrics(store, args):
+    """`store`, or a view of it with the --metric metrics it did not record computed from its
+    stored predictions (their failures printed as warnings)."""
+    from bench.results.rescore import Rescored
+
+    computed = installed_metrics(store, args.metric, args.plugin) if args.metric else {}
+    if not computed:
+        return store
+    view = Rescored(store, computed)
+    for line in view.scoring.failures:
+        Console(stderr=True, emoji=False).print(f"[yellow]warning:[/] {escape(line)}")
+    return view
+
+
 def cmd_leaderboard(args) -> int:
     from bench.results.merge import merge_runs
     from bench.results.store import find_run
@@ -49,16 +89,56 @@ def cmd_leaderboard(args) -> int:
         raise SystemExit("bench leaderboard: --ensemble rows are shown in tables and markdown, not in csv or json")
     stores = [find_run(results_dir(args), run) for run in args.run or [None]]
     if len(stores) == 1:
-        show_leaderboard(stores[0], args.format, tuple(args.metric), args.columns, args.wide, args.ensemble)
+        show_leaderboard(
+            with_metrics(stores[0], args), args.format, tuple(args.metric), args.columns, args.wide, args.ensemble
+        )
         return 0
     merged = merge_runs(stores)
+    view = with_metrics(merged, args)
     out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True, emoji=False)
     for line in merged.warnings:
         out.print(f"[yellow]warning:[/] {escape(line)}")
     for line in merged.notes:
         out.print(f"[italic]note:[/] {escape(line)}")
-    show_leaderboard(merged, args.format, tuple(args.metric), args.columns, args.wide, args.ensemble)
+    show_leaderboard(view, args.format, tuple(args.metric), args.columns, args.wide, args.ensemble)
     return 0
+
+
+def _rescore_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN", help="run id, unique prefix or folder")
+    p.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="the metric to add (repeatable; default: every installed metric the run did not record)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="recompute the named metrics where the records already hold them"
+    )
+    add_common(p)
+
+
+def cmd_rescore(args) -> int:
+    from bench.results.rescore import write_rescored
+    from bench.results.store import find_run
+
+    store = find_run(results_dir(args), args.run)
+    if args.overwrite and not args.metric:
+        raise SystemExit("bench rescore: --overwrite needs --metric NAME (which recorded metric to recompute)")
+    metrics = installed_metrics(store, args.metric, args.plugin, missing_only=not args.overwrite)
+    if not metrics:
+        terminal.console.print(f"Run {escape(store.id)} already records every metric asked for; nothing to do.")
+        return 0
+    scoring = write_rescored(store, metrics, args.overwrite)
+    for line in scoring.failures:
+        terminal.console.print(f"[yellow]warning:[/] {escape(line)}")
+    for name, count in scoring.scored.items():
+        terminal.console.print(
+            f"song {escape(name)}: written into {count} trial record(s) of run {escape(store.id)}"
+            + ("" if count else " (no successful trial of a target it applies to)")
+        )
+    return 1 if scoring.failures or not any(scoring.scored.values()) else 0
 
 
 def _report_arguments(p: argparse.ArgumentParser) -> None:
@@ -143,6 +223,12 @@ COMMANDS = [
         "render an earlier run's leaderboard from disk; several runs with the same data make one leaderboard",
         _leaderboard_arguments,
         cmd_leaderboard,
+    ),
+    CommandSpec(
+        "rescore",
+        "add a metric installed after a run to its trial records, scored from their stored song predictions",
+        _rescore_arguments,
+        cmd_rescore,
     ),
     CommandSpec(
         "report", "write report.html (self-contained) and report.md into a run's folder", _report_arguments, cmd_report

@@ -90,7 +90,11 @@ def _prepare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", action="append", metavar="NAME", help="the features these models read (default: all)")
     p.add_argument("--feature", action="append", metavar="NAME", help="a feature to build (repeatable)")
     p.add_argument(
-        "--target", action="append", metavar="LABEL", help="label column(s) a run will predict (default: danceability)"
+        "--target",
+        action="append",
+        metavar="LABEL",
+        help="label column(s) a run will predict: rows without a usable one are left out (default: every label "
+        "column the table has; preparing features needs none)",
     )
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="sizes of windows and features")
     add_window(p)
@@ -114,7 +118,7 @@ def cmd_prepare(args) -> int:
         source=args.source,
         source_options=source_options(args),
         models=args.model or [],
-        targets=args.target or ["danceability"],
+        targets=args.target or [],
         profile=args.profile,
         overrides=window_overrides(args.window_seconds, args.hop_seconds),
         plugins=args.plugin,

@@ -1,0 +1,56 @@
+"""Ctrl-C during a run's start-up: one line, no traceback from the runner, the fork server or
+the feature probe, and the real run id to resume once the run folder exists."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from subprocesses import bench_env
+
+ARGS = ["run", "--model", "mean", "--model", "1dwav", "--epochs", "1", "--songs", "8", "--seconds", "6", "--seeds", "1"]
+
+
+def _start(tmp_path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.cli", *ARGS, "--split", "song"],
+        env=bench_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _interrupt(process: subprocess.Popen) -> tuple[str, str]:
+    import os
+
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    return process.communicate(timeout=120)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("after", [0.2, 1.0, 3.0])  # seconds after run.json: the probe, the fork server's keras import
+def test_ctrl_c_once_the_run_folder_exists_names_it(tmp_path, after):
+    process = _start(tmp_path)
+    deadline = time.monotonic() + 240
+    while not list((tmp_path / "results").glob("*/run.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(after)
+    out, err = _interrupt(process)
+    (run,) = [p.parent.name for p in (tmp_path / "results").glob("*/run.json")]
+    assert process.returncode == 130, out + err
+    assert f"continue with `bench run --resume {run}`" in out and "RUN_ID" not in out
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+@pytest.mark.integration
+def test_ctrl_c_before_a_run_started_promises_nothing(tmp_path):
+    process = _start(tmp_path)
+    time.sleep(1.5)  # importing the plugins
+    out, err = _interrupt(process)
+    assert process.returncode == 130, out + err
+    assert "No run had started" in out and "Traceback" not in err, err
