@@ -11,9 +11,9 @@ from bench.results.store import RunStore
 
 def test_the_feature_time_is_said_once_per_feature_not_on_every_row(tmp_path):
     store = RunStore(scored_run(tmp_path / "run"))
-    for record in store.records():
-        record["timing"]["feature_s"] = 13.41
-        record["n_test_windows"] = 40
+    for record in store.trials():
+        record.timing = {**(record.timing or {}), "feature_s": 13.41}
+        record.extra["n_test_windows"] = 40
         store.write_record(record)
     board = cost_board(run_cells(store), "danceability", store.run_info())
     assert "feature s" not in board.columns
