@@ -348,6 +348,11 @@ def execute_run(
             if record["status"] != "ok":
                 progress.console.print(f"[red]failed:[/] {escape(record['id'])}: {escape(str(record['error']))}")
 
+        if trackers is not None:  # a resume that adds --log-to logs what the run already has
+            waiting = {s.id for s in todo}
+            for done in (store.read_record(s.id) for s in specs if s.id not in waiting):
+                if done is not None:
+                    trackers.trial(done)
         try:
             executor.run(todo, on_record)
         finally:
