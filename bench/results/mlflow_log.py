@@ -24,7 +24,7 @@ from mlflow.tracking import MlflowClient
 
 from bench.results.records import RunInfo, TrialRecord
 from bench.results.store import RunStore
-from bench.results.tracking import final_metrics, key, millis
+from bench.results.tracker_values import final_metrics, key, millis
 
 DEFAULT_EXPERIMENT = "audio-feature-bench"
 STATUS = {"complete": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}  # run.json's -> MLflow's

@@ -14,7 +14,7 @@ import shutil
 from bench.files import file_name
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore
-from bench.results.tracking import final_metrics, key
+from bench.results.tracker_values import final_metrics, key
 
 FOLDER = "tensorboard"
 
