@@ -1,6 +1,7 @@
 """`bench report`: one run as a self-contained HTML page and a markdown page, from disk alone.
 
-Sections: the run, the leaderboard (the same boards as `bench leaderboard`), the primary
+Sections: the run, the leaderboard (the same boards as `bench leaderboard`), models whose
+predictions collapsed (song-level spread under a tenth of the labels'), the primary
 metric per model and split with error bars, predicted-vs-true scatter plots at song level
 per model, learning curves of every Keras trial, time and memory, and failed trials. The run
 section names each used plugin's version and each model's plugin and code hash (`bench.results.merge`);
@@ -35,14 +36,17 @@ from bench.results.leaderboard import (
 )
 from bench.results.leaderboard import render_html as board_html
 from bench.results.merge import model_versions, plugin_versions
-from bench.results.records import RunInfo
+from bench.results.records import RunInfo, TrialRecord
 from bench.results.store import RunStore
 from bench.results.stats import Cell, pooled_songs
 
 FIGURES = "report-figures"
+WIDE_SECTIONS = ("primary", "costs")  # one figure per target, across the page; the others share rows
+WIDE = ' class="wide"'
 SECTIONS = {
     "run": "Run",
     "leaderboard": "Leaderboard",
+    "collapsed": "Collapsed predictions",
     "primary": "Song-level R² by model and split",
     "scatter": "Predicted vs true, song level",
     "learning": "Learning curves",
@@ -56,8 +60,12 @@ caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 tr.baseline { color: #777; font-style: italic; }
 p.note { font-style: italic; font-size: 0.85em; color: #555; margin: 0.2em 0; }
-figure { display: inline-block; margin: 1em 1em 1em 0; }
-figure img { max-width: 100%; }
+section { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 360px), 1fr)); gap: 0 1em; }
+section > :not(figure) { grid-column: 1 / -1; }
+figure { margin: 1em 0; min-width: 0; }
+figure.wide { grid-column: 1 / -1; }
+figure img { width: 100%; height: auto; }
+p.flag { color: #a40; }
 figcaption { font-size: 0.85em; color: #555; }
 """
 
@@ -251,6 +259,31 @@ def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
     return result
 
 
+COLLAPSED_SPREAD = 0.1  # song-level prediction std under this fraction of the labels' std: collapsed
+
+
+def collapsed(record: TrialRecord) -> bool:
+    """Whether a trial's song-level test predictions are nearly constant: their spread under
+    COLLAPSED_SPREAD of the labels' (a model that learned the mean, whatever its R²)."""
+    if not record.ok or record.songs is None or len(record.songs.true) < 2:
+        return False
+    spread = float(np.std(record.songs.true))
+    return spread > 0 and float(np.std(record.songs.pred)) < COLLAPSED_SPREAD * spread
+
+
+def collapse_notes(cells: list[Cell]) -> list[str]:
+    """One line per cell with a collapsed trial: which, on how many of its trials."""
+    notes = []
+    for cell in cells:
+        hits = sum(collapsed(r) for r in cell.records)
+        if hits:
+            notes.append(
+                f"{cell.target}: {cell.model} ({cell.feature}) on split {cell.split}: predictions collapsed in "
+                f"{hits} of {len(cell.records)} trials (song-level spread under {COLLAPSED_SPREAD:g} of the labels')"
+            )
+    return notes
+
+
 def _failures(cells: list[Cell]) -> list[tuple[str, str]]:
     return [(r.id, r.error or "") for c in cells for r in c.failed]
 
@@ -279,6 +312,7 @@ def _empty(section: str) -> str:
     return {
         "learning": "No trial recorded a training history (scikit-learn models have none).",
         "failures": "None: every trial finished.",
+        "collapsed": f"None: every model's song-level predictions spread at least {COLLAPSED_SPREAD:g} of the labels'.",
     }.get(section, "Nothing to show.")
 
 
@@ -290,12 +324,14 @@ def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], fig
         + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, cells))
         + "</dl>",
         "leaderboard": "".join(board_html(b) for b in run_boards),
+        "collapsed": "".join(f'<p class="flag">⚑ {escape(n)}</p>' for n in collapse_notes(cells)),
         "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(cells)),
     }
     for plot in figures:
         data = base64.b64encode(plot.png).decode("ascii")
         body[plot.section] = body.get(plot.section, "") + (
-            f'<figure><img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
+            f'<figure{WIDE if plot.section in WIDE_SECTIONS else ""}>'
+            f'<img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
         )
     sections = "".join(
@@ -314,6 +350,7 @@ def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board],
     body = {
         "run": "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, cells)),
         "leaderboard": "\n".join(render_markdown(b) for b in run_boards),
+        "collapsed": "\n".join(f"- ⚑ {markdown_text(n)}" for n in collapse_notes(cells)),
         "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(cells)),
     }
     for plot in figures:
