@@ -17,9 +17,10 @@ import io
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -316,63 +317,104 @@ def _empty(section: str) -> str:
     }.get(section, "Nothing to show.")
 
 
-def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
-    """The whole report as one HTML document with its images inline."""
-    info = store.run_info()
+@dataclass(frozen=True)
+class Parts:
+    """One run's (or merged runs') report content: notes head its run section; `prefix` keeps
+    section ids and figure files apart when several runs share a page."""
+
+    store: Any
+    cells: list[Cell]
+    boards: list[Board]
+    figures: list[Plot]
+    notes: tuple[str, ...] = ()
+    prefix: str = ""
+
+
+def report_parts(store, metrics: tuple[str, ...] = (), notes: tuple[str, ...] = (), prefix: str = "") -> Parts:
+    """The boards and figures of `store` (a RunStore or bench.results.merge.MergedRuns)."""
+    cells = run_cells(store)
+    figures = [replace(p, name=f"{prefix}{p.name}") for p in plots(store, cells)]
+    return Parts(store, cells, boards(store, cells, metrics), figures, notes, prefix)
+
+
+def html_sections(parts: Parts, heading: int = 2) -> str:
+    """The report's sections as HTML, images inline."""
+    info = parts.store.run_info()
     body = {
-        "run": "<dl>"
-        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, cells))
+        "run": "".join(f'<p class="note">{escape(n)}</p>' for n in parts.notes)
+        + "<dl>"
+        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, parts.cells))
         + "</dl>",
-        "leaderboard": "".join(board_html(b) for b in run_boards),
-        "collapsed": "".join(f'<p class="flag">⚑ {escape(n)}</p>' for n in collapse_notes(cells)),
-        "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(cells)),
+        "leaderboard": "".join(board_html(b) for b in parts.boards),
+        "collapsed": "".join(f'<p class="flag">⚑ {escape(n)}</p>' for n in collapse_notes(parts.cells)),
+        "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(parts.cells)),
     }
-    for plot in figures:
+    for plot in parts.figures:
         data = base64.b64encode(plot.png).decode("ascii")
         body[plot.section] = body.get(plot.section, "") + (
             f'<figure{WIDE if plot.section in WIDE_SECTIONS else ""}>'
             f'<img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
         )
-    sections = "".join(
-        f'<section id="{key}"><h2>{escape(title)}</h2>{body.get(key) or f"<p>{escape(_empty(key))}</p>"}</section>\n'
+    return "".join(
+        f'<section id="{escape(parts.prefix + key)}"><h{heading}>{escape(title)}</h{heading}>'
+        f"{body.get(key) or f'<p>{escape(_empty(key))}</p>'}</section>\n"
         for key, title in SECTIONS.items()
     )
+
+
+def html_page(title: str, body: str) -> str:
+    """One self-contained HTML document: `title` is text, `body` HTML."""
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>bench report {escape(store.id)}</title>'
-        f"<style>{CSS}</style></head>\n<body><h1>bench report: run {escape(store.id)}</h1>\n{sections}</body></html>\n"
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{CSS}</style></head>\n<body><h1>{escape(title)}</h1>\n{body}</body></html>\n"
     )
+
+
+def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
+    """The whole report as one HTML document with its images inline."""
+    return html_page(f"bench report: run {store.id}", html_sections(Parts(store, cells, run_boards, figures)))
+
+
+def markdown_sections(parts: Parts, heading: int = 2, figures_dir: str = FIGURES) -> list[str]:
+    """The report's sections as markdown lines; images are links into `figures_dir`."""
+    info = parts.store.run_info()
+    body = {
+        "run": "".join(f"_{markdown_text(n)}_\n\n" for n in parts.notes)
+        + "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, parts.cells)),
+        "leaderboard": "\n".join(render_markdown(b) for b in parts.boards),
+        "collapsed": "\n".join(f"- ⚑ {markdown_text(n)}" for n in collapse_notes(parts.cells)),
+        "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(parts.cells)),
+    }
+    for plot in parts.figures:
+        link = f"{figures_dir}/{urllib.parse.quote(plot.name)}.png"
+        body[plot.section] = body.get(plot.section, "") + f"![{plot.name}]({link})\n\n_{markdown_text(plot.caption)}_\n\n"
+    lines = []
+    for key, title in SECTIONS.items():
+        lines += [f"{'#' * heading} {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]
+    return lines
 
 
 def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
     """The report as markdown; images are links into `report-figures/`."""
-    info = store.run_info()
-    body = {
-        "run": "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, cells)),
-        "leaderboard": "\n".join(render_markdown(b) for b in run_boards),
-        "collapsed": "\n".join(f"- ⚑ {markdown_text(n)}" for n in collapse_notes(cells)),
-        "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(cells)),
-    }
+    parts = Parts(store, cells, run_boards, figures)
+    return "\n".join([f"# bench report: run {markdown_text(store.id)}", "", *markdown_sections(parts)])
+
+
+def save_figures(folder: Path, figures: list[Plot]) -> None:
+    folder.mkdir(exist_ok=True)
     for plot in figures:
-        body[plot.section] = (
-            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{urllib.parse.quote(plot.name)}.png)\n\n_{markdown_text(plot.caption)}_\n\n"
-        )
-    parts = [f"# bench report: run {markdown_text(store.id)}", ""]
-    for key, title in SECTIONS.items():
-        parts += [f"## {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]
-    return "\n".join(parts)
+        (folder / f"{plot.name}.png").write_bytes(plot.png)
 
 
 def write_report(store: RunStore, metrics: tuple[str, ...] = ()) -> dict[str, Path]:
     """Write report.html, report.md and report-figures/ into the run folder; returns the paths
     (`metrics`: extra score columns, ValueError for one no trial recorded)."""
-    cells = run_cells(store)
-    run_boards, figures = boards(store, cells, metrics), plots(store, cells)
+    parts = report_parts(store, metrics)
     folder = store.dir / FIGURES
-    folder.mkdir(exist_ok=True)
-    for plot in figures:
-        (folder / f"{plot.name}.png").write_bytes(plot.png)
+    save_figures(folder, parts.figures)
     html_path, markdown_path = store.dir / "report.html", store.dir / "report.md"
-    html_path.write_text(html_report(store, cells, run_boards, figures), encoding="utf-8")
-    markdown_path.write_text(markdown_report(store, cells, run_boards, figures), encoding="utf-8")
+    html_path.write_text(html_report(store, parts.cells, parts.boards, parts.figures), encoding="utf-8")
+    markdown_path.write_text(markdown_report(store, parts.cells, parts.boards, parts.figures), encoding="utf-8")
     return {"html": html_path, "markdown": markdown_path, "figures": folder}
