@@ -95,6 +95,13 @@ def add_run_arguments(p: argparse.ArgumentParser, augment: bool = True) -> None:
             "together; repeat the flag for separate variants); the clean trials run too. `bench plugins` lists them",
         )
     p.add_argument(
+        "--log-to",
+        action="append",
+        choices=["mlflow", "tensorboard"],
+        help="also log every trial to MLflow ($MLFLOW_TRACKING_URI, else results/mlflow.db) or TensorBoard "
+        "(<run>/tensorboard/); repeatable. docs/tracking.md",
+    )
+    p.add_argument(
         "--resume",
         metavar="RUN_ID",
         help="finish an interrupted run: run the trials it lacks, retry its failed ones; with --model (and --plugin), "
@@ -234,6 +241,7 @@ def run_config(args: argparse.Namespace):
         mixed_precision=args.mixed_precision,
         deterministic=args.deterministic,
         trial_timeout=args.trial_timeout,
+        log_to=getattr(args, "log_to", None) or [],
         augment=[list(variant) for variant in parse_variants(getattr(args, "augment", None))],
         cache_dir=str(args.cache_dir or ""),
         results_dir=str(args.results_dir or ""),
@@ -380,6 +388,7 @@ def config_flags(config: dict) -> dict:
         "mixed_precision": config.get("mixed_precision"),
         "augment": [",".join(v) for v in config.get("augment") or ()] or None,
         "plugin": config.get("plugins") or None,
+        "log_to": config.get("log_to") or None,
     }
     return {k: v for k, v in flags.items() if v is not None and v is not False}
 

@@ -46,6 +46,7 @@ class RunConfig:
     name: str = ""  # bench run --name: how commands that take a RUN may address it
     tags: dict = field(default_factory=dict)  # bench run --tag key=value
     trial_timeout: float | None = None  # seconds per trial; None: the profile's default; 0: no limit
+    log_to: list[str] = field(default_factory=list)  # bench.results.tracking: "mlflow", "tensorboard"
 
     def resolved_profile(self) -> Profile:
         return get_profile(self.profile).replace(**self.overrides)

@@ -41,7 +41,7 @@ from bench.pipeline.provenance import design
 from bench.pipeline.provenance import record as record_provenance
 from bench.profiles import knob_values
 from bench.registry import PluginError, Registry, load_registry
-from bench.results import trust
+from bench.results import tracking, trust
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
 from bench.specs import Catalog, FeatureSpec, Problem
@@ -238,6 +238,7 @@ def _validate(registry: Registry, config: RunConfig) -> None:
     if config.folds is not None and config.folds < 2:
         raise ValueError(f"--folds must be at least 2. Received: {config.folds}")
     augment.check(registry, [tuple(v) for v in config.augment], registry.select("model", config.models), config.targets)
+    tracking.check(config.log_to)
 
 
 def start_run(config: RunConfig, registry: Registry) -> RunStore:
@@ -338,10 +339,16 @@ def prepare(
 
 
 def execute_run(
-    store: RunStore, config: RunConfig, registry: Registry, console: Console, added: tuple[str, ...] = ()
+    store: RunStore,
+    config: RunConfig,
+    registry: Registry,
+    console: Console,
+    added: tuple[str, ...] = (),
+    trackers: tracking.Trackers | None = None,
 ) -> RunStore:
     """Prepare features and run every trial of the grid that has no successful record yet
-    (a resumed run retries failed trials; `added` names models a resume adds to the run)."""
+    (a resumed run retries failed trials; `added` names models a resume adds to the run);
+    `trackers` get each record as it arrives and the run's end (`--log-to`)."""
     started = time.perf_counter()
     profile = config.resolved_profile()
     tensorflow_env.use_profile_kernels(profile)
@@ -400,6 +407,8 @@ def execute_run(
             if bars is not None:
                 bars.done(record.id)
             progress.update(task, advance=1, status=f"{escape(record.id)} {escape(record.status)}")
+            if trackers is not None:
+                trackers.trial(record)
             if not record.ok:
                 progress.console.print(f"[red]failed:[/] {escape(record.id)}: {escape(str(record.error))}")
 
@@ -412,6 +421,11 @@ def execute_run(
         def grid(seeds: int) -> list[TrialSpec]:
             return plan(registry, replace(config, seeds=seeds), store.dir, splits)
 
+        if trackers is not None:  # a resume that adds --log-to logs what the run already has
+            waiting = {s.id for s in todo}
+            for earlier in (store.read_record(s.id) for s in specs if s.id not in waiting):
+                if earlier is not None:
+                    trackers.trial(earlier)
         try:
             executor.run(todo, on_record, on_epoch)
             if config.max_seeds is not None:
@@ -431,6 +445,8 @@ def execute_run(
         failed_trials=failed,
         scored_trials=scored,
     )
+    if trackers is not None:
+        trackers.finish("complete")
     return store
 
 
@@ -450,6 +466,7 @@ def extend(store: RunStore, asked: RunConfig) -> tuple[RunConfig, list[str]]:
             "models": models + added,
             "plugins": plugins,
             "trial_timeout": timeout,
+            "log_to": list(dict.fromkeys([*saved.get("log_to", []), *asked.log_to])),
         }
     )
     return config, (added if models else list(asked.models))
@@ -505,7 +522,10 @@ def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
     recorded = {r.model for r in store.trials()}
     added = tuple(m for m in registry.select("model", asked_models) if m not in recorded) if asked_models else ()
     extended = (
-        {"config": asdict(config)} if (config.models, config.plugins) != (saved["models"], saved["plugins"]) else {}
+        {"config": asdict(config)}
+        if (config.models, config.plugins, config.log_to)
+        != (saved["models"], saved["plugins"], saved.get("log_to", []))
+        else {}
     )
     store.update_info(status="running", resumed=now(), **extended)
     return _execute(store, config, registry, console, added)
@@ -515,7 +535,10 @@ def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Co
     """`execute_run`, with run.json saying how it ended if it did not complete."""
     console.print(f"Run [bold]{escape(store.id)}[/] → {escape(str(store.dir))}")
     try:
-        return execute_run(store, config, registry, console, added)
+        with tracking.Trackers(
+            config.log_to, store, lambda line: console.print(f"[yellow]{escape(line)}[/]")
+        ) as trackers:
+            return execute_run(store, config, registry, console, added, trackers)
     except KeyboardInterrupt as stop:
         store.update_info(status="interrupted", finished=now())
         stop.run_id = store.id  # type: ignore[attr-defined]  # the command line's message names the run to resume

@@ -1,6 +1,7 @@
 """`bench report`: one run as a self-contained HTML page and a markdown page, from disk alone.
 
-Sections: the run, the leaderboard (the same boards as `bench leaderboard`), the primary
+Sections: the run, the leaderboard (the same boards as `bench leaderboard`), models whose
+predictions collapsed (song-level spread under a tenth of the labels'), the primary
 metric per model and split with error bars, predicted-vs-true scatter plots at song level
 per model, learning curves of every Keras trial, time and memory, and failed trials. The run
 section names each used plugin's version and each model's plugin and code hash (`bench.results.merge`);
@@ -16,9 +17,10 @@ import io
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,14 +37,17 @@ from bench.results.leaderboard import (
 )
 from bench.results.leaderboard import render_html as board_html
 from bench.results.merge import model_versions, plugin_versions
-from bench.results.records import RunInfo
+from bench.results.records import RunInfo, TrialRecord
 from bench.results.store import RunStore
 from bench.results.stats import Cell, pooled_songs
 
 FIGURES = "report-figures"
+WIDE_SECTIONS = ("primary", "costs")  # one figure per target, across the page; the others share rows
+WIDE = ' class="wide"'
 SECTIONS = {
     "run": "Run",
     "leaderboard": "Leaderboard",
+    "collapsed": "Collapsed predictions",
     "primary": "Song-level R² by model and split",
     "scatter": "Predicted vs true, song level",
     "learning": "Learning curves",
@@ -56,8 +61,12 @@ caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 tr.baseline { color: #777; font-style: italic; }
 p.note { font-style: italic; font-size: 0.85em; color: #555; margin: 0.2em 0; }
-figure { display: inline-block; margin: 1em 1em 1em 0; }
-figure img { max-width: 100%; }
+section { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 360px), 1fr)); gap: 0 1em; }
+section > :not(figure) { grid-column: 1 / -1; }
+figure { margin: 1em 0; min-width: 0; }
+figure.wide { grid-column: 1 / -1; }
+figure img { width: 100%; height: auto; }
+p.flag { color: #a40; }
 figcaption { font-size: 0.85em; color: #555; }
 """
 
@@ -251,6 +260,31 @@ def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
     return result
 
 
+COLLAPSED_SPREAD = 0.1  # song-level prediction std under this fraction of the labels' std: collapsed
+
+
+def collapsed(record: TrialRecord) -> bool:
+    """Whether a trial's song-level test predictions are nearly constant: their spread under
+    COLLAPSED_SPREAD of the labels' (a model that learned the mean, whatever its R²)."""
+    if not record.ok or record.songs is None or len(record.songs.true) < 2:
+        return False
+    spread = float(np.std(record.songs.true))
+    return spread > 0 and float(np.std(record.songs.pred)) < COLLAPSED_SPREAD * spread
+
+
+def collapse_notes(cells: list[Cell]) -> list[str]:
+    """One line per cell with a collapsed trial: which, on how many of its trials."""
+    notes = []
+    for cell in cells:
+        hits = sum(collapsed(r) for r in cell.records)
+        if hits:
+            notes.append(
+                f"{cell.target}: {cell.model} ({cell.feature}) on split {cell.split}: predictions collapsed in "
+                f"{hits} of {len(cell.records)} trials (song-level spread under {COLLAPSED_SPREAD:g} of the labels')"
+            )
+    return notes
+
+
 def _failures(cells: list[Cell]) -> list[tuple[str, str]]:
     return [(r.id, r.error or "") for c in cells for r in c.failed]
 
@@ -279,63 +313,108 @@ def _empty(section: str) -> str:
     return {
         "learning": "No trial recorded a training history (scikit-learn models have none).",
         "failures": "None: every trial finished.",
+        "collapsed": f"None: every model's song-level predictions spread at least {COLLAPSED_SPREAD:g} of the labels'.",
     }.get(section, "Nothing to show.")
+
+
+@dataclass(frozen=True)
+class Parts:
+    """One run's (or merged runs') report content: notes head its run section; `prefix` keeps
+    section ids and figure files apart when several runs share a page."""
+
+    store: Any
+    cells: list[Cell]
+    boards: list[Board]
+    figures: list[Plot]
+    notes: tuple[str, ...] = ()
+    prefix: str = ""
+
+
+def report_parts(store, metrics: tuple[str, ...] = (), notes: tuple[str, ...] = (), prefix: str = "") -> Parts:
+    """The boards and figures of `store` (a RunStore or bench.results.merge.MergedRuns)."""
+    cells = run_cells(store)
+    figures = [replace(p, name=f"{prefix}{p.name}") for p in plots(store, cells)]
+    return Parts(store, cells, boards(store, cells, metrics), figures, notes, prefix)
+
+
+def html_sections(parts: Parts, heading: int = 2) -> str:
+    """The report's sections as HTML, images inline."""
+    info = parts.store.run_info()
+    body = {
+        "run": "".join(f'<p class="note">{escape(n)}</p>' for n in parts.notes)
+        + "<dl>"
+        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, parts.cells))
+        + "</dl>",
+        "leaderboard": "".join(board_html(b) for b in parts.boards),
+        "collapsed": "".join(f'<p class="flag">⚑ {escape(n)}</p>' for n in collapse_notes(parts.cells)),
+        "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(parts.cells)),
+    }
+    for plot in parts.figures:
+        data = base64.b64encode(plot.png).decode("ascii")
+        body[plot.section] = body.get(plot.section, "") + (
+            f'<figure{WIDE if plot.section in WIDE_SECTIONS else ""}>'
+            f'<img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
+        )
+    return "".join(
+        f'<section id="{escape(parts.prefix + key)}"><h{heading}>{escape(title)}</h{heading}>'
+        f"{body.get(key) or f'<p>{escape(_empty(key))}</p>'}</section>\n"
+        for key, title in SECTIONS.items()
+    )
+
+
+def html_page(title: str, body: str) -> str:
+    """One self-contained HTML document: `title` is text, `body` HTML."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{CSS}</style></head>\n<body><h1>{escape(title)}</h1>\n{body}</body></html>\n"
+    )
 
 
 def html_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
     """The whole report as one HTML document with its images inline."""
-    info = store.run_info()
+    return html_page(f"bench report: run {store.id}", html_sections(Parts(store, cells, run_boards, figures)))
+
+
+def markdown_sections(parts: Parts, heading: int = 2, figures_dir: str = FIGURES) -> list[str]:
+    """The report's sections as markdown lines; images are links into `figures_dir`."""
+    info = parts.store.run_info()
     body = {
-        "run": "<dl>"
-        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, cells))
-        + "</dl>",
-        "leaderboard": "".join(board_html(b) for b in run_boards),
-        "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(cells)),
+        "run": "".join(f"_{markdown_text(n)}_\n\n" for n in parts.notes)
+        + "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, parts.cells)),
+        "leaderboard": "\n".join(render_markdown(b) for b in parts.boards),
+        "collapsed": "\n".join(f"- ⚑ {markdown_text(n)}" for n in collapse_notes(parts.cells)),
+        "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(parts.cells)),
     }
-    for plot in figures:
-        data = base64.b64encode(plot.png).decode("ascii")
-        body[plot.section] = body.get(plot.section, "") + (
-            f'<figure><img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
-        )
-    sections = "".join(
-        f'<section id="{key}"><h2>{escape(title)}</h2>{body.get(key) or f"<p>{escape(_empty(key))}</p>"}</section>\n'
-        for key, title in SECTIONS.items()
-    )
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>bench report {escape(store.id)}</title>'
-        f"<style>{CSS}</style></head>\n<body><h1>bench report: run {escape(store.id)}</h1>\n{sections}</body></html>\n"
-    )
+    for plot in parts.figures:
+        link = f"{figures_dir}/{urllib.parse.quote(plot.name)}.png"
+        body[plot.section] = body.get(plot.section, "") + f"![{plot.name}]({link})\n\n_{markdown_text(plot.caption)}_\n\n"
+    lines = []
+    for key, title in SECTIONS.items():
+        lines += [f"{'#' * heading} {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]
+    return lines
 
 
 def markdown_report(store: RunStore, cells: list[Cell], run_boards: list[Board], figures: list[Plot]) -> str:
     """The report as markdown; images are links into `report-figures/`."""
-    info = store.run_info()
-    body = {
-        "run": "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, cells)),
-        "leaderboard": "\n".join(render_markdown(b) for b in run_boards),
-        "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(cells)),
-    }
+    parts = Parts(store, cells, run_boards, figures)
+    return "\n".join([f"# bench report: run {markdown_text(store.id)}", "", *markdown_sections(parts)])
+
+
+def save_figures(folder: Path, figures: list[Plot]) -> None:
+    folder.mkdir(exist_ok=True)
     for plot in figures:
-        body[plot.section] = (
-            body.get(plot.section, "") + f"![{plot.name}]({FIGURES}/{urllib.parse.quote(plot.name)}.png)\n\n_{markdown_text(plot.caption)}_\n\n"
-        )
-    parts = [f"# bench report: run {markdown_text(store.id)}", ""]
-    for key, title in SECTIONS.items():
-        parts += [f"## {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]
-    return "\n".join(parts)
+        (folder / f"{plot.name}.png").write_bytes(plot.png)
 
 
 def write_report(store: RunStore, metrics: tuple[str, ...] = ()) -> dict[str, Path]:
     """Write report.html, report.md and report-figures/ into the run folder; returns the paths
     (`metrics`: extra score columns, ValueError for one no trial recorded)."""
-    cells = run_cells(store)
-    run_boards, figures = boards(store, cells, metrics), plots(store, cells)
+    parts = report_parts(store, metrics)
     folder = store.dir / FIGURES
-    folder.mkdir(exist_ok=True)
-    for plot in figures:
-        (folder / f"{plot.name}.png").write_bytes(plot.png)
+    save_figures(folder, parts.figures)
     html_path, markdown_path = store.dir / "report.html", store.dir / "report.md"
-    html_path.write_text(html_report(store, cells, run_boards, figures), encoding="utf-8")
-    markdown_path.write_text(markdown_report(store, cells, run_boards, figures), encoding="utf-8")
+    html_path.write_text(html_report(store, parts.cells, parts.boards, parts.figures), encoding="utf-8")
+    markdown_path.write_text(markdown_report(store, parts.cells, parts.boards, parts.figures), encoding="utf-8")
     return {"html": html_path, "markdown": markdown_path, "figures": folder}

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from bench import hookimpl
-from bench.cli.commands import data, experiments, inspect, results, run, tidy
+from bench.cli.commands import data, experiments, export, inspect, results, run
 from bench.specs import CommandSpec
 
 
 @hookimpl
 def bench_commands() -> list[CommandSpec]:
-    return [*run.COMMANDS, *data.COMMANDS, *results.COMMANDS, *experiments.COMMANDS, *inspect.COMMANDS, *tidy.COMMANDS]
+    return [
+        *run.COMMANDS,
+        *data.COMMANDS,
+        *results.COMMANDS,
+        *experiments.COMMANDS,
+        *inspect.COMMANDS,
+        *export.COMMANDS,
+    ]

@@ -142,16 +142,25 @@ def cmd_rescore(args) -> int:
 
 
 def _report_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", nargs="?", help="run id, unique prefix or folder (default: the latest)")
+    p.add_argument(
+        "run",
+        nargs="*",
+        metavar="RUN",
+        help="run id, unique prefix or folder (default: the latest); several: one page, merged where their data "
+        "match, side by side where not (report-runs.html in the first run's folder)",
+    )
     add_metric(p)
     add_common(p)
 
 
 def cmd_report(args) -> int:
+    from bench.results.multi_report import write_multi_report
     from bench.results.report import write_report
     from bench.results.store import find_run
 
-    paths = write_report(find_run(results_dir(args), args.run), tuple(args.metric))
+    stores = [find_run(results_dir(args), run) for run in args.run or [None]]
+    metrics = tuple(args.metric)
+    paths = write_report(stores[0], metrics) if len(stores) == 1 else write_multi_report(stores, metrics)
     terminal.console.print(
         f"Report: {paths['html']} (self-contained) and {paths['markdown']} (figures in {paths['figures']})"
     )

@@ -1,7 +1,5 @@
-"""`bench export RUN --per trial|song --format csv|parquet`: a run's records as one tidy table.
-
-`add_tidy_arguments` and `export_tidy` are the whole of it, so another `export` mode (a
-tracker, `--to`) can share the command."""
+"""`bench export RUN --per trial|song --format csv|parquet`: a run's records as one tidy table
+(the tidy half of `bench export`; bench.cli.commands.export owns the command)."""
 
 from __future__ import annotations
 
@@ -12,8 +10,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from bench.cli import terminal
-from bench.cli.arguments import add_common, results_dir
-from bench.specs import CommandSpec
+from bench.cli.arguments import results_dir
 
 FORMATS = ("csv", "parquet")
 
@@ -76,19 +73,3 @@ def export_tidy(args) -> int:
             f"Wrote {len(table)} rows (one per {args.per}) of run {escape(store.id)} to {escape(str(args.output))}"
         )
     return 0
-
-
-def _arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", metavar="RUN", nargs="?", help="run id, unique prefix, folder or name (default: the latest)")
-    add_tidy_arguments(p)
-    add_common(p)
-
-
-COMMANDS = [
-    CommandSpec(
-        "export",
-        "a run's records as one tidy table: a row per trial or per test song, as CSV or parquet",
-        _arguments,
-        export_tidy,
-    )
-]
