@@ -131,15 +131,22 @@ class FeatureSpec:
     all of them, training knobs included.
 
     `time_axis` is the axis of a row that runs over time (None: the feature does not say); a
-    feature that declares it gets a probe floor (bench_plugins.models.floors.probe_spec)."""
+    feature that declares it gets a probe floor (bench_plugins.models.floors.probe_spec).
+
+    `inputs(profile)` maps names to the `bench.intermediates` records the transform derives
+    from (a channel at a rate, an STFT, a mel power): each is computed once per window for
+    every feature that declares it, and `compute(window, profile, arrays)` gets arrays[name]
+    for each name. The records are part of the cache key. None (the default): `compute(window,
+    profile)` alone."""
 
     name: str
     description: str
     version: str
-    compute: Callable[[np.ndarray, Profile], np.ndarray]
+    compute: Callable[..., np.ndarray]
     shape: Callable[[Profile], tuple[int, ...]]
     profile_fields: tuple[str, ...] | None = None
     time_axis: int | None = None
+    inputs: Callable[[Profile], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.files import atomic_write_bytes
+from bench.intermediates import describe
 from bench.profiles import Profile
 from bench.specs import FeatureSpec
 
@@ -102,6 +103,14 @@ def read_fields(feature: FeatureSpec, profile: Profile) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*WINDOW_FIELDS, *feature.profile_fields)))
 
 
+def _inputs(feature: FeatureSpec, declare, profile: Profile) -> dict[str, dict]:
+    """The intermediates a feature declares (its FeatureSpec.inputs), as its cache key holds them."""
+    try:
+        return {name: describe(record) for name, record in sorted(declare(profile).items())}
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise ValueError(f"feature {feature.name!r}: its inputs(profile) declaration failed: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Segment:
     """Where one track's rows of one feature lie: a file, the byte offset of its first row, rows."""
@@ -140,6 +149,7 @@ class FeatureCache:
                 "libraries": library_versions(),
                 "profile": {name: getattr(profile, name) for name in read_fields(feature, profile)},
                 "short": short_policy,
+                **({"inputs": _inputs(feature, feature.inputs, profile)} if feature.inputs is not None else {}),
             }
         )
 

@@ -14,7 +14,8 @@ from bench_plugins.features import dfa, dsp, mel, mel_beats, musicnn, tempocnn_m
 def bench_features() -> list[FeatureSpec]:
     return [
         FeatureSpec(
-            m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS, getattr(m, "TIME_AXIS", None)
-        )
+            m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS, getattr(m, "TIME_AXIS", None),
+            getattr(m, "inputs", None),
+        )  # fmt: skip
         for m in (wav, mel, dsp, wav_beats, mel_beats, dfa, tempocnn_mel)
     ] + musicnn.specs()
