@@ -52,10 +52,12 @@ class WindowInputs:
         self._channels: np.ndarray | None = None
 
     def get(self, record: Intermediate) -> np.ndarray:
-        """The intermediate's array for this window (computed once; treat it as read-only)."""
+        """The intermediate's array for this window, computed once and read-only (the features share it)."""
         record = self._plain(record)
         if record not in self._made:
-            self._made[record] = self._compute(record)
+            array = self._compute(record)
+            array.flags.writeable = False
+            self._made[record] = array
         return self._made[record]
 
     def _rate(self, rate: int | None) -> int:

@@ -53,6 +53,12 @@ def test_one_stft_serves_every_hop_that_is_a_multiple_of_the_finest(window, monk
     np.testing.assert_array_equal(third, original(inputs.get(Audio("mid")), 512, 384))
 
 
+def test_a_shared_array_cannot_be_changed_by_one_of_its_features(window):
+    spectrum = WindowInputs(window, QUICK.sample_rate).get(Spectrum(512, 128, "mid"))
+    with pytest.raises(ValueError, match="read-only"):
+        spectrum[0, 0] = 0
+
+
 def test_a_record_with_a_bad_field_names_it():
     with pytest.raises(ValueError, match="channel must be one of mid, side"):
         Spectrum(512, 128, "left")
