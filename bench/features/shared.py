@@ -9,7 +9,6 @@ import dataclasses
 import functools
 from collections.abc import Iterable
 
-import librosa
 import numpy as np
 import scipy.fft
 
@@ -20,12 +19,16 @@ from bench.intermediates import CHANNELS, Audio, Intermediate, MelPower, Spectru
 @functools.lru_cache(maxsize=16)
 def hann(n_fft: int) -> np.ndarray:
     """The periodic Hann window librosa's STFT uses, float32."""
+    import librosa  # in the workers only: importing it loads numba's cached kernels (bench.features.pool)
+
     return librosa.filters.get_window("hann", n_fft).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=16)
 def mel_basis(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
     """librosa's mel filterbank, built once per shape (building it costs more than applying it)."""
+    import librosa
+
     return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
 
 
@@ -84,6 +87,8 @@ class WindowInputs:
         signal = self._channels[CHANNELS.index(record.channel)]
         if record.rate is None:
             return signal
+        import librosa
+
         resampled = librosa.resample(signal, orig_sr=self.sample_rate, target_sr=record.rate, res_type="soxr_hq")
         return resampled.astype(np.float32, copy=False)
 
