@@ -104,11 +104,12 @@ def read_fields(feature: FeatureSpec, profile: Profile) -> tuple[str, ...]:
 
 
 def _inputs(feature: FeatureSpec, declare, profile: Profile) -> dict[str, dict]:
-    """The intermediates a feature declares (its FeatureSpec.inputs), as its cache key holds them."""
+    """The intermediates a feature declares (its FeatureSpec.inputs), as its cache key holds them.
+    A declaration that fails stops the run (RuntimeError, naming the feature): no key, no cache."""
     try:
         return {name: describe(record) for name, record in sorted(declare(profile).items())}
     except (TypeError, AttributeError, ValueError) as exc:
-        raise ValueError(f"feature {feature.name!r}: its inputs(profile) declaration failed: {exc}") from exc
+        raise RuntimeError(f"feature {feature.name!r}: its inputs(profile) declaration failed: {exc}") from exc
 
 
 @dataclass(frozen=True)

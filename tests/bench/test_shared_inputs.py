@@ -82,7 +82,7 @@ def test_the_intermediates_parameters_are_part_of_the_cache_key(tmp_path):
     assert base != cache.key(audio, _feature("f", Spectrum(512, 256, "mid")), QUICK, "pad")
     assert base != cache.key(audio, _feature("f", Spectrum(512, 128, "side")), QUICK, "pad")
     assert base != cache.key(audio, _feature("f", MelPower(40, 512, 128, "mid")), QUICK, "pad")
-    with pytest.raises(ValueError, match="feature 'f': its inputs"):
+    with pytest.raises(RuntimeError, match="feature 'f': its inputs"):
         cache.key(audio, _feature("f", "not a record"), QUICK, "pad")
 
 
