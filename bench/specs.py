@@ -148,16 +148,22 @@ class FeatureSpec:
     feature that declares it gets a probe floor (bench_plugins.models.floors.probe_spec).
 
     `knobs` are the feature's own settings with a value per profile (`bench.profiles.Knob`),
-    read as `profile.knob(NAME)` in `compute` and `shape`; the cache key hashes their values."""
+    read as `profile.knob(NAME)` in `compute` and `shape`; the cache key hashes their values.
+    `inputs(profile)` maps names to the `bench.intermediates` records the transform derives
+    from (a channel at a rate, an STFT, a mel power): each is computed once per window for
+    every feature that declares it, and `compute(window, profile, arrays)` gets arrays[name]
+    for each name. The records are part of the cache key. None (the default): `compute(window,
+    profile)` alone."""
 
     name: str
     description: str
     version: str
-    compute: Callable[[np.ndarray, Profile], np.ndarray]
+    compute: Callable[..., np.ndarray]
     shape: Callable[[Profile], tuple[int, ...]]
     profile_fields: tuple[str, ...] | None = None
     time_axis: int | None = None
     knobs: tuple[Knob, ...] = ()
+    inputs: Callable[[Profile], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ PUBLIC_API = {
     "bench.frameworks": {"Framework", "Fitted", "ModelContractError"},
     "bench.features.reader": {"FeatureReader"},
     "bench.features.audio": {"mid_side"},
+    "bench.intermediates": {"Audio", "Spectrum", "MelPower"},
 }
 
 

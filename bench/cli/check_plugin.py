@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.features.extraction import view
+from bench.features.extraction import run_feature, view
 from bench.frameworks import ModelContractError
 from bench.profiles import QUICK, Profile
 from bench.registry import PluginError, Registry
@@ -93,7 +93,7 @@ def _feature_steps(registry: Registry, name: str, profile: Profile) -> list:
         seen = view(profile, spec)  # what a run shows it: reading an undeclared profile field raises
         declared = tuple(spec.shape(seen))
         windows = music_like_windows(profile)
-        state["declared"], state["outputs"] = declared, [np.asarray(spec.compute(w, seen)) for w in windows]
+        state["declared"], state["outputs"] = declared, [run_feature(spec, w, profile) for w in windows]
         return f"{who}: computed on {len(windows)} music-like windows at profile {profile.name}"
 
     def shape() -> str:

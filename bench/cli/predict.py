@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.features.audio import cut_windows, fit_short, load_stereo
-from bench.features.extraction import view
+from bench.features.extraction import run_feature, view
 from bench.files import name_from_file
 from bench.profiles import Profile
 from bench.registry import load_registry
@@ -74,10 +74,7 @@ def _features(path: Path, feature, profile: Profile, short_policy: str) -> np.nd
             )
         stereo = fitted
     return np.stack(
-        [
-            feature.compute(w, view(profile, feature))
-            for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)
-        ]
+        [run_feature(feature, w, profile) for w in cut_windows(stereo, profile.window_samples, profile.hop_samples)]
     )
 
 

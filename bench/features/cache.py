@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.files import atomic_write_bytes
+from bench.intermediates import describe
 from bench.profiles import Profile, knob_values
 from bench.specs import FeatureSpec
 
@@ -110,6 +111,15 @@ def read_values(feature: FeatureSpec, profile: Profile) -> dict:
     return {**fields, **knobs}
 
 
+def _inputs(feature: FeatureSpec, declare, profile: Profile) -> dict[str, dict]:
+    """The intermediates a feature declares (its FeatureSpec.inputs), as its cache key holds them.
+    A declaration that fails stops the run (RuntimeError, naming the feature): no key, no cache."""
+    try:
+        return {name: describe(record) for name, record in sorted(declare(profile).items())}
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise RuntimeError(f"feature {feature.name!r}: its inputs(profile) declaration failed: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Segment:
     """Where one track's rows of one feature lie: a file, the byte offset of its first row, rows."""
@@ -148,6 +158,7 @@ class FeatureCache:
                 "libraries": library_versions(),
                 "profile": read_values(feature, profile),
                 "short": short_policy,
+                **({"inputs": _inputs(feature, feature.inputs, profile)} if feature.inputs is not None else {}),
             }
         )
 

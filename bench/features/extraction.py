@@ -20,6 +20,8 @@ import numpy as np
 
 from bench.features.audio import AudioError, WindowStream
 from bench.features.cache import FeatureCache, read_fields
+from bench.features.shared import WindowInputs
+from bench.intermediates import Intermediate
 from bench.profiles import Profile
 from bench.specs import FeatureSpec, Problem
 
@@ -96,6 +98,36 @@ def registry_features(plugins: tuple[str, ...]) -> dict[str, FeatureSpec]:
     return load_registry(plugins).features
 
 
+def declared_inputs(feature: FeatureSpec, profile: Profile) -> dict[str, Intermediate]:
+    """The intermediates `feature` derives from at `profile` (FeatureSpec.inputs, shown its view)."""
+    return dict(feature.inputs(view(profile, feature))) if feature.inputs is not None else {}
+
+
+def run_feature(
+    feature: FeatureSpec, window: np.ndarray, profile: Profile, shared: WindowInputs | None = None
+) -> np.ndarray:
+    """`feature`'s output on one window, handed its profile view and the intermediates it declares:
+    from `shared`, the window's intermediates all its features draw on, else computed for this call."""
+    seen = view(profile, feature)
+    if feature.inputs is None:
+        return np.asarray(feature.compute(window, seen))
+    records = declared_inputs(feature, profile)
+    shared = shared or WindowInputs(window, profile.sample_rate, records.values())
+    arrays = {name: shared.get(record) for name, record in records.items()}
+    return np.asarray(feature.compute(window, seen, arrays))
+
+
+def _job_inputs(features, names, profile: Profile, failures: dict[str, str]) -> list[Intermediate]:
+    """Every intermediate the named features declare; a feature whose declaration raises fails."""
+    records: list[Intermediate] = []
+    for name in names:
+        try:
+            records.extend(declared_inputs(features[name], profile).values())
+        except Exception as exc:  # a plugin's bug fails its feature, nothing more
+            failures[name] = f"{type(exc).__name__} in its inputs(): {exc}"
+    return records
+
+
 def check_output(feature: FeatureSpec, array: np.ndarray, profile: Profile) -> str | None:
     """Why one window's output breaks the feature's contract, or None."""
     expected = tuple(feature.shape(view(profile, feature)))
@@ -108,18 +140,22 @@ def check_output(feature: FeatureSpec, array: np.ndarray, profile: Profile) -> s
 
 
 def extract(job: TrackJob, features: dict[str, FeatureSpec]) -> TrackResult:
-    """Decode one track once and cache each of the job's features (specs in `features`) for all its windows."""
+    """Decode one track once and cache each of the job's features (specs in `features`) for all its
+    windows; the intermediates they declare are computed once per window for all of them."""
     profile, result = job.profile, TrackResult(job.index)
     stream = WindowStream(job.path, profile.sample_rate, profile.window_samples, profile.hop_samples, job.short_policy)
     outputs: dict[str, list[np.ndarray]] = {name: [] for name in job.keys}
     seconds, count = dict.fromkeys(job.keys, 0.0), 0
+    declared = _job_inputs(features, job.keys, profile, result.failures)
     try:
         for window in stream:
             count += 1
+            # The window's intermediates: each computed by the first feature that asks, timed as its.
+            shared = WindowInputs(window, profile.sample_rate, declared)
             for name in [n for n in outputs if n not in result.failures]:
                 started = time.perf_counter()
                 try:
-                    array = np.asarray(features[name].compute(window, view(profile, features[name])), np.float32)
+                    array = np.asarray(run_feature(features[name], window, profile, shared), np.float32)
                     problem = check_output(features[name], array, profile)
                 except Exception as exc:  # a plugin's bug fails this clip's feature, nothing more
                     problem = f"{type(exc).__name__}: {exc}"

@@ -35,7 +35,7 @@ from pebble import ProcessExpired, ProcessPool
 from bench.features import numba_cache
 from bench.features.audio import DecoderNotes
 from bench.features.cache import digest, library_versions, read_values
-from bench.features.extraction import TrackJob, TrackResult, check_output, extract, view
+from bench.features.extraction import TrackJob, TrackResult, check_output, extract, run_feature
 from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import FeatureSpec
@@ -125,7 +125,7 @@ def run_on_noise(features: dict, names: Sequence[str], profile: Profile, startin
     for name in names:
         starting(name)
         try:
-            array = np.asarray(features[name].compute(window, view(profile, features[name])), np.float32)
+            array = np.asarray(run_feature(features[name], window, profile), np.float32)
             problem = check_output(features[name], array, profile)
         except Exception:  # noqa: S112 - see the docstring
             continue

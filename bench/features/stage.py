@@ -109,7 +109,7 @@ def _plan_track(track: Track, features, profile, cache: FeatureCache, short_poli
     if not track.path.is_file():
         return Problem(str(track.path), "file not found")
     try:
-        plan = _TrackPlan(keys={f.name: cache.key(track.path, f, profile, short_policy) for f in features})
+        plan = _TrackPlan(keys={f.name: cache.key(track.path, f, view(profile, f), short_policy) for f in features})
         notes = json.loads(_notes_path(cache, _notes_key(track, profile, short_policy)).read_text())
         plan.windows, plan.problems = notes["windows"], [Problem(**p) for p in notes["problems"]]
     except PermissionError as exc:

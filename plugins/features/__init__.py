@@ -10,11 +10,14 @@ from bench.specs import FeatureSpec
 from bench_plugins.features import dfa, dsp, mel, mel_beats, musicnn, tempocnn_mel, wav, wav_beats
 
 
+def _spec(module) -> FeatureSpec:
+    """The FeatureSpec of a built-in feature module (its optional TIME_AXIS and inputs included)."""
+    optional = {"time_axis": getattr(module, "TIME_AXIS", None), "inputs": getattr(module, "inputs", None)}
+    return FeatureSpec(
+        module.NAME, module.DESCRIPTION, module.VERSION, module.compute, module.shape, module.PROFILE_FIELDS, **optional
+    )
+
+
 @hookimpl
 def bench_features() -> list[FeatureSpec]:
-    return [
-        FeatureSpec(
-            m.NAME, m.DESCRIPTION, m.VERSION, m.compute, m.shape, m.PROFILE_FIELDS, getattr(m, "TIME_AXIS", None)
-        )
-        for m in (wav, mel, dsp, wav_beats, mel_beats, dfa, tempocnn_mel)
-    ] + musicnn.specs()
+    return [_spec(m) for m in (wav, mel, dsp, wav_beats, mel_beats, dfa, tempocnn_mel)] + musicnn.specs()

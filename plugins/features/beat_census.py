@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bench.features.audio import WindowStream
+from bench.features.shared import WindowInputs
 from bench.profiles import DEFAULT_PROFILE, PROFILES, Profile
 from bench_plugins.features import beats
 
@@ -19,7 +20,8 @@ def census(paths: Iterable[Path | str], profile: Profile) -> tuple[int, int]:
     for path in paths:
         for window in WindowStream(path, profile.sample_rate, profile.window_samples, profile.hop_samples):
             windows += 1
-            stable += beats.grid(window, profile).stable
+            onset = WindowInputs(window, profile.sample_rate).get(beats.onset_input(profile))
+            stable += beats.grid(onset, profile).stable
     return windows, stable
 
 

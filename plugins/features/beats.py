@@ -34,9 +34,8 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
-from bench.features.audio import mid_side
+from bench.intermediates import MelPower
 from bench.profiles import Profile
-from bench_plugins.features import mel
 
 REFERENCE_BPM = 120.0  # the tempo at which one row holds exactly the samples/frames of its beat
 MIN_BEATS = 4  # fewer tracked beats (3 rows) is no grid
@@ -73,14 +72,19 @@ def fixed_grid(profile: Profile) -> Grid:
     return Grid(np.arange(count) * period, np.full(count, period), stable=False)
 
 
-def track(window: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
-    """(beat times in seconds, pulse clarity) of a (2, samples) stereo window's mid channel.
+def onset_input(profile: Profile) -> MelPower:
+    """The mel power the beats are tracked on: the mid channel's, librosa's onset bands, n_fft 4 x hop."""
+    hop = onset_hop(profile.sample_rate)
+    return MelPower(ONSET_BANDS, 4 * hop, hop, "mid")
+
+
+def track(power: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
+    """(beat times in seconds, pulse clarity) from a window's `onset_input` mel power.
 
     librosa's onset strength and beat tracker with their defaults (128 mel bands, tempo from
-    the tempogram), but the mel power computed once in float32 with a cached filterbank (as
-    the `mel` feature does) and a tempogram no longer than the window: 6x cheaper."""
+    the tempogram), but the mel power in float32, shared per window (bench.intermediates),
+    and a tempogram no longer than the window: 6x cheaper."""
     hop = onset_hop(sample_rate)
-    power = mel.power_mel(mid_side(window)[:1], sample_rate, 4 * hop, hop, ONSET_BANDS)[0]
     db = librosa.power_to_db(power)
     envelope = librosa.onset.onset_strength(S=db, sr=sample_rate, hop_length=hop, n_fft=4 * hop)
     if not envelope.any():
@@ -120,17 +124,18 @@ def is_stable(beats: np.ndarray, clarity: float) -> bool:
     return float(intervals.std() / intervals.mean()) <= MAX_INTERVAL_CV and clarity >= MIN_PULSE_CLARITY
 
 
-def grid(window: np.ndarray, profile: Profile) -> Grid:
-    """The window's rows: its beats when stable, else the fixed grid.
+def grid(power: np.ndarray, profile: Profile) -> Grid:
+    """The rows of the window whose `onset_input` mel power this is: its beats when stable,
+    else the fixed grid.
 
     The feature stage computes a window's features one after the other, so `wav-beats` and
     `mel-beats` ask for the same window's grid in turn: the last grid is kept (keyed on the
-    window's bytes) and beats are tracked once, not twice."""
-    key = hashlib.blake2b(np.ascontiguousarray(window).tobytes(), digest_size=16)
-    key.update(repr((window.shape, profile.sample_rate, rows(profile))).encode())
+    power's bytes) and beats are tracked once, not twice."""
+    key = hashlib.blake2b(np.ascontiguousarray(power).tobytes(), digest_size=16)
+    key.update(repr((power.shape, profile.sample_rate, rows(profile))).encode())
     if key.digest() in _last:
         return _last[key.digest()]
-    beats, clarity = track(window, profile.sample_rate)
+    beats, clarity = track(power, profile.sample_rate)
     if is_stable(beats, clarity):
         beats = beats[: rows(profile) + 1]
         found = Grid(beats[:-1], np.diff(beats), stable=True)

@@ -13,14 +13,15 @@ import functools
 import librosa
 import numpy as np
 
-from bench.features.audio import mid_side
+from bench.intermediates import Audio, MelPower, Spectrum
 from bench.profiles import Profile
 
 NAME = "dsp"
-VERSION = "6"  # 6: float32 throughout, PLP in plain numpy, one BLAS thread (same values to ~4e-7)
+VERSION = "7"  # 7: the STFT and mel power shared per window (bench.intermediates; same values to float rounding)
 PROFILE_FIELDS = ()  # besides the window's own fields: what the cache key hashes
 DESCRIPTION = "rhythm and loudness descriptors (tempo, onsets, beat strength, pulse clarity, RMS)"
 
+ONSET_BANDS = 128  # librosa's onset_strength default
 DESCRIPTORS = (
     "tempo_bpm",
     "log2_tempo",
@@ -48,12 +49,6 @@ def shape(profile: Profile) -> tuple[int]:
 def _hop(profile: Profile) -> int:
     # About 43 onset frames per second at any rate, as librosa's default (512 at 22050 Hz).
     return max(64, int(2 ** np.round(np.log2(profile.sample_rate / 43))))
-
-
-@functools.lru_cache(maxsize=8)
-def _mel_basis(sr: int, n_fft: int) -> np.ndarray:
-    """librosa's default 128-band mel filterbank, built once per shape (building it cost more than the rest of dsp)."""
-    return librosa.filters.mel(sr=sr, n_fft=n_fft)
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,15 +84,27 @@ def _plp(onset: np.ndarray, sr: int, hop: int, win: int) -> np.ndarray:
     return pulse / peak if peak > librosa.util.tiny(pulse) else pulse
 
 
-def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
+def inputs(profile: Profile) -> dict[str, Audio | Spectrum | MelPower]:
+    """Mid and side, the mid channel's STFT (n_fft 4 x hop) and its 128-band mel power
+    (librosa's default bands), shared with any feature of the window that declares the same."""
+    hop = _hop(profile)
+    return {
+        "mid": Audio("mid"),
+        "side": Audio("side"),
+        "stft": Spectrum(4 * hop, hop, "mid"),
+        "mel": MelPower(ONSET_BANDS, 4 * hop, hop, "mid"),
+    }
+
+
+def compute(window: np.ndarray, profile: Profile, shared: dict[str, np.ndarray]) -> np.ndarray:
     """(2, samples) stereo -> (len(DESCRIPTORS),) float32 descriptors."""
     sr, hop = profile.sample_rate, _hop(profile)
     n_fft = 4 * hop
-    mid, side = mid_side(window.astype(np.float32, copy=False))
-    # One float32 spectrogram and one tempogram serve every descriptor (librosa would recompute each).
-    spectrum = np.abs(librosa.stft(mid, n_fft=n_fft, hop_length=hop))
+    mid, side = shared["mid"], shared["side"]
+    # One spectrogram and one tempogram serve every descriptor (librosa would recompute each).
+    spectrum = np.abs(shared["stft"])
     power = spectrum**2
-    mel_db = librosa.power_to_db(_mel_basis(sr, n_fft) @ power)
+    mel_db = librosa.power_to_db(shared["mel"])
     onset = librosa.onset.onset_strength(S=mel_db, sr=sr)
     onset_mean = float(onset.mean()) + 1e-8
     win = min(384, len(onset))  # librosa's default 384 frames is longer than a quick window

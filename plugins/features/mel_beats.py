@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bench.intermediates import MelPower
 from bench.profiles import Profile
 from bench_plugins.features import beats, mel
 
@@ -30,9 +31,15 @@ def shape(profile: Profile) -> tuple[int, int, int, int]:
     return (beats.rows(profile), profile.n_mels, frames_per_beat(profile), 2)
 
 
-def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
+def inputs(profile: Profile) -> dict[str, MelPower]:
+    """The `mel` feature's mel power of mid and side, and the one the beats are tracked on
+    (under `quick` both come from one STFT of the mid channel), shared per window."""
+    return {**mel.inputs(profile), "onset": beats.onset_input(profile)}
+
+
+def compute(window: np.ndarray, profile: Profile, shared: dict[str, np.ndarray]) -> np.ndarray:
     """(2, samples) stereo -> (rows, n_mels, frames_per_beat, 2) log-mel, unnormalised."""
-    return stack(mel.compute(window, profile), beats.grid(window, profile), profile)
+    return stack(mel.compute(window, profile, shared), beats.grid(shared["onset"], profile), profile)
 
 
 def stack(spectrogram: np.ndarray, grid: beats.Grid, profile: Profile) -> np.ndarray:

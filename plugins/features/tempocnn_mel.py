@@ -17,12 +17,13 @@ only the resampler's leakage; at 22050 Hz (`paper`) the feature equals tempocnn'
 
 from __future__ import annotations
 
+import functools
 import math
 
 import librosa
 import numpy as np
 
-from bench.features.audio import mid_side
+from bench.intermediates import Spectrum
 from bench.profiles import Profile
 
 NAME = "tempocnn-mel"
@@ -54,12 +55,17 @@ def slices(mel: np.ndarray, frames: int) -> np.ndarray:
     return np.stack([fitted[:, s : s + FRAMES] for s in starts])[..., None]
 
 
-def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
-    """(2, samples) stereo -> (slices, 40, 256, 1) mel magnitude of the mono mix at 11025 Hz."""
-    mono = mid_side(window)[0].astype(np.float32)
-    if profile.sample_rate != SAMPLE_RATE:
-        mono = librosa.resample(mono, orig_sr=profile.sample_rate, target_sr=SAMPLE_RATE)
-    mel = librosa.feature.melspectrogram(
-        y=mono, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, power=1, n_mels=N_MELS, fmin=FMIN, fmax=FMAX
-    )
-    return slices(mel, _frames(profile))
+def inputs(profile: Profile) -> dict[str, Spectrum]:
+    """The STFT of the mono mix at 11025 Hz (librosa.stft's defaults), shared per window."""
+    return {"stft": Spectrum(N_FFT, HOP, "mid", SAMPLE_RATE)}
+
+
+@functools.lru_cache(maxsize=1)
+def _basis() -> np.ndarray:
+    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX)
+
+
+def compute(window: np.ndarray, profile: Profile, shared: dict[str, np.ndarray]) -> np.ndarray:
+    """(2, samples) stereo -> (slices, 40, 256, 1) mel magnitude of the mono mix at 11025 Hz
+    (librosa.feature.melspectrogram with power 1, from the shared STFT)."""
+    return slices(_basis() @ np.abs(shared["stft"]), _frames(profile))

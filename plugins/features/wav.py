@@ -5,7 +5,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from bench.features.audio import mid_side
+from bench.intermediates import CHANNELS, Audio
 from bench.profiles import Profile
 
 NAME = "wav"
@@ -19,10 +19,12 @@ def shape(profile: Profile) -> tuple[int, int]:
     return (int(round(profile.window_seconds * profile.wav_rate)), 2)
 
 
-def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
+def inputs(profile: Profile) -> dict[str, Audio]:
+    """Mid and side at wav_rate (resampled per window, soxr HQ), shared per window."""
+    return {channel: Audio(channel, profile.wav_rate) for channel in CHANNELS}
+
+
+def compute(window: np.ndarray, profile: Profile, audio: dict[str, np.ndarray]) -> np.ndarray:
     """(2, samples) stereo at profile.sample_rate -> (samples', 2) mid/side, unnormalised (the trial normalises)."""
-    ms = mid_side(window)
-    if profile.wav_rate != profile.sample_rate:
-        ms = librosa.resample(ms, orig_sr=profile.sample_rate, target_sr=profile.wav_rate, res_type="soxr_hq", axis=-1)
-    ms = librosa.util.fix_length(ms, size=shape(profile)[0], axis=-1)
+    ms = librosa.util.fix_length(np.stack([audio[c] for c in CHANNELS]), size=shape(profile)[0], axis=-1)
     return np.ascontiguousarray(ms.T, dtype=np.float32)

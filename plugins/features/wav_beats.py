@@ -12,7 +12,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from bench.features.audio import mid_side
+from bench.intermediates import Audio, MelPower
 from bench.profiles import Profile
 from bench_plugins.features import beats
 
@@ -30,9 +30,15 @@ def shape(profile: Profile) -> tuple[int, int, int]:
     return (beats.rows(profile), samples_per_beat(profile), 2)
 
 
-def compute(window: np.ndarray, profile: Profile) -> np.ndarray:
+def inputs(profile: Profile) -> dict[str, Audio | MelPower]:
+    """Mid, side and the mel power the beats are tracked on, shared per window."""
+    return {"mid": Audio("mid"), "side": Audio("side"), "onset": beats.onset_input(profile)}
+
+
+def compute(window: np.ndarray, profile: Profile, shared: dict[str, np.ndarray]) -> np.ndarray:
     """(2, samples) stereo at profile.sample_rate -> (rows, samples_per_beat, 2), unnormalised."""
-    return stack(mid_side(window), beats.grid(window, profile), profile)
+    signals = np.stack([shared["mid"], shared["side"]])
+    return stack(signals, beats.grid(shared["onset"], profile), profile)
 
 
 def stack(signals: np.ndarray, grid: beats.Grid, profile: Profile) -> np.ndarray:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.features.extraction import run_feature
 from bench.features.reader import FeatureReader
 from bench.pipeline.config import RunConfig
 from bench.pipeline.runner import plan
@@ -37,7 +38,8 @@ def _windows(registry, feature: str) -> np.ndarray:
     for level in (0.02, 0.1, 0.3, 0.6):
         mid = level * (np.sin(2 * np.pi * 220 * t) + 0.3 * rng.standard_normal(len(t)))
         side = 0.2 * level * rng.standard_normal(len(t)) if level < 0.6 else np.zeros_like(t)
-        rows.append(registry.features[feature].compute(np.stack([mid + side, mid - side]).astype(np.float32), QUICK))
+        window = np.stack([mid + side, mid - side]).astype(np.float32)
+        rows.append(run_feature(registry.features[feature], window, QUICK))
     return np.stack(rows)
 
 

@@ -8,15 +8,24 @@ import numpy as np
 import pytest
 import soundfile
 
+from bench.features.extraction import run_feature
+from bench.features.shared import WindowInputs
 from bench.profiles import QUICK
-from bench_plugins.features import beat_census, beats, mel_beats, wav, wav_beats
+from bench.registry import load_registry
+from bench_plugins.features import beat_census, beats, mel_beats, wav_beats
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
 SR = QUICK.sample_rate
+FEATURES = load_registry().features
 FIRST_CLICK_S = 0.3
 # Beats are onset frames (128 samples, 16 ms at 8 kHz), rolled back to just before the attack.
 TOLERANCE_S = 2 * beats.onset_hop(SR) / SR
+
+
+def onset(window: np.ndarray) -> np.ndarray:
+    """The mel power a window's beats are tracked on, as the feature stage hands it to the features."""
+    return WindowInputs(window, SR).get(beats.onset_input(QUICK))
 
 
 def click_track(bpm: float, seconds: float = QUICK.window_seconds) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +47,7 @@ def nearest_click(times: np.ndarray, clicks: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 150.0])
 def test_rows_start_at_consecutive_beats_of_a_click_track(bpm):
     window, clicks = click_track(bpm)
-    grid = beats.grid(window, QUICK)
+    grid = beats.grid(onset(window), QUICK)
     assert grid.stable
     index = nearest_click(grid.starts, clicks)
     # Row i starts at a click, the click after row i-1's, and lasts one beat period.
@@ -52,8 +61,8 @@ def test_rows_start_at_consecutive_beats_of_a_click_track(bpm):
 @pytest.mark.parametrize("bpm", [90.0, 150.0])
 def test_each_wav_beats_row_holds_its_beat_from_the_start(bpm):
     window, _ = click_track(bpm)
-    grid = beats.grid(window, QUICK)
-    stack = wav_beats.compute(window, QUICK)
+    grid = beats.grid(onset(window), QUICK)
+    stack = run_feature(FEATURES["wav-beats"], window, QUICK)
     width = wav_beats.samples_per_beat(QUICK)
     filled = len(grid.starts)
     mid = np.abs(stack[:filled, :, 0])
@@ -70,8 +79,8 @@ def test_mel_beats_rows_line_up_the_beats_whatever_the_tempo():
     profiles = []
     for bpm in (90.0, 150.0):
         window, _ = click_track(bpm)
-        stack = mel_beats.compute(window, QUICK)
-        filled = len(beats.grid(window, QUICK).starts)
+        stack = run_feature(FEATURES["mel-beats"], window, QUICK)
+        filled = len(beats.grid(onset(window), QUICK).starts)
         loudness = stack[:filled, :, :, 0].mean(axis=1)  # (rows, frames): the onset sits at frame 0-1
         assert np.all(loudness.argmax(axis=1) <= 1)
         profiles.append(loudness.mean(axis=0))
@@ -81,20 +90,20 @@ def test_mel_beats_rows_line_up_the_beats_whatever_the_tempo():
 
 def test_noise_falls_back_to_fixed_slicing_of_the_waveform():
     noise = (0.1 * np.random.default_rng(0).standard_normal((2, QUICK.window_samples))).astype(np.float32)
-    beat_times, clarity = beats.track(noise, SR)
+    beat_times, clarity = beats.track(onset(noise), SR)
     assert len(beat_times) >= beats.MIN_BEATS  # librosa lays a grid on noise too ...
     assert clarity < beats.MIN_PULSE_CLARITY  # ... which the pulse-clarity test rejects
-    grid = beats.grid(noise, QUICK)
+    grid = beats.grid(onset(noise), QUICK)
     assert not grid.stable
     assert np.allclose(grid.starts, np.arange(beats.rows(QUICK)) * 60.0 / beats.REFERENCE_BPM)
     # The fallback is the fixed slicing of the `wav` feature, row after row.
-    stack = wav_beats.compute(noise, QUICK)
-    flat = wav.compute(noise, QUICK)
+    stack = run_feature(FEATURES["wav-beats"], noise, QUICK)
+    flat = run_feature(FEATURES["wav"], noise, QUICK)
     assert np.allclose(stack.reshape(-1, 2), flat[: stack.shape[0] * stack.shape[1]], atol=1e-5)
 
 
 def test_silence_has_no_beat():
-    assert not beats.grid(np.zeros((2, QUICK.window_samples), np.float32), QUICK).stable
+    assert not beats.grid(onset(np.zeros((2, QUICK.window_samples), np.float32)), QUICK).stable
 
 
 @pytest.mark.parametrize(
@@ -130,8 +139,8 @@ def test_the_two_features_track_a_window_once(monkeypatch):
     calls = []
     track = beats.track
     monkeypatch.setattr(beats, "track", lambda *args: calls.append(1) or track(*args))
-    wav_beats.compute(window, QUICK)
-    mel_beats.compute(window, QUICK)
+    run_feature(FEATURES["wav-beats"], window, QUICK)
+    run_feature(FEATURES["mel-beats"], window, QUICK)
     assert len(calls) == 1
-    mel_beats.compute(window[:, ::-1].copy(), QUICK)  # another window is tracked anew
+    run_feature(FEATURES["mel-beats"], window[:, ::-1].copy(), QUICK)  # another window is tracked anew
     assert len(calls) == 2

@@ -6,7 +6,10 @@ import librosa
 import numpy as np
 import pytest
 
+from bench.features.extraction import run_feature
+from bench.features.shared import WindowInputs
 from bench.profiles import PAPER, QUICK
+from bench.registry import load_registry
 from bench_plugins.features import dsp, mel
 
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
@@ -34,19 +37,17 @@ def test_mel_power_matches_librosa(profile):
     signals = np.stack([clicks(3, profile.sample_rate), clicks(3, profile.sample_rate, bpm=90)])
     args = dict(sr=profile.sample_rate, n_fft=profile.n_fft, hop_length=profile.mel_hop, n_mels=profile.n_mels)
     expected = librosa.power_to_db(librosa.feature.melspectrogram(y=signals, **args), ref=1.0, amin=1e-10, top_db=None)
-    ours = librosa.power_to_db(
-        mel.power_mel(signals, profile.sample_rate, profile.n_fft, profile.mel_hop, profile.n_mels),
-        ref=1.0,
-        amin=1e-10,
-        top_db=None,
-    )
+    window = np.stack([signals[0] + signals[1], signals[0] - signals[1]])  # mid, side = the two signals
+    shared = WindowInputs(window, profile.sample_rate)
+    power = np.stack([shared.get(record) for record in mel.inputs(profile).values()])
+    ours = librosa.power_to_db(power, ref=1.0, amin=1e-10, top_db=None)
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, atol=1e-3)
 
 
 def test_dsp_descriptors_match_librosa_spectral_features():
     window = np.stack([clicks(QUICK.window_seconds, QUICK.sample_rate)] * 2)
-    values = dict(zip(dsp.DESCRIPTORS, dsp.compute(window, QUICK)))
+    values = dict(zip(dsp.DESCRIPTORS, run_feature(load_registry().features["dsp"], window, QUICK)))
     hop = dsp._hop(QUICK)
     spectrum = np.abs(librosa.stft(window[0], n_fft=4 * hop, hop_length=hop))
     centroid = librosa.feature.spectral_centroid(S=spectrum, sr=QUICK.sample_rate, n_fft=4 * hop).mean()

@@ -9,6 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
+from bench.features.extraction import run_feature
 from bench.features.identity import content_hash
 from bench.frameworks import ModelContractError
 from bench.profiles import PAPER, QUICK
@@ -21,6 +22,7 @@ from bench_plugins.models import tempocnn, tempocnn_wheel
 pytestmark = pytest.mark.usefixtures("librosa_kernels")  # computes features in this process
 
 REGISTRY = load_registry()
+TEMPOCNN_MEL = REGISTRY.features["tempocnn-mel"]
 
 
 def clicks(bpm: float, seconds: float, sr: int, seed: int = 0) -> np.ndarray:
@@ -121,7 +123,7 @@ def test_tempocnn_mel_shapes_follow_tempocnns_slicing():
     assert tempocnn_mel.shape(PAPER) == (4, 40, 256, 1)  # 30 s: 647 frames, slices at 0, 128, 256, 384
     for profile in (QUICK, PAPER):
         window = clicks(120, profile.window_seconds, profile.sample_rate)
-        assert tempocnn_mel.compute(window, profile).shape == tempocnn_mel.shape(profile)
+        assert run_feature(TEMPOCNN_MEL, window, profile).shape == tempocnn_mel.shape(profile)
 
 
 def test_slices_pad_short_windows_at_the_end_and_cut_long_ones_every_128_frames():
@@ -324,7 +326,7 @@ def test_tempocnn_hears_120_bpm_in_a_click_track(fcn_path, profile):
     model = REGISTRY.models["tempocnn"]
     adapter = REGISTRY.framework("tempocnn")
     estimator = adapter.build(model, tempocnn_mel.shape(profile), profile, seed=0)
-    x = tempocnn_mel.compute(clicks(120, profile.window_seconds, profile.sample_rate), profile)[None]
+    x = run_feature(TEMPOCNN_MEL, clicks(120, profile.window_seconds, profile.sample_rate), profile)[None]
     adapter.check_model(estimator, x)
     bpm = adapter.predict_array(estimator, x, profile)
     assert tempo_metrics.accuracy2([120.0], bpm) == 1.0, bpm
@@ -341,7 +343,7 @@ def test_feature_and_estimate_equal_the_packages_own(fcn_path, tmp_path, monkeyp
     audio = clicks(128, PAPER.window_seconds, PAPER.sample_rate, seed=3)
     soundfile.write(tmp_path / "clicks.wav", audio[0], PAPER.sample_rate, subtype="FLOAT")
     theirs = feature.read_features(str(tmp_path / "clicks.wav"))
-    mine = tempocnn_mel.compute(audio, PAPER)
+    mine = run_feature(TEMPOCNN_MEL, audio, PAPER)
     np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-6 * float(theirs.max()))
     try:
         from tempocnn.classifier import TempoClassifier

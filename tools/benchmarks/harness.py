@@ -40,7 +40,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.features.cache import FeatureCache
+from bench.features.extraction import declared_inputs, run_feature
 from bench.features.reader import FeatureReader
+from bench.features.shared import WindowInputs
 from bench.features.stage import build_dataset
 from bench.profiles import PAPER, QUICK
 from bench.registry import load_registry
@@ -157,9 +159,10 @@ def mel_speed(repeats: int) -> dict:
     speeds = {}
     for profile in (QUICK, PAPER):
         window = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)
-        REGISTRY.features["mel"].compute(window, profile)
+        run_feature(REGISTRY.features["mel"], window, profile)
         seconds = median_time(
-            lambda window=window, profile=profile: REGISTRY.features["mel"].compute(window, profile), max(5, repeats)
+            lambda window=window, profile=profile: run_feature(REGISTRY.features["mel"], window, profile),
+            max(5, repeats),
         )
         speeds[profile.name] = profile.window_seconds / seconds
     return speeds
@@ -179,8 +182,9 @@ def real_music_costs(root: Path, files: int) -> dict:
     paths = paths[:: max(1, len(paths) // files)][:files]
     warm = (0.1 * np.random.default_rng(0).standard_normal((2, profile.window_samples))).astype(np.float32)
     for feature in features.values():
-        feature.compute(warm, profile)  # numba compilation and caches outside the measurement
+        run_feature(feature, warm, profile)  # numba compilation and caches outside the measurement
     spent, audio_seconds = dict.fromkeys(("decode", "resample", *features), 0.0), 0.0
+    declared = [record for feature in features.values() for record in declared_inputs(feature, profile).values()]
     for path in paths:
         started = time.perf_counter()
         data, rate = soundfile.read(path, dtype="float32", always_2d=True)
@@ -190,9 +194,11 @@ def real_music_costs(root: Path, files: int) -> dict:
         spent["resample"] += time.perf_counter() - started
         audio_seconds += len(data) / rate
         for window in cut_windows(np.ascontiguousarray(stereo), profile.window_samples, profile.hop_samples):
+            # As the feature stage: one window's intermediates shared, each timed as the first asker's.
+            shared = WindowInputs(window, profile.sample_rate, declared)
             for name, feature in features.items():
                 started = time.perf_counter()
-                feature.compute(window, profile)
+                run_feature(feature, window, profile, shared)
                 spent[name] += time.perf_counter() - started
     windows = int(audio_seconds // profile.window_seconds)
     return {
