@@ -90,10 +90,10 @@ def test_bench_run_names_damaged_files_and_records_them_in_run_json(tmp_path, is
     out = capsys.readouterr().out
     assert "clip2.wav: truncated: the WAV header declares" in out.replace("\n", "")
     assert "2 damaged or unreadable file(s)" in out
-    assert "root" not in out
+    assert "root:x" not in out and "bin/bash" not in out
     store = find_run(isolated / "results", None)
     run_json = (store.dir / "run.json").read_text()
-    assert "root" not in run_json
+    assert "root:x" not in run_json and "bin/bash" not in run_json
     damaged = {Path(d["file"]).name: d for d in json.loads(run_json)["damaged_files"]}
     assert set(damaged) == {"clip2.wav", "clip4.wav"}
     assert damaged["clip2.wav"]["action"] == "kept" and damaged["clip2.wav"]["problem"].startswith("truncated")
