@@ -91,4 +91,3 @@ def check_writable_folder(path: Path | str, role: str) -> None:
     except OSError as exc:
         where = "is not writable" if existing == path else f"cannot be created: {existing} is not writable"
         raise UnusableFolder(f"{role} {path}: {where} ({exc.strerror or exc})") from None
-

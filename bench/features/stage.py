@@ -28,7 +28,6 @@ from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import Catalog, FeatureSpec, Problem, Track, WindowTable
 
-
 DAMAGE_ACTIONS = ("skipped", "kept")  # a file problem's action when the file itself is damaged
 
 

@@ -109,5 +109,10 @@ COMMANDS = [
         cmd_validate,
         reads_source=True,
     ),
-    CommandSpec("cache", "show, prune or clear the feature cache, or forget its remembered failures", _cache_arguments, cmd_cache),
+    CommandSpec(
+        "cache",
+        "show, prune or clear the feature cache, or forget its remembered failures",
+        _cache_arguments,
+        cmd_cache,
+    ),
 ]
