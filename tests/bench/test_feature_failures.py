@@ -22,6 +22,8 @@ def test_a_remembered_failure_has_its_reason_and_date(tmp_path):
     cache.mark_failed("level", "ab" * 12, "RuntimeError: no")
     failure = cache.failure("level", "ab" * 12)
     assert failure.reason == "RuntimeError: no" and failure.when.startswith("20") and failure.when.endswith("UTC")
+    for key in ("cd" * 12, "ef" * 12):
+        cache.failure_path("level", key).parent.mkdir(parents=True)
     cache.failure_path("level", "cd" * 12).write_text(json.dumps({"reason": "older"}))
     assert cache.failure("level", "cd" * 12) == Failure("older", None)
     cache.failure_path("level", "ef" * 12).write_text(json.dumps({"reason": 5}))
