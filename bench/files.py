@@ -66,3 +66,28 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class UnusableFolder(OSError):
+    """A folder a command must write into that it cannot use: the message names it and why."""
+
+
+def check_writable_folder(path: Path | str, role: str) -> None:
+    """UnusableFolder unless `path` is a folder this process can write into, or one it can
+    create (its nearest existing parent is a writable folder). Nothing is created: a file is
+    made and removed in the folder (or that parent) to prove it writable, which also covers
+    read-only mounts, where permission bits say nothing (and root passes every permission check)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UnusableFolder(f"{role} {path}: exists but is not a folder")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UnusableFolder(f"{role} {path}: cannot be created, {existing} is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing, prefix=".afb-write-check-"):
+            pass
+    except OSError as exc:
+        where = "is not writable" if existing == path else f"cannot be created: {existing} is not writable"
+        raise UnusableFolder(f"{role} {path}: {where} ({exc.strerror or exc})") from None

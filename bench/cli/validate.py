@@ -33,7 +33,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bench.features import identity
-from bench.features.audio import AudioError, DecoderNotes, extension_mismatch, read_audio
+from bench.features.audio import AudioError, DecoderNotes, extension_mismatch, read_audio, wav_shortfall
 from bench.features.extraction import MIN_WINDOW_FRACTION
 from bench.profiles import Profile
 from bench.specs import Catalog, Problem, SourceSpec, Target, Track
@@ -65,35 +65,6 @@ class Report:
     @property
     def failing(self) -> list[Problem]:
         return [p for p in self.problems if p.action in FAILING]
-
-
-def wav_shortfall(path: Path) -> str | None:
-    """A line saying how much less audio a WAV file holds than its header declares, or None
-    (not a WAV, or whole). libsndfile silently decodes what is there, so the header's own
-    data-chunk size is compared with the bytes that follow it."""
-    try:
-        with open(path, "rb") as handle:
-            if handle.read(12)[8:12] != b"WAVE":
-                return None
-            size, byte_rate = path.stat().st_size, 0
-            while len(chunk := handle.read(8)) == 8:
-                name, length = chunk[:4], int.from_bytes(chunk[4:], "little")
-                if name == b"fmt ":
-                    byte_rate = int.from_bytes(handle.read(16)[8:12], "little")
-                    handle.seek(length - 16, os.SEEK_CUR)
-                elif name == b"data":
-                    held = size - handle.tell()
-                    if length in (0, 0xFFFFFFFF) or length <= held or not byte_rate:
-                        return None  # 0 and 0xFFFFFFFF: written by a stream that could not seek back
-                    return (
-                        f"truncated: the WAV header declares {length / byte_rate:.2f} s of audio, "
-                        f"the file holds {held / byte_rate:.2f} s (decoded as it is)"
-                    )
-                else:
-                    handle.seek(length + length % 2, os.SEEK_CUR)
-    except OSError:
-        return None
-    return None
 
 
 def kept_when_short(seconds: float, profile: Profile, short_policy: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -59,7 +60,7 @@ class DecoderNotes:
         """One line for the file's problem report; None when the decoder said nothing."""
         if not self.lines:
             return None
-        first = self.lines[0].removeprefix("Note: ")
+        first = decoder_text(self.lines[0].removeprefix("Note: "))
         return f"damaged stream: the decoder skipped what it could not read ({len(self.lines)} notes, first: {first})"
 
 
@@ -80,10 +81,22 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
         return np.atleast_2d(data).T, int(rate)
 
 
+# A value a decoder quotes from the stream ("Illegal Audio-MPEG-Header 0x726f6f74": the bytes "root").
+_QUOTED_BYTES = re.compile(r"0x[0-9A-Fa-f]{4,}")
+
+
+def decoder_text(text: str) -> str:
+    """What a decoder said, safe to print and store: values it quotes from the file's bytes are
+    replaced by "0x…", and characters that are not printable are shown as escapes (\\x1b)."""
+    text = _QUOTED_BYTES.sub("0x…", text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
-    return line.split("': ", 1)[1] if line.startswith("Error opening '") else line  # the path is named already
+    line = line.split("': ", 1)[1] if line.startswith("Error opening '") else line  # the path is named already
+    return decoder_text(line)
 
 
 # First bytes of the containers people put music in; an MPEG audio frame starts with 11 set bits.
@@ -135,9 +148,38 @@ def extension_mismatch(path: Path) -> str | None:
 def _undecodable(path: Path, error: BaseException) -> str:
     """Why a file did not decode, saying so when its content is not audio or not what its name says."""
     if sniff(path) is None:
-        return f"cannot decode: not a known audio format (the file starts with {_head(path, 8)!r})"
+        return "cannot decode: not a known audio format (its first bytes match no audio container)"
     mismatch = extension_mismatch(path)
     return f"cannot decode {mismatch} ({_first_line(error)})" if mismatch else f"cannot decode ({_first_line(error)})"
+
+
+def wav_shortfall(path: Path) -> str | None:
+    """A line saying how much less audio a WAV file holds than its header declares, or None
+    (not a WAV, or whole). libsndfile silently decodes what is there, so the header's own
+    data-chunk size is compared with the bytes that follow it."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(12)[8:12] != b"WAVE":
+                return None
+            size, byte_rate = path.stat().st_size, 0
+            while len(chunk := handle.read(8)) == 8:
+                name, length = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if name == b"fmt ":
+                    byte_rate = int.from_bytes(handle.read(16)[8:12], "little")
+                    handle.seek(length - 16, os.SEEK_CUR)
+                elif name == b"data":
+                    held = size - handle.tell()
+                    if length in (0, 0xFFFFFFFF) or length <= held or not byte_rate:
+                        return None  # 0 and 0xFFFFFFFF: written by a stream that could not seek back
+                    return (
+                        f"truncated: the WAV header declares {length / byte_rate:.2f} s of audio, "
+                        f"the file holds {held / byte_rate:.2f} s (decoded as it is)"
+                    )
+                else:
+                    handle.seek(length + length % 2, os.SEEK_CUR)
+    except OSError:
+        return None
+    return None
 
 
 def to_stereo(data: np.ndarray) -> np.ndarray:

@@ -8,8 +8,11 @@ another profile never reads a stale entry, while tuning a training knob recomput
 
 Entries are raw `.npy` bytes behind an 8-byte header (magic, CRC-32): trials read rows
 straight out of them (`bench.features.reader`), so the cache holds each array once. A corrupt or
-truncated entry is deleted and rebuilt, never trusted. A (file, transform) that failed is
-remembered with its reason, so a resumed run does not crash on the same clip again.
+truncated entry is deleted and rebuilt, never trusted. A (file, transform) whose transform
+raised or broke its contract is remembered with its reason and date, so a later run does not
+fail on the same clip again; `forget_failures` (`bench cache forget-failures`) lets every
+remembered clip be tried again. Failures of the process (a hang, a crash, out of memory) are
+never remembered: they may not happen again.
 
 Several runs may share one cache (a shared filesystem included): every write goes to a
 uniquely named temporary file in the entry's folder and is renamed into place, files get the
@@ -56,6 +59,15 @@ MARKER_TEXT = (
     "# This folder is an audio-feature-bench feature cache; `bench cache clear` may delete it.\n"
 )
 ENTRY_SUFFIXES = (".afb", ".failed.json")  # the only files prune deletes
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A transform's remembered failure on one file: why, and when (UTC; None for an entry
+    written before failures were dated)."""
+
+    reason: str
+    when: str | None
 
 
 class NotACache(PermissionError):
@@ -215,16 +227,41 @@ class FeatureCache:
         return Segment(str(path), offset, int(shape[0]))
 
     def mark_failed(self, feature_name: str, key: str, reason: str) -> None:
-        """Remember that this (file, transform) failed, and why."""
+        """Remember that this (file, transform) failed, why, and when."""
         self.create()
-        atomic_write_bytes(self.failure_path(feature_name, key), json.dumps({"reason": reason}).encode())
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        atomic_write_bytes(self.failure_path(feature_name, key), json.dumps({"reason": reason, "when": when}).encode())
 
-    def failure(self, feature_name: str, key: str) -> str | None:
-        """Why this (file, transform) failed before, or None."""
+    def failure(self, feature_name: str, key: str) -> Failure | None:
+        """This (file, transform)'s remembered failure, or None (also for an unreadable entry)."""
         try:
-            return json.loads(self.failure_path(feature_name, key).read_text())["reason"]
-        except (OSError, ValueError, KeyError):
+            data = json.loads(self.failure_path(feature_name, key).read_text())
+            reason, when = data["reason"], data.get("when")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        if not isinstance(reason, str):
+            return None
+        return Failure(reason, when if isinstance(when, str) else None)
+
+    def _entries(self, suffixes: tuple[str, ...]) -> list[Path]:
+        """The cache's own files under features/ ending in one of `suffixes` (a symlinked
+        features folder, and symlinks in it, are not followed)."""
+        features = self.root / "features"
+        if features.is_symlink() or not features.is_dir():
+            return []
+        return [
+            path
+            for path in features.rglob("*")
+            if path.name.endswith(suffixes) and path.is_file() and not path.is_symlink()
+        ]
+
+    def forget_failures(self) -> int:
+        """Delete every remembered failure, so the next run tries those clips again; how many."""
+        self._check_marked("bench cache forget-failures")
+        entries = self._entries((".failed.json",))
+        for path in entries:
+            path.unlink(missing_ok=True)
+        return len(entries)
 
     def info(self) -> dict:
         """Entries and bytes per top-level area (features per transform, corpora, numba kernels)."""
@@ -244,12 +281,10 @@ class FeatureCache:
         recently used ones until the features take at most `max_bytes`; (files, bytes) removed.
         Only entry files are deleted, and a symlinked features folder is not followed."""
         self._check_marked("bench cache prune")
-        features = self.root / "features"
         entries = []
-        for path in [] if features.is_symlink() else features.rglob("*"):
-            if path.is_file() and not path.is_symlink() and path.name.endswith(ENTRY_SUFFIXES):
-                stat = path.stat()
-                entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, path))
+        for path in self._entries(ENTRY_SUFFIXES):
+            stat = path.stat()
+            entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, path))
         entries.sort()
         total = sum(size for _, size, _ in entries)
         cutoff = time.time() - older_than_days * 86400 if older_than_days is not None else None

@@ -18,7 +18,7 @@ from typing import cast
 
 import numpy as np
 
-from bench.features.audio import AudioError, WindowStream
+from bench.features.audio import AudioError, WindowStream, wav_shortfall
 from bench.features.cache import FeatureCache, read_fields
 from bench.features.shared import WindowInputs
 from bench.intermediates import Intermediate
@@ -87,6 +87,7 @@ class TrackResult:
     windows: int | None = None  # None when the file never decoded
     seconds: dict[str, float] = field(default_factory=dict)  # compute time per feature
     failures: dict[str, str] = field(default_factory=dict)  # feature -> why it failed on this clip
+    transient: set[str] = field(default_factory=set)  # failures that may not recur (out of memory, hung, crashed)
     problems: list[Problem] = field(default_factory=list)  # about the file itself
 
 
@@ -159,6 +160,8 @@ def extract(job: TrackJob, features: dict[str, FeatureSpec]) -> TrackResult:
                     problem = check_output(features[name], array, profile)
                 except Exception as exc:  # a plugin's bug fails this clip's feature, nothing more
                     problem = f"{type(exc).__name__}: {exc}"
+                    if isinstance(exc, MemoryError):
+                        result.transient.add(name)
                 seconds[name] += time.perf_counter() - started
                 if problem:
                     result.failures[name] = problem
@@ -167,9 +170,9 @@ def extract(job: TrackJob, features: dict[str, FeatureSpec]) -> TrackResult:
     except AudioError as exc:
         result.problems.append(Problem(exc.path, exc.problem))
         return result
-    damaged = stream.notes.summary()
-    if damaged:
-        result.problems.append(Problem(job.path, damaged, "kept"))
+    for damaged in (stream.notes.summary(), wav_shortfall(Path(job.path))):
+        if damaged:
+            result.problems.append(Problem(job.path, damaged, "kept"))
     if stream.short:
         length, needed = stream.seconds, MIN_WINDOW_FRACTION * profile.window_seconds
         action = "dropped" if stream.short == "dropped" or length < needed else "padded"

@@ -291,14 +291,17 @@ class FeaturePool:
 
         def retried(job: TrackJob, outcome: TrackResult | str) -> None:
             result, (name,) = pending[job.index], job.keys
+            result.transient.discard(name)
             if isinstance(outcome, str):
                 result.failures[name] = outcome
+                result.transient.add(name)  # the process did not come back: not the clip's fault alone
                 return
             result.windows = outcome.windows if outcome.windows is not None else result.windows
             result.problems = result.problems or outcome.problems
             result.seconds[name] = outcome.seconds.get(name, 0.0)
             if name in outcome.failures:
                 result.failures[name] = outcome.failures[name]
+                result.transient |= outcome.transient & {name}
             else:
                 result.failures.pop(name, None)
 

@@ -21,12 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.features.cache import FeatureCache, Segment, digest, file_identity
+from bench.features.cache import Failure, FeatureCache, Segment, digest, file_identity
 from bench.features.extraction import TrackJob, TrackResult, view
 from bench.features.pool import LocalFeaturePool, probe
 from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import Catalog, FeatureSpec, Problem, Track, WindowTable
+
+DAMAGE_ACTIONS = ("skipped", "kept")  # a file problem's action when the file itself is damaged
 
 
 @dataclass
@@ -40,6 +42,12 @@ class Dataset:
     shapes: dict[str, tuple[int, ...]]
     feature_seconds: dict[str, float]  # compute time per feature in this run (0 when cached)
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def damaged(self) -> list[Problem]:
+        """The problems with files themselves: unreadable ones (skipped) and damaged ones that
+        decoded (kept: a truncated WAV, a stream the decoder resynchronised)."""
+        return [p for p in self.problems if p.action in DAMAGE_ACTIONS]
 
     def window_table(self) -> WindowTable:
         tracks = self.tracks
@@ -91,13 +99,25 @@ class _TrackPlan:
     windows: int | None = None  # from the cached track notes
     problems: list[Problem] = field(default_factory=list)  # about the file, from the notes
     missing: list[str] = field(default_factory=list)
-    failures: dict[str, str] = field(default_factory=dict)  # remembered from an earlier run
+    failures: dict[str, str] = field(default_factory=dict)  # feature -> why it failed, as the problem says it
+
+
+NOTES_VERSION = 2  # what the notes hold; 2: a truncated WAV's problem
 
 
 def _notes_key(track: Track, profile: Profile, short_policy: str) -> str:
     """Identifies what decoding a track yields: its file and the window geometry."""
     geometry = (profile.sample_rate, profile.window_seconds, profile.hop_seconds, short_policy)
-    return digest({"file": file_identity(track.path), "windows": geometry})
+    return digest({"file": file_identity(track.path), "windows": geometry, "notes": NOTES_VERSION})
+
+
+FORGET_HINT = "`bench cache forget-failures` tries every remembered clip again"
+
+
+def remembered(failure: Failure) -> str:
+    """A failure the cache remembers, as a run reports it."""
+    when = f" on {failure.when}" if failure.when else ""
+    return f"{failure.reason} (remembered from an earlier run{when}; {FORGET_HINT})"
 
 
 def _notes_path(cache: FeatureCache, key: str) -> Path:
@@ -118,9 +138,9 @@ def _plan_track(track: Track, features, profile, cache: FeatureCache, short_poli
         plan.windows = None  # no notes yet: the track is decoded again
     for feature in features:
         shape = tuple(feature.shape(view(profile, feature)))
-        reason = cache.failure(feature.name, plan.keys[feature.name])
-        if reason is not None:
-            plan.failures[feature.name] = reason
+        failure = cache.failure(feature.name, plan.keys[feature.name])
+        if failure is not None:
+            plan.failures[feature.name] = remembered(failure)
         elif plan.windows is None or cache.segment(feature.name, plan.keys[feature.name], shape) is None:
             plan.missing.append(feature.name)
     return plan
@@ -219,9 +239,12 @@ def _settle(plan: _TrackPlan, result: TrackResult | None, cache, track, profile,
     remembers features that failed on it, so a later run neither decodes nor retries them."""
     if result is None:
         return plan.windows, plan.problems
-    plan.failures.update(result.failures)
     for name, reason in result.failures.items():
-        cache.mark_failed(name, plan.keys[name], reason)
+        if name in result.transient:
+            plan.failures[name] = f"{reason} (not remembered: the next run tries this clip again)"
+        else:
+            plan.failures[name] = reason
+            cache.mark_failed(name, plan.keys[name], reason)
     if result.windows is None:  # never decoded, or every feature's worker died
         return 0, result.problems
     notes = {"windows": result.windows, "problems": [asdict(p) for p in result.problems]}

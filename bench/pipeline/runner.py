@@ -34,6 +34,7 @@ from rich.text import Text
 from bench.features import identity
 from bench.features.cache import FeatureCache, default_cache_dir
 from bench.features.stage import Dataset, build_dataset
+from bench.files import check_writable_folder
 from bench.pipeline import environment, seeding
 from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
@@ -241,6 +242,14 @@ def _validate(registry: Registry, config: RunConfig) -> None:
     tracking.check(config.log_to)
 
 
+def check_folders(config: RunConfig, results: Path) -> None:
+    """UnusableFolder naming the folder and the problem when the feature cache or `results` (the
+    results folder, or a resumed run's own) cannot be written: checked before any work, so a
+    bad --cache-dir or --results-dir costs no minutes of features first."""
+    check_writable_folder(config.cache_dir or default_cache_dir(), "feature cache folder (--cache-dir, $AFB_CACHE_DIR)")
+    check_writable_folder(results, "results folder (--results-dir, $AFB_RESULTS_DIR)")
+
+
 def start_run(config: RunConfig, registry: Registry) -> RunStore:
     """A new run folder with its run.json."""
     store = RunStore(Path(config.results_dir or default_results_dir()) / new_run_id())
@@ -334,8 +343,18 @@ def prepare(
         )
     problems = catalog.problems + dataset.problems
     for problem in problems:
-        console.print(f"[yellow]{problem.action}:[/] {problem.where}: {problem.what}")
+        console.print(f"[yellow]{escape(problem.action)}:[/] {escape(problem.where)}: {escape(problem.what)}")
+    if dataset.damaged:
+        console.print(
+            f"[yellow]{len(dataset.damaged)} damaged or unreadable file(s)[/] (listed above; kept in run.json's "
+            "damaged_files): the run goes on without what they lack"
+        )
     return Prepared(catalog, dataset, problems)
+
+
+def damaged_files(source: str, dataset: Dataset) -> list[dict[str, str]]:
+    """run.json's record of the files that were damaged or unreadable: file, source, problem, action."""
+    return [{"file": p.where, "source": source, "problem": p.what, "action": p.action} for p in dataset.damaged]
 
 
 def execute_run(
@@ -371,6 +390,7 @@ def execute_run(
         },
         targets={n: asdict(prepared.catalog.targets[n]) for n in config.targets},
         problems=[asdict(p) for p in prepared.problems],
+        damaged_files=damaged_files(config.source, dataset),
         skipped_inputs=prepared.skipped,
         feature_seconds=dataset.feature_seconds,
     )
@@ -507,6 +527,8 @@ def run(config: RunConfig, console: Console, resume: str | None = None, trust_ru
         trust.run_plugins(store, config.plugins, trust_run)
         with run_lock(store):
             return _resume(store, config, console)
+    results = Path(config.results_dir or default_results_dir())
+    check_folders(config, results)
     registry = load_registry(config.plugins)
     _validate(registry, config)
     store = start_run(config, registry)
@@ -518,6 +540,7 @@ def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
     """Go on with a run stopped before it finished (see `extend` for what a resume may add)."""
     saved = store.info()["config"]
     config, asked_models = extend(store, config)
+    check_folders(config, store.dir)
     registry = load_registry(config.plugins)
     recorded = {r.model for r in store.trials()}
     added = tuple(m for m in registry.select("model", asked_models) if m not in recorded) if asked_models else ()

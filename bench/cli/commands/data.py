@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from bench.cli import terminal
@@ -58,7 +59,11 @@ def cmd_validate(args) -> int:
 
 
 def _cache_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["info", "clear", "prune"])
+    p.add_argument(
+        "action",
+        choices=["info", "clear", "prune", "forget-failures"],
+        help="forget-failures: forget which clips a feature failed on, so the next run tries them again",
+    )
     p.add_argument("--older-than", type=float, metavar="DAYS", help="prune: entries last used more than DAYS ago")
     p.add_argument("--max-size", type=float, metavar="GIB", help="prune: least recently used entries down to GIB")
     add_common(p)
@@ -72,6 +77,10 @@ def cmd_cache(args) -> int:
     if args.action == "clear":
         cache.clear()
         console.print(f"Cleared {cache.root}")
+        return 0
+    if args.action == "forget-failures":
+        forgotten = cache.forget_failures()
+        console.print(f"Forgot {forgotten} remembered feature failure(s) in {escape(str(cache.root))}")
         return 0
     if args.action == "prune":
         if args.older_than is None and args.max_size is None:
@@ -100,5 +109,10 @@ COMMANDS = [
         cmd_validate,
         reads_source=True,
     ),
-    CommandSpec("cache", "show or clear the feature cache", _cache_arguments, cmd_cache),
+    CommandSpec(
+        "cache",
+        "show, prune or clear the feature cache, or forget its remembered failures",
+        _cache_arguments,
+        cmd_cache,
+    ),
 ]
