@@ -12,7 +12,7 @@ import pytest
 import soundfile
 
 from bench.features.audio import AudioError, DecoderNotes, decoder_text, read_audio
-from bench.features.extraction import TrackJob, extract, inherit
+from bench.features.extraction import TrackJob, extract
 from bench.profiles import QUICK
 from bench.specs import FeatureSpec
 
@@ -30,9 +30,8 @@ LEVEL = FeatureSpec("level", "mean level per channel", "1", _level, lambda profi
 
 
 def _extract(path: Path, tmp_path: Path, feature: FeatureSpec = LEVEL):
-    inherit([feature])
     job = TrackJob(0, str(path), {feature.name: "k" * 24}, (), QUICK, str(tmp_path / "cache"), "pad")
-    return extract(job)
+    return extract(job, {feature.name: feature})
 
 
 def test_a_non_audio_file_is_named_without_its_bytes(tmp_path):

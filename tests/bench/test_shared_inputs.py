@@ -11,7 +11,7 @@ import soundfile
 
 from bench.features import shared as shared_module
 from bench.features.cache import FeatureCache
-from bench.features.extraction import TrackJob, extract, inherit, run_feature
+from bench.features.extraction import TrackJob, extract, run_feature
 from bench.features.shared import WindowInputs
 from bench.intermediates import Audio, MelPower, Spectrum
 from bench.profiles import QUICK
@@ -94,12 +94,9 @@ def test_a_worker_computes_each_shared_intermediate_once_per_window(tmp_path, mo
     original = shared_module.stft
     monkeypatch.setattr(shared_module, "stft", lambda *a: calls.append(a[1:]) or original(*a))
     features = [_feature("a", Spectrum(512, 128, "mid")), _feature("b", MelPower(24, 512, 256, "mid"))]
-    inherit(features)
-    try:
-        keys = {"a": "k" * 64, "b": "j" * 64}
-        result = extract(TrackJob(0, str(audio), keys, (), QUICK, str(tmp_path / "cache"), "pad"))
-    finally:
-        inherit([])
+    keys = {"a": "k" * 64, "b": "j" * 64}
+    job = TrackJob(0, str(audio), keys, (), QUICK, str(tmp_path / "cache"), "pad")
+    result = extract(job, {f.name: f for f in features})
     assert result.windows == 3 and not result.failures
     assert calls == [(512, 128)] * 3  # one STFT per window serves both features
     alone = run_feature(features[1], np.zeros((2, QUICK.window_samples), np.float32), QUICK)

@@ -9,6 +9,7 @@ import pytest
 from tracking_readers import read_events, search
 
 from bench.results import tracking
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 
 mlflow = pytest.importorskip("mlflow")
@@ -50,7 +51,7 @@ def make_run(root: Path, records: list[dict]) -> RunStore:
         }
     )
     for item in records:
-        store.write_record(item)
+        store.write_record(TrialRecord.from_dict(item))
     return store
 
 
@@ -87,7 +88,7 @@ def test_logging_again_adds_only_new_records(tmp_path, clean_env):
     store = make_run(tmp_path, [record(0)])
     store.update_info(status="interrupted")
     tracking.log_run(store, ["mlflow"])
-    store.write_record(record(1))
+    store.write_record(TrialRecord.from_dict(record(1)))
     tracking.log_run(store, ["mlflow"])
     tracking.log_run(store, ["mlflow"])
     runs = search(store)
