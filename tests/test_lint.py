@@ -23,6 +23,7 @@ def test_ruff_passes(command):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.integration  # a cold type check of the core takes most of a minute: CI and `tox -e lint` run it
 @pytest.mark.skipif(not HAS_MYPY, reason="mypy is not installed (it comes with the test extra)")
 def test_mypy_passes():
     # Incremental: .mypy_cache in the repository root keeps a rerun to a few seconds.
