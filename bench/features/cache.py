@@ -119,7 +119,8 @@ def read_values(feature: FeatureSpec, profile: Profile) -> dict:
     """What a feature's output depends on in the profile: the fields it may read, and its knobs'
     values (as `knob.NAME`) when it declares any."""
     fields = {name: getattr(profile, name) for name in read_fields(feature, profile)}
-    knobs = {f"knob.{name}": value for name, value in knob_values(feature.knobs, profile.name).items()}
+    bound = profile.knobs or (knob_values(feature.knobs, profile.name) if feature.knobs else {})  # a view binds them
+    knobs = {f"knob.{name}": bound[knob.name] for knob in feature.knobs}
     return {**fields, **knobs}
 
 
