@@ -120,7 +120,7 @@ def read_values(feature: FeatureSpec, profile: Profile) -> dict:
     values (as `knob.NAME`) when it declares any."""
     fields = {name: getattr(profile, name) for name in read_fields(feature, profile)}
     bound = profile.knobs or (knob_values(feature.knobs, profile.name) if feature.knobs else {})  # a view binds them
-    knobs = {f"knob.{name}": bound[knob.name] for knob in feature.knobs}
+    knobs = {f"knob.{knob.name}": bound[knob.name] for knob in feature.knobs}
     return {**fields, **knobs}
 
 

@@ -98,4 +98,4 @@ def test_bench_run_names_damaged_files_and_records_them_in_run_json(tmp_path, is
     assert damaged["clip2.wav"]["action"] == "kept" and damaged["clip2.wav"]["problem"].startswith("truncated")
     assert damaged["clip4.wav"]["action"] == "skipped" and "not a known audio format" in damaged["clip4.wav"]["problem"]
     assert {d["source"] for d in damaged.values()} == {"folder"}
-    assert {r["status"] for r in store.records()} == {"ok"}
+    assert {r.status for r in store.trials()} == {"ok"}

@@ -39,8 +39,8 @@ def test_with_it_every_seed_tests_on_the_same_songs():
 def test_a_record_says_its_split_seed_only_when_one_was_given():
     from bench.trial.execute import base_record
 
-    assert "split_seed" not in base_record(_spec(0, None))
-    assert base_record(_spec(0, 3))["split_seed"] == 3
+    assert "split_seed" not in base_record(_spec(0, None)).to_dict()
+    assert base_record(_spec(0, 3)).to_dict()["split_seed"] == 3
 
 
 @pytest.mark.integration

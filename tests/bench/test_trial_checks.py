@@ -39,7 +39,7 @@ def trial(run_dir, registry, model: str) -> dict:
         target="danceability",
         profile=info["profile"],
     )
-    return execute(spec, registry, write=False)
+    return execute(spec, registry, write=False).to_dict()
 
 
 @pytest.mark.integration
