@@ -51,7 +51,7 @@ def test_the_installed_example_is_listed_and_passes_check_plugin(installed_examp
 
 
 # One per plugin kind, and a model with knobs of its own
-GUIDE_MODULES = ("models", "features", "sources", "metrics", "augmentations", "wide")
+GUIDE_MODULES = ("models", "features", "sources", "metrics", "augmentations", "wide", "shared_chroma")
 
 
 def guide_files() -> dict[str, str]:
