@@ -17,12 +17,7 @@ def trial_rows(store: RunStore) -> list[dict[str, Any]]:
         row = {
             "id": r.id,
             "status": r.status,
-            "target": r.target,
-            "model": r.model,
-            "feature": r.feature,
-            "split": r.split,
-            "seed": r.seed,
-            "fold": r.fold,
+            **_place(r),
             "tuning": r.tuning,
             "augment": "+".join(r.augment) if r.augment else None,
             "baseline": r.baseline,
@@ -51,12 +46,7 @@ def song_rows(store: RunStore) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "trial": r.id,
-                    "target": r.target,
-                    "model": r.model,
-                    "feature": r.feature,
-                    "split": r.split,
-                    "seed": r.seed,
-                    "fold": r.fold,
+                    **_place(r),
                     "track": track,
                     "artist": groups.get(track),
                     "true": true,
@@ -64,3 +54,8 @@ def song_rows(store: RunStore) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def _place(record) -> dict:
+    """A trial's cell, seed and fold: the columns every tidy table starts with."""
+    return {k: getattr(record, k) for k in ("target", "model", "feature", "split", "seed", "fold")}
