@@ -29,8 +29,8 @@ def test_a_workers_epochs_reach_the_runner_before_its_record(tiny_run, tmp_path)
         [spec], lambda record: events.append(record), lambda s, done, total: events.append((s.id, done, total))
     )
     *epochs, record = events
-    assert record["status"] == "ok", record.get("error")
-    assert epochs == [(spec.id, i, 2) for i in range(1, record["epochs"] + 1)]  # --epochs 2 in the tiny run
+    assert record.status == "ok", record.error
+    assert epochs == [(spec.id, i, 2) for i in range(1, record.extra["epochs"] + 1)]  # --epochs 2 in the tiny run
 
 
 def test_a_trials_bar_follows_its_epochs_and_goes_with_its_record():
