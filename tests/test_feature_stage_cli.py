@@ -50,11 +50,6 @@ def _args(folder, *models):
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: retrying a crash that is not remembered changes the run's track count on --resume, "
-    "which then refuses the run as changed data (issue #24, defect 23)",
-)
 def test_a_clip_that_crashes_a_plugin_feature_is_named_and_the_run_finishes(folder, isolated, monkeypatch, capsys):
     monkeypatch.setenv("PICKY_BEHAVIOUR", "crash")
     monkeypatch.setenv("PICKY_LOG", str(isolated / "picky.log"))

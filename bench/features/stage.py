@@ -246,6 +246,8 @@ def _settle(plan: _TrackPlan, result: TrackResult | None, cache, track, profile,
             plan.failures[name] = reason
             cache.mark_failed(name, plan.keys[name], reason)
     if result.windows is None:  # never decoded, or every feature's worker died
+        if plan.windows is not None:  # the cached notes know its windows: the other features stand
+            return plan.windows, plan.problems
         return 0, result.problems
     notes = {"windows": result.windows, "problems": [asdict(p) for p in result.problems]}
     atomic_write_bytes(_notes_path(cache, _notes_key(track, profile, short_policy)), json.dumps(notes).encode())
