@@ -14,6 +14,7 @@ what fails again is reported against that clip and feature, and the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import faulthandler
 import hashlib
@@ -53,10 +54,8 @@ def die_with_parent() -> None:
     killed runner leaves no workers behind (no-op elsewhere). Also silence faulthandler's dump:
     the runner reports a worker's crash in one line."""
     faulthandler.disable()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: no such call
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def one_blas_thread() -> None:
@@ -127,7 +126,7 @@ def run_on_noise(features: dict, names: Sequence[str], profile: Profile, startin
         try:
             array = np.asarray(run_feature(features[name], window, profile), np.float32)
             problem = check_output(features[name], array, profile)
-        except Exception:  # noqa: S112 - see the docstring
+        except Exception:  # see the docstring  # nosec B112
             continue
         if problem:
             broken[name] = problem
@@ -158,7 +157,7 @@ def _probe_once(features, names, profile) -> tuple[int | None, str | None, dict[
             else:
                 broken[message[1]] = message[2]
     except EOFError:
-        pass
+        pass  # the probe closed its end: every feature has reported
     except BaseException:  # Ctrl-C or SIGTERM: the probe (which ignores Ctrl-C) stops with the run
         child.kill()
         raise

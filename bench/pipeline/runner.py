@@ -7,6 +7,7 @@ The runner renders nothing but progress; leaderboards read the records afterward
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -152,10 +153,8 @@ class LiveBoards:
             self._changed.clear()
             if self._closed:
                 return
-            try:
+            with contextlib.suppress(Exception):  # a view only: the full leaderboard is printed after the run
                 self.progress.board = live_boards(self.store, self.progress.console)
-            except Exception:  # noqa: S110 - a view only: the full leaderboard is printed after the run
-                pass
 
     def close(self) -> None:
         self._closed = True
