@@ -11,14 +11,13 @@ import signal
 import sys
 import threading
 
-from rich.markup import escape
-
 from bench import __version__
 from bench.cli import terminal
 from bench.cli.options import add_source_groups, preparse
 from bench.pipeline import environment
 from bench.registry import Registry, load_registry
 from bench.specs import CommandSpec
+from bench.text import shown
 
 
 def core_commands() -> dict[str, CommandSpec]:
@@ -67,10 +66,10 @@ def _main(argv: list[str] | None) -> int:
     try:
         parser = build_parser(registry)
     except Exception as exc:  # two plugins' flags that clash
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {shown(str(exc))}")
         return 1
     if load_error is not None and (command not in core_commands() or core_commands()[command].reads_source):
-        console.print(f"[red]error:[/] {load_error}")
+        console.print(f"[red]error:[/] {shown(str(load_error))}")
         return 1
     args = parser.parse_args(argv)
     args.command_argv = argv[argv.index(args.command) + 1 :]  # the command's own flags (--config merges under them)
@@ -81,7 +80,7 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:
         if getattr(args, "verbose", False):
             console.print_exception()
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {shown(str(exc))}")
         return 1
     finally:
         if previous is not None:
@@ -94,7 +93,7 @@ def interrupted(stop: KeyboardInterrupt) -> int:
     what = "Terminated" if isinstance(stop, Terminated) else "Interrupted"
     run_id = getattr(stop, "run_id", None)
     if run_id:
-        then = f"Finished work is saved; continue with `bench run --resume {escape(run_id)}`."
+        then = f"Finished work is saved; continue with `bench run --resume {shown(run_id)}`."
     else:
         then = "No run had started; nothing was saved."
     terminal.console.print(f"[yellow]{what}.[/] {then}")

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -37,6 +36,7 @@ from bench.features.audio import AudioError, DecoderNotes, extension_mismatch, r
 from bench.features.extraction import MIN_WINDOW_FRACTION
 from bench.profiles import Profile
 from bench.specs import Catalog, Problem, SourceSpec, Target, Track
+from bench.text import shown
 
 FAILING = ("skipped", "dropped", "fatal", "mismatch")  # actions that fail validation
 MIN_TRACKS = 2  # a split needs one song to train on and another to test on
@@ -223,19 +223,19 @@ def render(report: Report, targets: list[str], console: Console) -> None:
     root = Path(os.path.commonpath([t.path.parent.absolute() for t in tracks])) if tracks else None
     if report.problems:
         table = Table(
-            title=escape(f"{len(report.problems)} problem(s): {by_action(report.problems)}")
-            + (f" — files under {escape(str(root))}" if root else ""),
+            title=shown(f"{len(report.problems)} problem(s): {by_action(report.problems)}")
+            + (f" — files under {shown(str(root))}" if root else ""),
             title_justify="left",
         )
         for column in ("file or row", "problem", "action"):
             table.add_column(column)
         for p in report.problems:
             colour = "red" if p.action in FAILING else "yellow"
-            table.add_row(escape(_shown(p.where, root)), escape(p.what), f"[{colour}]{escape(p.action)}[/]")
+            table.add_row(shown(_shown(p.where, root)), shown(p.what), f"[{colour}]{shown(p.action)}[/]")
         console.print(table)
     facts = list(report.facts.values())
     console.print(
-        f"[bold]{escape(report.catalog.description)}[/]: {len(tracks)} tracks listed, {len(facts)} decode, "
+        f"[bold]{shown(report.catalog.description)}[/]: {len(tracks)} tracks listed, {len(facts)} decode, "
         f"{len(report.usable)} usable in a run"
     )
     if facts:
@@ -265,7 +265,7 @@ def render(report: Report, targets: list[str], console: Console) -> None:
         values = [t.labels[name] for t in report.usable if name in t.labels]
         quartiles = np.percentile(values, [0, 25, 50, 75, 100]) if values else [float("nan")] * 5
         labels.add_row(
-            escape(name),
+            shown(name),
             f"{target.low:g}..{target.high:g}",
             str(len(values)),
             *(f"{q:.3g}" for q in quartiles),
@@ -302,8 +302,8 @@ def validate(
     if failing:
         others = [p for p in report.problems if p.action not in FAILING]
         console.print(
-            f"[red]✗ {escape(by_action(failing))}: input a run would not use, or files that changed[/]"
-            + (f" (besides: {escape(by_action(others))})" if others else "")
+            f"[red]✗ {shown(by_action(failing))}: input a run would not use, or files that changed[/]"
+            + (f" (besides: {shown(by_action(others))})" if others else "")
             + ": exit 1"
         )
         return 1

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from bench.text import visible
+
 SHORT_POLICIES = ("pad", "drop")
 
 
@@ -88,8 +90,7 @@ _QUOTED_BYTES = re.compile(r"0x[0-9A-Fa-f]{4,}")
 def decoder_text(text: str) -> str:
     """What a decoder said, safe to print and store: values it quotes from the file's bytes are
     replaced by "0x…", and characters that are not printable are shown as escapes (\\x1b)."""
-    text = _QUOTED_BYTES.sub("0x…", text)
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return visible(_QUOTED_BYTES.sub("0x…", text))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,7 +20,6 @@ from typing import TypeVar
 
 from filelock import FileLock, Timeout
 from rich.console import Console, RenderableType
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -47,6 +46,7 @@ from bench.results import tracking, trust
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore, default_results_dir, new_run_id, write_json
 from bench.specs import Catalog, FeatureSpec, Problem
+from bench.text import shown
 from bench.trial import augment, tensorflow_env
 from bench.trial.execute import AGGREGATIONS, TrialSpec, now
 from bench.trial.measure import git_commit, keras_backend, machine, package_versions, peak_rss_mb
@@ -206,7 +206,7 @@ class TrialBars:
     def epoch(self, spec: TrialSpec, done: int, total: int) -> None:
         if spec.id not in self.tasks:
             what = f"  {spec.model} {spec.split} seed {spec.seed}" + (f" fold {spec.fold}" if spec.folds else "")
-            self.tasks[spec.id] = self.progress.add_task(escape(what), total=total, status="epochs")
+            self.tasks[spec.id] = self.progress.add_task(shown(what), total=total, status="epochs")
         self.progress.update(self.tasks[spec.id], completed=done, total=total)
 
     def done(self, trial_id: str) -> None:
@@ -311,7 +311,7 @@ def prepare(
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
     cache.create()
     source = registry.get("source", config.source)
-    with working(console, f"[bold]Loading source[/] {escape(config.source)} …"):
+    with working(console, f"[bold]Loading source[/] {shown(config.source)} …"):
         catalog = source.load(
             {
                 **config.source_options,
@@ -342,7 +342,7 @@ def prepare(
         )
     problems = catalog.problems + dataset.problems
     for problem in problems:
-        console.print(f"[yellow]{escape(problem.action)}:[/] {escape(problem.where)}: {escape(problem.what)}")
+        console.print(f"[yellow]{shown(problem.action)}:[/] {shown(problem.where)}: {shown(problem.what)}")
     if dataset.damaged:
         console.print(
             f"[yellow]{len(dataset.damaged)} damaged or unreadable file(s)[/] (listed above; kept in run.json's "
@@ -425,11 +425,11 @@ def execute_run(
                 live.changed()
             if bars is not None:
                 bars.done(record.id)
-            progress.update(task, advance=1, status=f"{escape(record.id)} {escape(record.status)}")
+            progress.update(task, advance=1, status=f"{shown(record.id)} {shown(record.status)}")
             if trackers is not None:
                 trackers.trial(record)
             if not record.ok:
-                progress.console.print(f"[red]failed:[/] {escape(record.id)}: {escape(str(record.error))}")
+                progress.console.print(f"[red]failed:[/] {shown(record.id)}: {shown(str(record.error))}")
 
         def more(extra: list[TrialSpec]) -> None:  # a round of --seeds auto
             nonlocal total
@@ -555,10 +555,10 @@ def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
 
 def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Console, added) -> RunStore:
     """`execute_run`, with run.json saying how it ended if it did not complete."""
-    console.print(f"Run [bold]{escape(store.id)}[/] → {escape(str(store.dir))}")
+    console.print(f"Run [bold]{shown(store.id)}[/] → {shown(str(store.dir))}")
     try:
         with tracking.Trackers(
-            config.log_to, store, lambda line: console.print(f"[yellow]{escape(line)}[/]")
+            config.log_to, store, lambda line: console.print(f"[yellow]{shown(line)}[/]")
         ) as trackers:
             return execute_run(store, config, registry, console, added, trackers)
     except KeyboardInterrupt as stop:

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bench.text import visible
+
 NAME_WIDTH = 22  # a model or feature name longer than this is shortened with "…" to fit
 MIN_NAME_WIDTH = 8
 
@@ -101,7 +103,9 @@ def render_table(
     wide: bool = False,
 ) -> list[str]:
     """Print the table fitted to the console (or the chosen columns, or every one with `wide`);
-    returns the headers of the columns left out."""
+    returns the headers of the columns left out. Text from data prints as what it is
+    (bench.text.visible), never as markup or a terminal control."""
+    title, rows = visible(title), [[visible(value) for value in row] for row in rows]
     order = select(columns, chosen) if chosen else list(range(len(columns)))
     sub_columns, sub_rows = [columns[i] for i in order], [[r[i] for i in order] for r in rows]
     if wide or chosen:

@@ -25,6 +25,7 @@ from bench.results.interval_cache import FileIntervalCache
 from bench.results.records import RunInfo, TrialRecord
 from bench.results.rescore import computed_note
 from bench.results.store import RunStore
+from bench.text import visible
 from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, Paired, add_probe_differences, summarize
 
 LABELS = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "pearson": "r", "spearman": "ρ"}
@@ -448,7 +449,7 @@ def render_rich(board: Board, console: Console, columns: list[str] | None = None
             Text(f"Not shown at this width: {', '.join(dropped)} (--columns chooses columns, --wide shows all).")
         )
     for note in board.notes:
-        console.print(Text(note, style="italic"))
+        console.print(Text(visible(note), style="italic"))
     console.print()
 
 

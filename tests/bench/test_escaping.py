@@ -1,5 +1,5 @@
-"""Names from data print as themselves: never as rich markup, raw HTML in markdown, or a
-spreadsheet formula in CSV."""
+"""Names from data print as themselves: never as rich markup, a terminal control sequence, raw
+HTML in markdown, or a spreadsheet formula in CSV."""
 
 from __future__ import annotations
 
@@ -37,6 +37,24 @@ def test_the_rich_board_prints_names_verbatim():
     render_rich(_board(), console)
     text = out.getvalue()
     assert all(name in text for name in HOSTILE) and "a note [/]" in text
+
+
+CONTROLS = ["title\x1b]0;pwned\x07", "red\x1b[31m.wav", "abc\u202egpj.wav", "nul\x00id"]
+SHOWN = ["title\\x1b]0;pwned\\x07", "red\\x1b[31m.wav", "abc\\u202egpj.wav", "nul\\x00id"]
+
+
+def test_control_characters_in_names_are_shown_as_escapes_on_the_board_and_in_validate():
+    board = Board("danceability", ["model", "score"])
+    board.rows = [[name, "0.5"] for name in CONTROLS]
+    console, out = _console()
+    render_rich(board, console)
+    track = Track(CONTROLS[3], "a", Path("/x/" + CONTROLS[1]), {"danceability": 0.5})
+    catalog = Catalog([track], {"danceability": Target("danceability")}, description=CONTROLS[0])
+    problem = Problem("/x/" + CONTROLS[1], f"duplicate id {CONTROLS[3]!r}", "fatal")
+    render(Report(catalog, {}, [problem], []), [], console)
+    text = out.getvalue()
+    assert not any(c in text for c in "\x1b\x07\x00\u202e")
+    assert all(name in text for name in SHOWN[:3])
 
 
 def test_markdown_escapes_raw_html():

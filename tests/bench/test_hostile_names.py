@@ -18,6 +18,7 @@ from bench.results.export import FORMULA_STARTS, csv_cell
 from bench.results.leaderboard import Board, markdown_text, render_html, render_rich
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore
+from bench.text import visible
 
 HOSTILE = [
     "/",
@@ -79,5 +80,7 @@ def test_every_renderer_shows_a_name_as_text(name):
     assert not cell.startswith(FORMULA_STARTS) and "\r" not in cell
     out = io.StringIO()
     render_rich(board, Console(file=out, width=1000, color_system=None, legacy_windows=False))
-    if name.isprintable() and name.strip() == name:
-        assert name in out.getvalue()
+    text = out.getvalue()
+    assert not [c for c in text if not c.isprintable() and c != "\n"]  # no control reaches the terminal
+    if name.strip() == name and not {"\n", "\t"} & set(name):
+        assert visible(name) in text  # as itself, a control character as its escape

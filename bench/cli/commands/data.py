@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.markup import escape
 from rich.table import Table
 
 from bench.cli import terminal
 from bench.cli.arguments import add_common, add_short, add_source, add_window, source_options
 from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 from bench.specs import CommandSpec
+from bench.text import shown
 
 
 def _validate_arguments(p: argparse.ArgumentParser) -> None:
@@ -80,7 +80,7 @@ def cmd_cache(args) -> int:
         return 0
     if args.action == "forget-failures":
         forgotten = cache.forget_failures()
-        console.print(f"Forgot {forgotten} remembered feature failure(s) in {escape(str(cache.root))}")
+        console.print(f"Forgot {forgotten} remembered feature failure(s) in {shown(str(cache.root))}")
         return 0
     if args.action == "prune":
         if args.older_than is None and args.max_size is None:

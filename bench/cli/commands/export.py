@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
-
 from bench.cli import terminal
 from bench.cli.arguments import add_common, results_dir
 from bench.cli.commands.tidy import add_tidy_arguments, export_tidy
 from bench.specs import CommandSpec
+from bench.text import shown
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
@@ -34,7 +33,7 @@ def cmd_export(args) -> int:
         return export_tidy(args)
     store = find_run(results_dir(args), args.run)
     count = log_run(store, args.to)
-    terminal.console.print(f"Exported run {escape(store.id)}: {count} trial records to {', '.join(args.to)}")
+    terminal.console.print(f"Exported run {shown(store.id)}: {count} trial records to {', '.join(args.to)}")
     return 0
 
 

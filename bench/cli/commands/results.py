@@ -6,13 +6,13 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from bench.cli import terminal
 from bench.cli.arguments import add_common, add_metric, add_table, add_trust_run, results_dir
 from bench.cli.commands.run import show_leaderboard
 from bench.specs import CommandSpec
+from bench.text import shown
 
 
 def _leaderboard_arguments(p: argparse.ArgumentParser) -> None:
@@ -77,7 +77,7 @@ def with_metrics(store, args):
         return store
     view = Rescored(store, computed)
     for line in view.scoring.failures:
-        Console(stderr=True, emoji=False).print(f"[yellow]warning:[/] {escape(line)}")
+        Console(stderr=True, emoji=False).print(f"[yellow]warning:[/] {shown(line)}")
     return view
 
 
@@ -97,9 +97,9 @@ def cmd_leaderboard(args) -> int:
     view = with_metrics(merged, args)
     out = terminal.console if args.format in ("table", "markdown") else Console(stderr=True, emoji=False)
     for line in merged.warnings:
-        out.print(f"[yellow]warning:[/] {escape(line)}")
+        out.print(f"[yellow]warning:[/] {shown(line)}")
     for line in merged.notes:
-        out.print(f"[italic]note:[/] {escape(line)}")
+        out.print(f"[italic]note:[/] {shown(line)}")
     show_leaderboard(view, args.format, tuple(args.metric), args.columns, args.wide, args.ensemble)
     return 0
 
@@ -128,14 +128,14 @@ def cmd_rescore(args) -> int:
         raise SystemExit("bench rescore: --overwrite needs --metric NAME (which recorded metric to recompute)")
     metrics = installed_metrics(store, args.metric, args.plugin, missing_only=not args.overwrite)
     if not metrics:
-        terminal.console.print(f"Run {escape(store.id)} already records every metric asked for; nothing to do.")
+        terminal.console.print(f"Run {shown(store.id)} already records every metric asked for; nothing to do.")
         return 0
     scoring = write_rescored(store, metrics, args.overwrite)
     for line in scoring.failures:
-        terminal.console.print(f"[yellow]warning:[/] {escape(line)}")
+        terminal.console.print(f"[yellow]warning:[/] {shown(line)}")
     for name, count in scoring.scored.items():
         terminal.console.print(
-            f"song {escape(name)}: written into {count} trial record(s) of run {escape(store.id)}"
+            f"song {shown(name)}: written into {count} trial record(s) of run {shown(store.id)}"
             + ("" if count else " (no successful trial of a target it applies to)")
         )
     return 1 if scoring.failures or not any(scoring.scored.values()) else 0
@@ -217,11 +217,11 @@ def cmd_predict(args) -> int:
     store = find_run(results_dir(args), args.run)
     record = store.read_record(args.trial)
     title = f"{record.target if record else '?'} predicted by {args.trial} (run {store.id})"
-    table = Table(title=escape(title), title_justify="left")
+    table = Table(title=shown(title), title_justify="left")
     for column in ("file", "song", "per window"):
         table.add_column(column)
     for rating in rate(store, args.trial, args.files, args.plugin, args.trust_run):
-        table.add_row(escape(rating.path), f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
+        table.add_row(shown(rating.path), f"{rating.song:.4f}", " ".join(f"{v:.3f}" for v in rating.windows))
     terminal.console.print(table)
     return 0
 

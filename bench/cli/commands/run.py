@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.markup import escape
-
 from bench.cli import terminal
 from bench.cli.arguments import (
     add_common,
@@ -21,6 +19,7 @@ from bench.cli.arguments import (
 )
 from bench.profiles import DEFAULT_PROFILE, PROFILES, window_overrides
 from bench.specs import CommandSpec
+from bench.text import shown
 from bench.trial.pruning import PRUNERS
 
 
@@ -51,7 +50,7 @@ def show_leaderboard(
     for board in boards(store, metrics=metrics, ensembles=ensembles):
         scores = any(c.key == "score" for c in board.column_specs())
         render_rich(board, console, columns if scores else None, wide)
-    console.print(escape(run_summary(store.run_info())))
+    console.print(shown(run_summary(store.run_info())))
 
 
 def run_exit_code(info) -> int:

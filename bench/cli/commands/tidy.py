@@ -7,10 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.markup import escape
-
 from bench.cli import terminal
 from bench.cli.arguments import results_dir
+from bench.text import shown
 
 FORMATS = ("csv", "parquet")
 
@@ -70,6 +69,6 @@ def export_tidy(args) -> int:
     write_table(table, args.format, args.output)
     if args.output is not None:
         terminal.console.print(
-            f"Wrote {len(table)} rows (one per {args.per}) of run {escape(store.id)} to {escape(str(args.output))}"
+            f"Wrote {len(table)} rows (one per {args.per}) of run {shown(store.id)} to {shown(str(args.output))}"
         )
     return 0
