@@ -47,8 +47,8 @@ def write_table(table, fmt: str, output: Path | None) -> None:
             import pyarrow  # noqa: F401
         except ImportError:
             raise SystemExit(
-                "bench export --format parquet needs pyarrow, which is not installed: pip install pyarrow "
-                "(or use --format csv)"
+                "bench export --format parquet needs pyarrow, which is not installed: "
+                "pip install 'audio-feature-bench[parquet]' (or use --format csv)"
             ) from None
         if output is None:
             raise SystemExit("bench export --format parquet: name the file with --output FILE (parquet is binary)")
