@@ -50,13 +50,20 @@ def test_module_name_agrees_with_the_registration(module):
 
 @by_module
 @by_profile
-def test_build_shapes_and_output_range(module, profile):
+def test_build_shapes(module, profile):
     shape = input_shape(feature_of(module), profile)
     model = module.build(shape, knobbed(module, profile))
 
     assert not model.compiled
     assert model.input_shape == (None, *shape)
     assert model.output_shape == (None, 1)
+
+
+@by_module
+def test_predictions_are_a_batch_in_the_label_range(module):
+    # At quick size: a forward pass at paper size costs seconds (tests/test_paper_profile.py runs one).
+    shape = input_shape(feature_of(module), QUICK)
+    model = module.build(shape, knobbed(module, QUICK))
     predictions = keras.ops.convert_to_numpy(model(random_batch(shape, 2), training=False))
     assert predictions.shape == (2, 1)
     assert np.all((predictions >= 0) & (predictions <= 1))
