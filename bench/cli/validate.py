@@ -194,7 +194,7 @@ def _channels(n: int) -> str:
     return {1: "mono", 2: "stereo"}.get(n, f"{n} channels")
 
 
-def _shown(where: str, root: Path | None) -> str:
+def _relative(where: str, root: Path | None) -> str:
     """A path relative to the folder holding every track (shorter rows); other places as they are."""
     if root is not None and Path(where).is_absolute():
         try:
@@ -231,7 +231,7 @@ def render(report: Report, targets: list[str], console: Console) -> None:
             table.add_column(column)
         for p in report.problems:
             colour = "red" if p.action in FAILING else "yellow"
-            table.add_row(shown(_shown(p.where, root)), shown(p.what), f"[{colour}]{shown(p.action)}[/]")
+            table.add_row(shown(_relative(p.where, root)), shown(p.what), f"[{colour}]{shown(p.action)}[/]")
         console.print(table)
     facts = list(report.facts.values())
     console.print(

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rich.console import Console
 from rich.text import Text
 
 from bench.results import ensemble
-from bench.results.fit import Column, render_table
+from bench.results.fit import Column, render_table, select
 from bench.results.interval_cache import FileIntervalCache
 from bench.results.records import RunInfo, TrialRecord
 from bench.results.rescore import computed_note
@@ -46,6 +46,19 @@ class Board:
 
     def column_specs(self) -> list[Column]:
         return self.specs or [Column(c, c, 0) for c in self.columns]
+
+    def only(self, wanted: list[str]) -> Board:
+        """This board with just the `wanted` columns (keys or headers), in that order; ValueError
+        naming unknown ones."""
+        keep = select(self.column_specs(), wanted)
+        moved = {old: new for new, old in enumerate(keep)}
+        return replace(
+            self,
+            columns=[self.columns[i] for i in keep],
+            rows=[[row[i] for i in keep] for row in self.rows],
+            highlight={(r, moved[c]) for r, c in self.highlight if c in moved},
+            specs=[self.specs[i] for i in keep] if self.specs else None,
+        )
 
 
 def label(metric: str) -> str:

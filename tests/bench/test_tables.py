@@ -83,6 +83,13 @@ def test_the_leaderboard_command_takes_columns_and_wide(tmp_path, monkeypatch, c
     assert "song R²" in capsys.readouterr().out
 
 
+def test_markdown_takes_columns_too(tmp_path, capsys):
+    store = board_run(tmp_path / "r")
+    assert main(["leaderboard", str(store.dir), "--format", "markdown", "--columns", "model,score"]) == 0
+    header = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| model"))
+    assert header == "| model | song R² |"
+
+
 def test_flags_probe_column_and_the_seeds_needed(tmp_path):
     store = board_run(tmp_path / "r", spread=0.15)
     text, board = rendered(store, 250, wide=True)

@@ -31,13 +31,15 @@ def show_leaderboard(
     wide: bool = False,
     ensembles: bool = False,
 ) -> None:
-    """A run's boards in the chosen format: tables on the console (fitted to it; `columns` for
-    the score board, `wide` or a pipe: every column), or markdown, csv, json on stdout;
+    """A run's boards in the chosen format: tables on the console (fitted to it; `wide` or a
+    pipe: every column), or markdown, csv, json on stdout; `columns` chooses the score board's
+    columns in tables and markdown;
     `ensembles` adds the seed-ensemble rows (tables and markdown)."""
     from bench.results.leaderboard import boards, render_markdown, render_rich, run_summary
 
     if fmt == "markdown":
-        print("\n".join(render_markdown(b) for b in boards(store, metrics=metrics, ensembles=ensembles)))
+        shown_boards = boards(store, metrics=metrics, ensembles=ensembles)
+        print("\n".join(render_markdown(_chosen(b, columns)) for b in shown_boards))
         return
     if fmt in ("csv", "json"):
         from bench.results.export import export
@@ -48,9 +50,17 @@ def show_leaderboard(
     console.print()
     wide = wide or terminal.piped()
     for board in boards(store, metrics=metrics, ensembles=ensembles):
-        scores = any(c.key == "score" for c in board.column_specs())
-        render_rich(board, console, columns if scores else None, wide)
+        render_rich(board, console, columns if _scores(board) else None, wide)
     console.print(shown(run_summary(store.run_info())))
+
+
+def _scores(board) -> bool:
+    """Whether `board` is a score board, the one `--columns` chooses from."""
+    return any(c.key == "score" for c in board.column_specs())
+
+
+def _chosen(board, columns: list[str] | None):
+    return board.only(columns) if columns and _scores(board) else board
 
 
 def run_exit_code(info) -> int:
