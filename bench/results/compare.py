@@ -98,7 +98,8 @@ class Change:
 
     @property
     def verdict(self) -> str:
-        """'better' or 'worse' beyond the noise (the paired interval, or 2 SE), 'within noise', or why it cannot tell."""
+        """'better' or 'worse' beyond the noise (the paired interval, or 2 SE), 'within noise',
+        or why it cannot tell."""
         if not math.isfinite(self.a) or not math.isfinite(self.b):
             return "no score in B" if math.isfinite(self.a) else "no score in A"
         low, high = self.interval

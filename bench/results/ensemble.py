@@ -3,8 +3,9 @@ seeds' song predictions, scored on the same test songs, computed from the stored
 (nothing trains).
 
 A cell is ensembled only where every seed tested the same songs, each once: one split for every
-seed (--split-seed), a fixed split (fma-official), or k-fold cross-validation (each seed's folds test every song once). A hold-out
-split drawn per seed (song, artist) tests other songs with each seed and has no ensemble row.
+seed (--split-seed), a fixed split (fma-official), or k-fold cross-validation (each seed's
+folds test every song once). A hold-out split drawn per seed (song, artist) tests other songs
+with each seed and has no ensemble row.
 
 Each of the cell's trials gets an ensemble twin with the same seed, fold and songs, predicting
 every song as the mean over seeds: the twins pair with the baselines' trials seed by seed and

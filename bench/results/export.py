@@ -16,8 +16,8 @@ import json
 import math
 
 from bench.results.leaderboard import context, run_cells
-from bench.results.store import RunStore
 from bench.results.stats import Cell
+from bench.results.store import RunStore
 
 
 def _number(value):

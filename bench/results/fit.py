@@ -38,9 +38,7 @@ def select(columns: list[Column], wanted: list[str]) -> list[int]:
         index.setdefault(c.header.lower(), i)
     unknown = [w for w in wanted if w.strip().lower() not in index]
     if unknown:
-        raise ValueError(
-            f"--columns: no column {', '.join(unknown)}. Columns: {', '.join(c.key for c in columns)}"
-        )
+        raise ValueError(f"--columns: no column {', '.join(unknown)}. Columns: {', '.join(c.key for c in columns)}")
     return list(dict.fromkeys(index[w.strip().lower()] for w in wanted))
 
 

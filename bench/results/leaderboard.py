@@ -24,9 +24,9 @@ from bench.results.fit import Column, render_table, select
 from bench.results.interval_cache import FileIntervalCache
 from bench.results.records import RunInfo, TrialRecord
 from bench.results.rescore import computed_note
+from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, Paired, add_probe_differences, summarize
 from bench.results.store import RunStore
 from bench.text import visible
-from bench.results.stats import BUILTIN_METRICS, MIN_TEST_SONGS, Cell, Paired, add_probe_differences, summarize
 
 LABELS = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "pearson": "r", "spearman": "ρ"}
 DIAGNOSIS_MARK = "⚑"
@@ -243,6 +243,7 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
     metrics = tuple(metrics) + tuple(m for m in target_metrics(cells) if m not in metrics)
     primary, name = info.primary, label(info.primary)
     baselines = sorted({c.model for c in cells if c.baseline})
+    baselines += sorted({p.baseline for c in cells for p in c.paired} - set(baselines))  # --versus models
     probes = any(c.probe for c in cells)
     others = [m for m in ("mae", "pearson") if m != primary and any(f"song.{m}" in c.mean for c in cells)]
     specs = [
@@ -277,7 +278,10 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
                 pm(cell, f"song.{primary}"),
                 interval(cell),
             ]
-            + [("baseline" if cell.model == b else _versus(cell, b)) for b in baselines]
+            + [
+                (("baseline" if cell.baseline else "reference") if cell.model == b else _versus(cell, b))
+                for b in baselines
+            ]
             + ([_paired_text(cell.probe)] if probes else [])
             + [pm(cell, f"song.{m}") for m in others]
             + [pm(cell, f"window.{primary}")]
@@ -293,15 +297,15 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
     _highlight_best(board, cells, best)
     board.notes.append(
         "Mean ± std over seeds/folds; the 95% CI is a two-stage bootstrap (seeds resampled, then each seed's test "
-        f"songs). Δ is the paired difference in song {name} with a baseline on the same songs and seeds, with the "
-        "same two-stage interval: ✓ means the whole interval is on the better side of zero. "
+        f"songs). Δ is the paired difference in song {name} with a baseline (or a --versus model) on the same songs "
+        "and seeds, with the same two-stage interval: ✓ means the whole interval is on the better side of zero. "
         f"No interval is given over fewer than {MIN_TEST_SONGS} distinct test songs ({TOO_FEW} (n)); "
         "r is '–' where it is undefined (a constant prediction)."
     )
     if probes:
         board.notes.append(
-            f"Δ vs probe: the paired difference with the probe model of the row's own feature (its floor: what a "
-            f"simple model reads from that feature)."
+            "Δ vs probe: the paired difference with the probe model of the row's own feature (its floor: what a "
+            "simple model reads from that feature)."
         )
     if flagged:
         described = "; ".join(
@@ -311,7 +315,8 @@ def score_board(cells: list[Cell], target: str, info: RunInfo, metrics: tuple[st
         board.notes.append(f"{DIAGNOSIS_MARK} (flags) training diagnosis: {described}.")
     if spread:
         board.notes.append(
-            f"{SPREAD_MARK} (flags): the row's seed std of song {name} exceeds its distance to the next row of its split: "
+            f"{SPREAD_MARK} (flags): the row's seed std of song {name} exceeds its distance to the next row of its "
+            "split: "
             "their order is within seed noise."
         )
     computed = computed_note(info)
@@ -399,7 +404,9 @@ def leak_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
     board = Board(f"{target}: leak report (song-level {name}) — {context(info, cells)}", columns, specs=specs)
     by = {(c.model, c.feature, c.split): c for c in cells}
     for model, feature in sorted({(c.model, c.feature) for c in cells}):
-        row = [model, feature] + [pm(by[(model, feature, s)], primary) if (model, feature, s) in by else "–" for s in splits]
+        row = [model, feature] + [
+            pm(by[(model, feature, s)], primary) if (model, feature, s) in by else "–" for s in splits
+        ]
         for a, b in gaps:
             one, other = by.get((model, feature, a)), by.get((model, feature, b))
             gap = one.mean.get(primary, math.nan) - other.mean.get(primary, math.nan) if one and other else math.nan
@@ -412,16 +419,22 @@ def leak_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
     return board
 
 
-def run_cells(store: RunStore, added: list[TrialRecord] | None = None) -> list[Cell]:
+def run_cells(store: RunStore, added: list[TrialRecord] | None = None, references: tuple[str, ...] = ()) -> list[Cell]:
     """The run's cells from its records alone: no plugin is loaded, so a run made with a
     `--plugin` module that is gone still reads. Every metric's values come from the records;
     intervals and paired differences recompute the run's primary metric when it is a built-in
     (bench.results.stats), cached in the run folder by the records' content. `added`: records
-    made on the read side (bench.results.ensemble's twins) summarised with the run's."""
+    made on the read side (bench.results.ensemble's twins) summarised with the run's; `references`:
+    models every other row is paired with, as with a baseline (ValueError for one not in the run)."""
     info = store.run_info()
     primary, higher = info.primary, info.higher_is_better(info.primary)
     cache = FileIntervalCache(store.dir)
-    cells = summarize(store.trials() + (added or []), BUILTIN_METRICS, primary, higher=higher, cache=cache)
+    records = store.trials() + (added or [])
+    unknown = sorted(set(references) - {r.model for r in records if r.ok})
+    if unknown:
+        models = ", ".join(sorted({r.model for r in records if r.ok}))
+        raise ValueError(f"--versus: no scored trial of {', '.join(unknown)} in this run. Models: {models}")
+    cells = summarize(records, BUILTIN_METRICS, primary, higher=higher, cache=cache, references=references)
     ensemble.without_seed_spread(cells)
     if primary in BUILTIN_METRICS:
         add_probe_differences(cells, probe_models(info), BUILTIN_METRICS[primary], primary, higher=higher, cache=cache)
@@ -430,15 +443,19 @@ def run_cells(store: RunStore, added: list[TrialRecord] | None = None) -> list[C
 
 
 def boards(
-    store: RunStore, cells: list[Cell] | None = None, metrics: tuple[str, ...] = (), ensembles: bool = False
+    store: RunStore,
+    cells: list[Cell] | None = None,
+    metrics: tuple[str, ...] = (),
+    ensembles: bool = False,
+    references: tuple[str, ...] = (),
 ) -> list[Board]:
     """Every board of a run (or of runs merged by `bench.results.merge`), target by target (from
     `cells` when already summarized); `metrics` adds score columns (ValueError for a metric
     no trial recorded); `ensembles` adds a seed-ensemble row per model cell that has one
-    (bench.results.ensemble)."""
+    (bench.results.ensemble); `references` adds a paired Δ column per named model."""
     info = store.run_info()
     found = ensemble.seed_ensembles(store.trials()) if ensembles else ensemble.Ensembles()
-    cells = run_cells(store, found.records) if cells is None else cells
+    cells = run_cells(store, found.records, references) if cells is None else cells
     check_metrics(cells, metrics)
     result = []
     for target in sorted({c.target for c in cells}):
@@ -475,7 +492,9 @@ def render_markdown(board: Board) -> str:
     columns = [markdown_text(c) for c in board.columns]
     lines = [f"### {markdown_text(board.title)}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for i, row in enumerate(board.rows):
-        cells = [f"**{markdown_text(v)}**" if (i, j) in board.highlight else markdown_text(v) for j, v in enumerate(row)]
+        cells = [
+            f"**{markdown_text(v)}**" if (i, j) in board.highlight else markdown_text(v) for j, v in enumerate(row)
+        ]
         if i in board.baseline_rows:
             cells[0] = f"_{cells[0]}_"
         lines.append("| " + " | ".join(cells) + " |")
@@ -489,7 +508,10 @@ def render_html(board: Board) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in board.columns)
     rows = []
     for i, row in enumerate(board.rows):
-        cells = [f"<strong>{html.escape(v)}</strong>" if (i, j) in board.highlight else html.escape(v) for j, v in enumerate(row)]
+        cells = [
+            f"<strong>{html.escape(v)}</strong>" if (i, j) in board.highlight else html.escape(v)
+            for j, v in enumerate(row)
+        ]
         css = ' class="baseline"' if i in board.baseline_rows else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in board.notes)

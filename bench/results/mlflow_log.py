@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -110,7 +110,11 @@ class MlflowTracker:
             if found.data.tags.get("bench.run_id") == info.run_id:
                 self.client.update_run(found.info.run_id, status="RUNNING")
                 return found.info.run_id
-        tags = {"bench.kind": "run", **run_tags(info), **({"name": info.config["name"]} if info.config.get("name") else {})}
+        tags = {
+            "bench.kind": "run",
+            **run_tags(info),
+            **({"name": info.config["name"]} if info.config.get("name") else {}),
+        }
         created = self.client.create_run(
             self.experiment,
             start_time=millis(info.started),
@@ -173,7 +177,8 @@ class MlflowTracker:
         self.logged.add((record.id, finished))
 
     def finish(self, status: str) -> None:
-        for name, value in run_tags(self.store.run_info()).items():  # the data digest exists only once features are built
+        # the data digest exists only once features are built
+        for name, value in run_tags(self.store.run_info()).items():
             self.client.set_tag(self.parent, name, value)
         try:
             if status == "complete":

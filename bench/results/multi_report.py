@@ -45,10 +45,12 @@ def write_multi_report(stores: list[RunStore], metrics: tuple[str, ...] = ()) ->
     if why is None:
         html_body, markdown = html_sections(runs[0]), markdown_sections(runs[0], figures_dir=FIGURES)
     else:
-        html_body = f'<p class="note">{escape(why)}</p>' + "".join(
-            f'<article id="{escape(p.prefix)}run"><h2>Run {escape(p.store.id)}</h2>{html_sections(p, heading=3)}</article>'
+        articles = (
+            f'<article id="{escape(p.prefix)}run"><h2>Run {escape(p.store.id)}</h2>'
+            f"{html_sections(p, heading=3)}</article>"
             for p in runs
         )
+        html_body = f'<p class="note">{escape(why)}</p>' + "".join(articles)
         markdown = [f"_{markdown_text(why)}_", ""]
         for p in runs:
             markdown += [f"## Run {markdown_text(p.store.id)}", "", *markdown_sections(p, 3, FIGURES)]

@@ -138,7 +138,8 @@ class RunInfo:
     wall_s: float | None = None
     tuning: dict[str, Any] | None = None  # bench tune's budget and study storage, when it ran
     data: dict[str, Any] | None = None  # the dataset fingerprint (bench.pipeline.provenance); None before it existed
-    model_code: dict[str, dict[str, Any]] | None = None  # per model: plugin, version, code hash (bench.pipeline.provenance)
+    # per model: plugin, version, code hash (bench.pipeline.provenance)
+    model_code: dict[str, dict[str, Any]] | None = None
     # the declared metrics and splits (bench.pipeline.provenance.design); upgrade() fills them for older runs
     metrics: list[dict[str, Any]] | None = None  # name, higher_is_better, primary
     splits: list[dict[str, Any]] | None = None  # name, leaky, order
@@ -234,4 +235,3 @@ def _join(record, optional: frozenset[str]) -> dict[str, Any]:
         if f.name not in ("extra", "schema_version") and not (f.name in optional and getattr(record, f.name) is None)
     }
     return {**data, **record.extra, "schema_version": SCHEMA_VERSION}
-

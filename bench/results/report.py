@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-import re
 import urllib.parse
 from dataclasses import dataclass, replace
 from html import escape
@@ -38,8 +37,8 @@ from bench.results.leaderboard import (
 from bench.results.leaderboard import render_html as board_html
 from bench.results.merge import model_versions, plugin_versions
 from bench.results.records import RunInfo, TrialRecord
-from bench.results.store import RunStore
 from bench.results.stats import Cell, pooled_songs
+from bench.results.store import RunStore
 
 FIGURES = "report-figures"
 WIDE_SECTIONS = ("primary", "costs")  # one figure per target, across the page; the others share rows
@@ -352,7 +351,7 @@ def html_sections(parts: Parts, heading: int = 2) -> str:
     for plot in parts.figures:
         data = base64.b64encode(plot.png).decode("ascii")
         body[plot.section] = body.get(plot.section, "") + (
-            f'<figure{WIDE if plot.section in WIDE_SECTIONS else ""}>'
+            f"<figure{WIDE if plot.section in WIDE_SECTIONS else ''}>"
             f'<img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
         )
@@ -389,7 +388,9 @@ def markdown_sections(parts: Parts, heading: int = 2, figures_dir: str = FIGURES
     }
     for plot in parts.figures:
         link = f"{figures_dir}/{urllib.parse.quote(plot.name)}.png"
-        body[plot.section] = body.get(plot.section, "") + f"![{plot.name}]({link})\n\n_{markdown_text(plot.caption)}_\n\n"
+        body[plot.section] = (
+            body.get(plot.section, "") + f"![{plot.name}]({link})\n\n_{markdown_text(plot.caption)}_\n\n"
+        )
     lines = []
     for key, title in SECTIONS.items():
         lines += [f"{'#' * heading} {title}", "", (body.get(key) or _empty(key)).rstrip(), ""]

@@ -366,9 +366,11 @@ def summarize(
     resamples: int = 2000,
     higher: bool = True,
     cache: IntervalCache | None = None,
+    references: tuple[str, ...] = (),
 ) -> list[Cell]:
-    """Cells of every (target, model, feature, split), with paired comparisons to each baseline;
-    `higher` is the primary metric's direction, `cache` keeps computed intervals."""
+    """Cells of every (target, model, feature, split), with paired comparisons to each baseline
+    and to each model named in `references`; `higher` is the primary metric's direction, `cache`
+    keeps computed intervals."""
     cache = cache or IntervalCache()
     grouped: dict[CellKey, list[TrialRecord]] = defaultdict(list)
     for record in records:
@@ -399,11 +401,12 @@ def summarize(
         cells.append(cell)
     by_key = {c.key: c for c in cells}
     for cell in cells:
-        if cell.baseline or not cell.records or primary not in metrics:
+        if not cell.records or primary not in metrics:
             continue
         for other in cells:
             same_place = (other.target, other.split) == (cell.target, cell.split)
-            if other.baseline and same_place and other.records:
+            compared = other.model in references or (other.baseline and not cell.baseline)
+            if compared and same_place and other.records and other is not cell:
                 paired = _paired(cell.records, by_key[other.key], metrics[primary], primary, resamples, higher, cache)
                 if paired:
                     cell.paired.append(paired)

@@ -140,8 +140,13 @@ class RunStore:
         if not self.trials_dir.exists():
             return []
         for path in sorted(p for p in self.trials_dir.rglob("*.json") if p.parent != self.trials_dir):
-            self._skip(UnreadableRecord(f"{path}: a record in a subfolder of trials/ (written by an older bench "
-                                        "from a name holding '/'); it is not read"), path)
+            self._skip(
+                UnreadableRecord(
+                    f"{path}: a record in a subfolder of trials/ (written by an older bench "
+                    "from a name holding '/'); it is not read"
+                ),
+                path,
+            )
         records = []
         for path in sorted(self.trials_dir.glob("*.json")):
             try:

@@ -73,6 +73,27 @@ def test_a_clearly_better_model_is_marked_better_and_a_copy_is_a_tie():
     assert cells["good"].runs == 3 and cells["good"].std["song.r2"] >= 0
 
 
+def test_a_reference_model_is_paired_with_every_other_row_and_gets_its_own_column():
+    rng = np.random.default_rng(4)
+    records = []
+    for seed in range(3):
+        true = rng.uniform(0, 1, 30)
+        records += [
+            record("mean", seed, true, np.full(30, true.mean()), baseline=True),
+            record("probe", seed, true, true + rng.normal(0, 0.05, 30)),
+            record("cnn", seed, true, np.full(30, true.mean()) + rng.normal(0, 0.01, 30)),
+        ]
+    plain = {c.model: c for c in summarize(records, {"r2": r2})}
+    assert [p.baseline for p in plain["cnn"].paired] == ["mean"] and not plain["mean"].paired
+    cells = {c.model: c for c in summarize(records, {"r2": r2}, references=("probe",))}
+    versus = {m: {p.baseline: p.verdict for p in c.paired} for m, c in cells.items()}
+    assert versus == {"mean": {"probe": "worse"}, "probe": {"mean": "better"}, "cnn": {"mean": "tie", "probe": "worse"}}
+    board = score_board(list(cells.values()), "t", INFO)
+    column = board.columns.index("Δ R² vs probe")
+    rows = {row[0]: row[column] for row in board.rows}
+    assert rows["probe"] == "reference" and "✗ worse" in rows["cnn"] and "✗ worse" in rows["mean"]
+
+
 def test_paired_difference_only_matches_the_same_seed_and_song():
     true = np.linspace(0, 1, 10)
     model = [record("m", 0, true, true)]

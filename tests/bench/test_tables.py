@@ -90,6 +90,17 @@ def test_markdown_takes_columns_too(tmp_path, capsys):
     assert header == "| model | song R² |"
 
 
+def test_versus_adds_a_paired_column_and_names_an_unknown_model(tmp_path, capsys):
+    store = board_run(tmp_path / "r")
+    assert main(["leaderboard", str(store.dir), "--format", "markdown", "--versus", "good"]) == 0
+    out = capsys.readouterr().out
+    assert "| Δ R² vs good |" in out and "| reference |" in out
+    assert main(["leaderboard", str(store.dir), "--versus", "nope"]) == 1
+    assert "--versus: no scored trial of nope in this run. Models: " in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--versus columns are shown in tables and markdown"):
+        main(["leaderboard", str(store.dir), "--versus", "good", "--format", "csv"])
+
+
 def test_flags_probe_column_and_the_seeds_needed(tmp_path):
     store = board_run(tmp_path / "r", spread=0.15)
     text, board = rendered(store, 250, wide=True)

@@ -37,6 +37,14 @@ def _leaderboard_arguments(p: argparse.ArgumentParser) -> None:
         help="add a row per model that averages its seeds' song predictions ('1dwav (ensemble of 3)'), where every "
         "seed tested the same songs (--folds K, or a fixed split); tables and markdown",
     )
+    p.add_argument(
+        "--versus",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="pair every row with this model too, as with a baseline: a 'Δ vs MODEL' column with its "
+        "interval (repeatable; tables and markdown)",
+    )
     add_table(p)
     add_common(p)
 
@@ -85,12 +93,19 @@ def cmd_leaderboard(args) -> int:
     from bench.results.merge import merge_runs
     from bench.results.store import find_run
 
-    if args.ensemble and args.format in ("csv", "json"):
-        raise SystemExit("bench leaderboard: --ensemble rows are shown in tables and markdown, not in csv or json")
+    for flag, given in (("--ensemble rows are", args.ensemble), ("--versus columns are", args.versus)):
+        if given and args.format in ("csv", "json"):
+            raise SystemExit(f"bench leaderboard: {flag} shown in tables and markdown, not in csv or json")
     stores = [find_run(results_dir(args), run) for run in args.run or [None]]
     if len(stores) == 1:
         show_leaderboard(
-            with_metrics(stores[0], args), args.format, tuple(args.metric), args.columns, args.wide, args.ensemble
+            with_metrics(stores[0], args),
+            args.format,
+            tuple(args.metric),
+            args.columns,
+            args.wide,
+            args.ensemble,
+            tuple(args.versus),
         )
         return 0
     merged = merge_runs(stores)
@@ -100,7 +115,7 @@ def cmd_leaderboard(args) -> int:
         out.print(f"[yellow]warning:[/] {shown(line)}")
     for line in merged.notes:
         out.print(f"[italic]note:[/] {shown(line)}")
-    show_leaderboard(view, args.format, tuple(args.metric), args.columns, args.wide, args.ensemble)
+    show_leaderboard(view, args.format, tuple(args.metric), args.columns, args.wide, args.ensemble, tuple(args.versus))
     return 0
 
 

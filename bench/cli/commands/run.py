@@ -30,15 +30,16 @@ def show_leaderboard(
     columns: list[str] | None = None,
     wide: bool = False,
     ensembles: bool = False,
+    references: tuple[str, ...] = (),
 ) -> None:
     """A run's boards in the chosen format: tables on the console (fitted to it; `wide` or a
     pipe: every column), or markdown, csv, json on stdout; `columns` chooses the score board's
-    columns in tables and markdown;
+    columns in tables and markdown; `references` adds a paired Δ column per named model;
     `ensembles` adds the seed-ensemble rows (tables and markdown)."""
     from bench.results.leaderboard import boards, render_markdown, render_rich, run_summary
 
     if fmt == "markdown":
-        shown_boards = boards(store, metrics=metrics, ensembles=ensembles)
+        shown_boards = boards(store, metrics=metrics, ensembles=ensembles, references=references)
         print("\n".join(render_markdown(_chosen(b, columns)) for b in shown_boards))
         return
     if fmt in ("csv", "json"):
@@ -49,7 +50,7 @@ def show_leaderboard(
     console = terminal.console
     console.print()
     wide = wide or terminal.piped()
-    for board in boards(store, metrics=metrics, ensembles=ensembles):
+    for board in boards(store, metrics=metrics, ensembles=ensembles, references=references):
         render_rich(board, console, columns if _scores(board) else None, wide)
     console.print(shown(run_summary(store.run_info())))
 
