@@ -17,7 +17,6 @@ import io
 import math
 import urllib.parse
 from dataclasses import dataclass, replace
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from bench.results.leaderboard import (
     Board,
     boards,
     context,
+    html_text,
     label,
     markdown_text,
     render_markdown,
@@ -340,24 +340,24 @@ def html_sections(parts: Parts, heading: int = 2) -> str:
     """The report's sections as HTML, images inline."""
     info = parts.store.run_info()
     body = {
-        "run": "".join(f'<p class="note">{escape(n)}</p>' for n in parts.notes)
+        "run": "".join(f'<p class="note">{html_text(n)}</p>' for n in parts.notes)
         + "<dl>"
-        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, parts.cells))
+        + "".join(f"<dt>{html_text(k)}</dt><dd>{html_text(v)}</dd>" for k, v in _run_facts(info, parts.cells))
         + "</dl>",
         "leaderboard": "".join(board_html(b) for b in parts.boards),
-        "collapsed": "".join(f'<p class="flag">⚑ {escape(n)}</p>' for n in collapse_notes(parts.cells)),
-        "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(parts.cells)),
+        "collapsed": "".join(f'<p class="flag">⚑ {html_text(n)}</p>' for n in collapse_notes(parts.cells)),
+        "failures": "".join(f"<p><code>{html_text(i)}</code>: {html_text(e)}</p>" for i, e in _failures(parts.cells)),
     }
     for plot in parts.figures:
         data = base64.b64encode(plot.png).decode("ascii")
         body[plot.section] = body.get(plot.section, "") + (
             f"<figure{WIDE if plot.section in WIDE_SECTIONS else ''}>"
-            f'<img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
+            f'<img alt="{html_text(plot.name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html_text(plot.caption)}</figcaption></figure>"
         )
     return "".join(
-        f'<section id="{escape(parts.prefix + key)}"><h{heading}>{escape(title)}</h{heading}>'
-        f"{body.get(key) or f'<p>{escape(_empty(key))}</p>'}</section>\n"
+        f'<section id="{html_text(parts.prefix + key)}"><h{heading}>{html_text(title)}</h{heading}>'
+        f"{body.get(key) or f'<p>{html_text(_empty(key))}</p>'}</section>\n"
         for key, title in SECTIONS.items()
     )
 
@@ -365,9 +365,9 @@ def html_sections(parts: Parts, heading: int = 2) -> str:
 def html_page(title: str, body: str) -> str:
     """One self-contained HTML document: `title` is text, `body` HTML."""
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html_text(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<style>{CSS}</style></head>\n<body><h1>{escape(title)}</h1>\n{body}</body></html>\n"
+        f"<style>{CSS}</style></head>\n<body><h1>{html_text(title)}</h1>\n{body}</body></html>\n"
     )
 
 
