@@ -517,8 +517,7 @@ def render_html(board: Board) -> str:
     rows = []
     for i, row in enumerate(board.rows):
         cells = [
-            f"<strong>{html_text(v)}</strong>" if (i, j) in board.highlight else html_text(v)
-            for j, v in enumerate(row)
+            f"<strong>{html_text(v)}</strong>" if (i, j) in board.highlight else html_text(v) for j, v in enumerate(row)
         ]
         css = ' class="baseline"' if i in board.baseline_rows else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")

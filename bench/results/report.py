@@ -13,7 +13,6 @@ them as base64 PNGs so it opens offline, the markdown links PNG files in `report
 from __future__ import annotations
 
 import base64
-import io
 import math
 import urllib.parse
 from dataclasses import dataclass, replace
@@ -22,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.files import file_name
+from bench.results import figures as draw
+from bench.results.figures import Plot
 from bench.results.leaderboard import (
     Board,
     boards,
@@ -70,61 +70,18 @@ figcaption { font-size: 0.85em; color: #555; }
 """
 
 
-@dataclass(frozen=True)
-class Plot:
-    """One rendered figure of a section."""
-
-    section: str
-    name: str  # file name without extension, unique in the report
-    caption: str
-    png: bytes
-
-
-def _figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def _slug(*parts: str) -> str:
-    return "-".join(file_name(p) for p in parts)
-
-
-def _splits(cells: list[Cell], info: RunInfo) -> list[str]:
-    return sorted({c.split for c in cells}, key=lambda s: (info.split_order(s), s))
-
-
-def _models(cells: list[Cell]) -> list[tuple[str, str]]:
-    """(model, feature) pairs, baselines first."""
-    baselines = {(c.model, c.feature) for c in cells if c.baseline}
-    return sorted({(c.model, c.feature) for c in cells}, key=lambda pair: (pair not in baselines, pair))
-
-
-def _finite(value: float | None) -> float:
-    return value if value is not None and math.isfinite(value) else np.nan
-
-
 def primary_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot:
     """Grouped bars: the mean song-level primary metric of each model under each split, ± one std over seeds."""
-    models, splits, primary, name = _models(cells), _splits(cells, info), info.primary, label(info.primary)
+    models, splits, primary, name = draw.models(cells), draw.splits(cells, info), info.primary, label(info.primary)
     by = {(c.model, c.feature, c.split): c for c in cells}
-    figure = _figure(max(6.0, 1.2 * len(models) * len(splits) ** 0.5 + 2), 4.0)
+    figure = draw.figure(max(6.0, 1.2 * len(models) * len(splits) ** 0.5 + 2), 4.0)
     ax = figure.subplots()
     width = 0.8 / len(splits)
     x = np.arange(len(models))
     for k, split in enumerate(splits):
         cell = [by.get((m, f, split)) for m, f in models]
-        means = [_finite(c.mean.get(f"song.{primary}")) if c else np.nan for c in cell]
-        stds = [_finite(c.std.get(f"song.{primary}")) if c else np.nan for c in cell]
+        means = [draw.finite(c.mean.get(f"song.{primary}")) if c else np.nan for c in cell]
+        stds = [draw.finite(c.std.get(f"song.{primary}")) if c else np.nan for c in cell]
         ax.bar(
             x + (k - (len(splits) - 1) / 2) * width,
             np.nan_to_num(means),
@@ -141,19 +98,19 @@ def primary_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot:
     ax.legend(title="split")
     return Plot(
         "primary",
-        _slug(target, "primary"),
+        draw.slug(target, "primary"),
         f"{target}: mean song-level {name} per model and split; "
         "error bars are ± one standard deviation over seeds/folds; 0 is predicting the mean.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
 def scatter_plot(cells: list[Cell], target: str, model: str, feature: str, info: RunInfo) -> Plot:
     """Predicted against true song values of every test song of every seed, one colour per split."""
-    figure = _figure(4.8, 4.5)
+    figure = draw.figure(4.8, 4.5)
     ax = figure.subplots()
     low, high = math.inf, -math.inf
-    for k, split in enumerate(_splits(cells, info)):
+    for k, split in enumerate(draw.splits(cells, info)):
         cell = next((c for c in cells if c.split == split), None)
         if not cell or not cell.records:
             continue
@@ -173,10 +130,10 @@ def scatter_plot(cells: list[Cell], target: str, model: str, feature: str, info:
     ax.set_title(f"{model} ({feature})")
     return Plot(
         "scatter",
-        _slug(target, model, feature, "scatter"),
+        draw.slug(target, model, feature, "scatter"),
         f"{target}, {model} on {feature}: one point per "
         "test song and seed (mean of its windows' predictions); the dotted line is perfect.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
@@ -190,7 +147,7 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
         return None
     from matplotlib.ticker import MaxNLocator
 
-    figure = _figure(4.2 * len(panels), 3.4)
+    figure = draw.figure(4.2 * len(panels), 3.4)
     axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
     for ax, (split, records) in zip(axes, panels):
         for k, record in enumerate(sorted(records, key=lambda r: (r.seed, r.fold))):
@@ -210,10 +167,10 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
     axes[0].set_ylabel(f"loss ({loss})")
     return Plot(
         "learning",
-        _slug(target, model, feature, "learning"),
+        draw.slug(target, model, feature, "learning"),
         f"{target}, {model}: training loss (solid) and "
         "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
@@ -221,24 +178,26 @@ def cost_plot(cells: list[Cell], target: str) -> Plot:
     """Horizontal bars per cell: mean training seconds (log scale) and peak memory."""
     cells = [c for c in cells if c.records]
     labels = [f"{c.model} / {c.split}" for c in cells]
-    figure = _figure(10.0, 1.2 + 0.32 * len(cells))
+    figure = draw.figure(10.0, 1.2 + 0.32 * len(cells))
     left, right = figure.subplots(1, 2, sharey=True)
     y = np.arange(len(cells))
-    left.barh(y, [_finite(c.cost.get("train_s")) for c in cells], color=["C7" if c.baseline else "C0" for c in cells])
+    left.barh(
+        y, [draw.finite(c.cost.get("train_s")) for c in cells], color=["C7" if c.baseline else "C0" for c in cells]
+    )
     left.set_xscale("log")
     left.set_xlabel("training seconds per trial (log scale)")
     left.set_yticks(y, labels)
     left.invert_yaxis()
     right.barh(
-        y, [_finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells]
+        y, [draw.finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells]
     )
     right.set_xlabel("peak memory per trial process (MiB)")
     figure.suptitle(f"{target}: cost per trial (mean over runs; grey = baseline)")
     return Plot(
         "costs",
-        _slug(target, "costs"),
+        draw.slug(target, "costs"),
         f"{target}: mean training time and peak resident memory of a trial's process.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
@@ -252,7 +211,7 @@ def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
         if not scored:
             continue
         result.append(primary_plot(scored, target, info))
-        per_model = [(m, f, [c for c in scored if (c.model, c.feature) == (m, f)]) for m, f in _models(scored)]
+        per_model = [(m, f, [c for c in scored if (c.model, c.feature) == (m, f)]) for m, f in draw.models(scored)]
         result += [scatter_plot(group, target, m, f, info) for m, f, group in per_model]
         result += [p for m, f, group in per_model if (p := learning_plot(group, target, m, f, loss, info))]
         result.append(cost_plot(scored, target))
