@@ -1,8 +1,11 @@
 """`bench report`: one run as a self-contained HTML page and a markdown page, from disk alone.
 
-Sections: the run, the leaderboard (the same boards as `bench leaderboard`), models whose
+Sections: the run, the leaderboard (the same boards as `bench leaderboard`), the folds (songs
+and artists in train / validation / test: `bench.results.folds`), models whose
 predictions collapsed (song-level spread under a tenth of the labels'), the primary
-metric per model and split with error bars, predicted-vs-true scatter plots at song level
+metric per model and split with error bars, a forest plot of paired differences and a leak-gap
+dumbbell (`bench.results.comparison_plots`), label and prediction histograms
+(`bench.results.distribution_plots`), predicted-vs-true scatter plots at song level
 per model, learning curves of every Keras trial, time and memory, and failed trials. The run
 section names each used plugin's version and each model's plugin and code hash (`bench.results.merge`);
 `metrics` adds score columns for the named metrics, a plugin's included.
@@ -22,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from bench.results import figures as draw
+from bench.results.comparison_plots import dumbbell_plot, forest_plot
+from bench.results.distribution_plots import distribution_plot
 from bench.results.figures import Plot
 from bench.results.leaderboard import (
     Board,
@@ -41,13 +46,22 @@ from bench.results.stats import Cell, pooled_songs
 from bench.results.store import RunStore
 
 FIGURES = "report-figures"
-WIDE_SECTIONS = ("primary", "costs")  # one figure per target, across the page; the others share rows
+WIDE_SECTIONS = (
+    "primary",
+    "differences",
+    "leak",
+    "distributions",
+    "costs",
+)  # one figure per target, across the page; the others share rows
 WIDE = ' class="wide"'
 SECTIONS = {
     "run": "Run",
     "leaderboard": "Leaderboard",
     "collapsed": "Collapsed predictions",
     "primary": "Song-level R² by model and split",
+    "differences": "Paired differences with the baselines",
+    "leak": "Leak gap: each model across splits",
+    "distributions": "Labels and predictions",
     "scatter": "Predicted vs true, song level",
     "learning": "Learning curves",
     "costs": "Time and memory",
@@ -211,6 +225,12 @@ def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
         if not scored:
             continue
         result.append(primary_plot(scored, target, info))
+        found = (
+            forest_plot(scored, target, info),
+            dumbbell_plot(scored, target, info),
+            distribution_plot(scored, target),
+        )
+        result += [p for p in found if p]
         per_model = [(m, f, [c for c in scored if (c.model, c.feature) == (m, f)]) for m, f in draw.models(scored)]
         result += [scatter_plot(group, target, m, f, info) for m, f, group in per_model]
         result += [p for m, f, group in per_model if (p := learning_plot(group, target, m, f, loss, info))]
