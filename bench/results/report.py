@@ -28,6 +28,7 @@ from bench.results import figures as draw
 from bench.results.comparison_plots import dumbbell_plot, forest_plot
 from bench.results.distribution_plots import distribution_plot
 from bench.results.figures import Plot
+from bench.results.folds import fold_board
 from bench.results.leaderboard import (
     Board,
     boards,
@@ -57,6 +58,7 @@ WIDE = ' class="wide"'
 SECTIONS = {
     "run": "Run",
     "leaderboard": "Leaderboard",
+    "folds": "Songs per fold",
     "collapsed": "Collapsed predictions",
     "primary": "Song-level R² by model and split",
     "differences": "Paired differences with the baselines",
@@ -263,6 +265,10 @@ def collapse_notes(cells: list[Cell]) -> list[str]:
     return notes
 
 
+def _fold_boards(cells: list[Cell], info: RunInfo) -> list[Board]:
+    return [b for target in sorted({c.target for c in cells}) if (b := fold_board(cells, target, info))]
+
+
 def _failures(cells: list[Cell]) -> list[tuple[str, str]]:
     return [(r.id, r.error or "") for c in cells for r in c.failed]
 
@@ -324,6 +330,7 @@ def html_sections(parts: Parts, heading: int = 2) -> str:
         + "".join(f"<dt>{html_text(k)}</dt><dd>{html_text(v)}</dd>" for k, v in _run_facts(info, parts.cells))
         + "</dl>",
         "leaderboard": "".join(board_html(b) for b in parts.boards),
+        "folds": "".join(board_html(b) for b in _fold_boards(parts.cells, info)),
         "collapsed": "".join(f'<p class="flag">⚑ {html_text(n)}</p>' for n in collapse_notes(parts.cells)),
         "failures": "".join(f"<p><code>{html_text(i)}</code>: {html_text(e)}</p>" for i, e in _failures(parts.cells)),
     }
@@ -362,6 +369,7 @@ def markdown_sections(parts: Parts, heading: int = 2, figures_dir: str = FIGURES
         "run": "".join(f"_{markdown_text(n)}_\n\n" for n in parts.notes)
         + "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, parts.cells)),
         "leaderboard": "\n".join(render_markdown(b) for b in parts.boards),
+        "folds": "\n".join(render_markdown(b) for b in _fold_boards(parts.cells, info)),
         "collapsed": "\n".join(f"- ⚑ {markdown_text(n)}" for n in collapse_notes(parts.cells)),
         "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(parts.cells)),
     }
