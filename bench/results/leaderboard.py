@@ -484,8 +484,16 @@ def render_rich(board: Board, console: Console, columns: list[str] | None = None
 
 
 def markdown_text(text: str) -> str:
-    """`text` safe in a markdown table cell: raw HTML escaped, pipes and line breaks neutralised."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """`text` safe in a markdown table cell: control characters shown as escapes (bench.text),
+    raw HTML escaped, pipes and line breaks neutralised."""
+    return html.escape(visible(text), quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def html_text(text: str) -> str:
+    """`text` safe in HTML (an attribute's value included): control characters shown as escapes
+    (bench.text), markup escaped. Names, notes and captions come from a results folder, which may
+    be someone else's."""
+    return html.escape(visible(text))
 
 
 def render_markdown(board: Board) -> str:
@@ -505,18 +513,17 @@ def render_markdown(board: Board) -> str:
 
 def render_html(board: Board) -> str:
     """The board as an HTML table (best values in <strong>, baseline rows of class "baseline")."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in board.columns)
+    head = "".join(f"<th>{html_text(c)}</th>" for c in board.columns)
     rows = []
     for i, row in enumerate(board.rows):
         cells = [
-            f"<strong>{html.escape(v)}</strong>" if (i, j) in board.highlight else html.escape(v)
-            for j, v in enumerate(row)
+            f"<strong>{html_text(v)}</strong>" if (i, j) in board.highlight else html_text(v) for j, v in enumerate(row)
         ]
         css = ' class="baseline"' if i in board.baseline_rows else ""
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in board.notes)
+    notes = "".join(f'<p class="note">{html_text(note)}</p>' for note in board.notes)
     return (
-        f"<table><caption>{html.escape(board.title)}</caption><thead><tr>{head}</tr></thead>"
+        f"<table><caption>{html_text(board.title)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>{notes}\n"
     )
 

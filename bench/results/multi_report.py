@@ -8,11 +8,10 @@ the first-named run's folder as report-runs.html, report-runs.md and report-runs
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from bench.files import file_name
-from bench.results.leaderboard import markdown_text
+from bench.results.leaderboard import html_text, markdown_text
 from bench.results.merge import NotComparable, merge_runs
 from bench.results.report import (
     Parts,
@@ -46,11 +45,11 @@ def write_multi_report(stores: list[RunStore], metrics: tuple[str, ...] = ()) ->
         html_body, markdown = html_sections(runs[0]), markdown_sections(runs[0], figures_dir=FIGURES)
     else:
         articles = (
-            f'<article id="{escape(p.prefix)}run"><h2>Run {escape(p.store.id)}</h2>'
+            f'<article id="{html_text(p.prefix)}run"><h2>Run {html_text(p.store.id)}</h2>'
             f"{html_sections(p, heading=3)}</article>"
             for p in runs
         )
-        html_body = f'<p class="note">{escape(why)}</p>' + "".join(articles)
+        html_body = f'<p class="note">{html_text(why)}</p>' + "".join(articles)
         markdown = [f"_{markdown_text(why)}_", ""]
         for p in runs:
             markdown += [f"## Run {markdown_text(p.store.id)}", "", *markdown_sections(p, 3, FIGURES)]

@@ -55,6 +55,8 @@ class TrialRecord:
     best_epoch: int | None = None
     params: int | None = None
     peak_rss_mb: float | None = None
+    # part ("train", "validation", "test") -> {"songs": n, "artists": n}; None before it was recorded
+    fold_counts: dict[str, dict[str, int]] | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # every field this schema does not name
     schema_version: int = SCHEMA_VERSION
@@ -110,6 +112,7 @@ OPTIONAL_TRIAL_FIELDS = frozenset(
         "best_epoch",
         "params",
         "peak_rss_mb",
+        "fold_counts",
         "error",
     )
 )

@@ -1,8 +1,11 @@
 """`bench report`: one run as a self-contained HTML page and a markdown page, from disk alone.
 
-Sections: the run, the leaderboard (the same boards as `bench leaderboard`), models whose
+Sections: the run, the leaderboard (the same boards as `bench leaderboard`), the folds (songs
+and artists in train / validation / test: `bench.results.folds`), models whose
 predictions collapsed (song-level spread under a tenth of the labels'), the primary
-metric per model and split with error bars, predicted-vs-true scatter plots at song level
+metric per model and split with error bars, a forest plot of paired differences and a leak-gap
+dumbbell (`bench.results.comparison_plots`), label and prediction histograms
+(`bench.results.distribution_plots`), predicted-vs-true scatter plots at song level
 per model, learning curves of every Keras trial, time and memory, and failed trials. The run
 section names each used plugin's version and each model's plugin and code hash (`bench.results.merge`);
 `metrics` adds score columns for the named metrics, a plugin's included.
@@ -13,21 +16,24 @@ them as base64 PNGs so it opens offline, the markdown links PNG files in `report
 from __future__ import annotations
 
 import base64
-import io
 import math
 import urllib.parse
 from dataclasses import dataclass, replace
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.files import file_name
+from bench.results import figures as draw
+from bench.results.comparison_plots import dumbbell_plot, forest_plot
+from bench.results.distribution_plots import distribution_plot
+from bench.results.figures import Plot
+from bench.results.folds import fold_board
 from bench.results.leaderboard import (
     Board,
     boards,
     context,
+    html_text,
     label,
     markdown_text,
     render_markdown,
@@ -41,13 +47,23 @@ from bench.results.stats import Cell, pooled_songs
 from bench.results.store import RunStore
 
 FIGURES = "report-figures"
-WIDE_SECTIONS = ("primary", "costs")  # one figure per target, across the page; the others share rows
+WIDE_SECTIONS = (
+    "primary",
+    "differences",
+    "leak",
+    "distributions",
+    "costs",
+)  # one figure per target, across the page; the others share rows
 WIDE = ' class="wide"'
 SECTIONS = {
     "run": "Run",
     "leaderboard": "Leaderboard",
+    "folds": "Songs per fold",
     "collapsed": "Collapsed predictions",
     "primary": "Song-level R² by model and split",
+    "differences": "Paired differences with the baselines",
+    "leak": "Leak gap: each model across splits",
+    "distributions": "Labels and predictions",
     "scatter": "Predicted vs true, song level",
     "learning": "Learning curves",
     "costs": "Time and memory",
@@ -70,61 +86,18 @@ figcaption { font-size: 0.85em; color: #555; }
 """
 
 
-@dataclass(frozen=True)
-class Plot:
-    """One rendered figure of a section."""
-
-    section: str
-    name: str  # file name without extension, unique in the report
-    caption: str
-    png: bytes
-
-
-def _figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def _slug(*parts: str) -> str:
-    return "-".join(file_name(p) for p in parts)
-
-
-def _splits(cells: list[Cell], info: RunInfo) -> list[str]:
-    return sorted({c.split for c in cells}, key=lambda s: (info.split_order(s), s))
-
-
-def _models(cells: list[Cell]) -> list[tuple[str, str]]:
-    """(model, feature) pairs, baselines first."""
-    baselines = {(c.model, c.feature) for c in cells if c.baseline}
-    return sorted({(c.model, c.feature) for c in cells}, key=lambda pair: (pair not in baselines, pair))
-
-
-def _finite(value: float | None) -> float:
-    return value if value is not None and math.isfinite(value) else np.nan
-
-
 def primary_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot:
     """Grouped bars: the mean song-level primary metric of each model under each split, ± one std over seeds."""
-    models, splits, primary, name = _models(cells), _splits(cells, info), info.primary, label(info.primary)
+    models, splits, primary, name = draw.models(cells), draw.splits(cells, info), info.primary, label(info.primary)
     by = {(c.model, c.feature, c.split): c for c in cells}
-    figure = _figure(max(6.0, 1.2 * len(models) * len(splits) ** 0.5 + 2), 4.0)
+    figure = draw.figure(max(6.0, 1.2 * len(models) * len(splits) ** 0.5 + 2), 4.0)
     ax = figure.subplots()
     width = 0.8 / len(splits)
     x = np.arange(len(models))
     for k, split in enumerate(splits):
         cell = [by.get((m, f, split)) for m, f in models]
-        means = [_finite(c.mean.get(f"song.{primary}")) if c else np.nan for c in cell]
-        stds = [_finite(c.std.get(f"song.{primary}")) if c else np.nan for c in cell]
+        means = [draw.finite(c.mean.get(f"song.{primary}")) if c else np.nan for c in cell]
+        stds = [draw.finite(c.std.get(f"song.{primary}")) if c else np.nan for c in cell]
         ax.bar(
             x + (k - (len(splits) - 1) / 2) * width,
             np.nan_to_num(means),
@@ -141,19 +114,19 @@ def primary_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot:
     ax.legend(title="split")
     return Plot(
         "primary",
-        _slug(target, "primary"),
+        draw.slug(target, "primary"),
         f"{target}: mean song-level {name} per model and split; "
         "error bars are ± one standard deviation over seeds/folds; 0 is predicting the mean.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
 def scatter_plot(cells: list[Cell], target: str, model: str, feature: str, info: RunInfo) -> Plot:
     """Predicted against true song values of every test song of every seed, one colour per split."""
-    figure = _figure(4.8, 4.5)
+    figure = draw.figure(4.8, 4.5)
     ax = figure.subplots()
     low, high = math.inf, -math.inf
-    for k, split in enumerate(_splits(cells, info)):
+    for k, split in enumerate(draw.splits(cells, info)):
         cell = next((c for c in cells if c.split == split), None)
         if not cell or not cell.records:
             continue
@@ -173,10 +146,10 @@ def scatter_plot(cells: list[Cell], target: str, model: str, feature: str, info:
     ax.set_title(f"{model} ({feature})")
     return Plot(
         "scatter",
-        _slug(target, model, feature, "scatter"),
+        draw.slug(target, model, feature, "scatter"),
         f"{target}, {model} on {feature}: one point per "
         "test song and seed (mean of its windows' predictions); the dotted line is perfect.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
@@ -190,7 +163,7 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
         return None
     from matplotlib.ticker import MaxNLocator
 
-    figure = _figure(4.2 * len(panels), 3.4)
+    figure = draw.figure(4.2 * len(panels), 3.4)
     axes = np.atleast_1d(figure.subplots(1, len(panels), sharey=True))
     for ax, (split, records) in zip(axes, panels):
         for k, record in enumerate(sorted(records, key=lambda r: (r.seed, r.fold))):
@@ -210,10 +183,10 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
     axes[0].set_ylabel(f"loss ({loss})")
     return Plot(
         "learning",
-        _slug(target, model, feature, "learning"),
+        draw.slug(target, model, feature, "learning"),
         f"{target}, {model}: training loss (solid) and "
         "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
@@ -221,24 +194,26 @@ def cost_plot(cells: list[Cell], target: str) -> Plot:
     """Horizontal bars per cell: mean training seconds (log scale) and peak memory."""
     cells = [c for c in cells if c.records]
     labels = [f"{c.model} / {c.split}" for c in cells]
-    figure = _figure(10.0, 1.2 + 0.32 * len(cells))
+    figure = draw.figure(10.0, 1.2 + 0.32 * len(cells))
     left, right = figure.subplots(1, 2, sharey=True)
     y = np.arange(len(cells))
-    left.barh(y, [_finite(c.cost.get("train_s")) for c in cells], color=["C7" if c.baseline else "C0" for c in cells])
+    left.barh(
+        y, [draw.finite(c.cost.get("train_s")) for c in cells], color=["C7" if c.baseline else "C0" for c in cells]
+    )
     left.set_xscale("log")
     left.set_xlabel("training seconds per trial (log scale)")
     left.set_yticks(y, labels)
     left.invert_yaxis()
     right.barh(
-        y, [_finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells]
+        y, [draw.finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells]
     )
     right.set_xlabel("peak memory per trial process (MiB)")
     figure.suptitle(f"{target}: cost per trial (mean over runs; grey = baseline)")
     return Plot(
         "costs",
-        _slug(target, "costs"),
+        draw.slug(target, "costs"),
         f"{target}: mean training time and peak resident memory of a trial's process.",
-        _png(figure),
+        draw.png(figure),
     )
 
 
@@ -252,7 +227,13 @@ def plots(store: RunStore, cells: list[Cell]) -> list[Plot]:
         if not scored:
             continue
         result.append(primary_plot(scored, target, info))
-        per_model = [(m, f, [c for c in scored if (c.model, c.feature) == (m, f)]) for m, f in _models(scored)]
+        found = (
+            forest_plot(scored, target, info),
+            dumbbell_plot(scored, target, info),
+            distribution_plot(scored, target),
+        )
+        result += [p for p in found if p]
+        per_model = [(m, f, [c for c in scored if (c.model, c.feature) == (m, f)]) for m, f in draw.models(scored)]
         result += [scatter_plot(group, target, m, f, info) for m, f, group in per_model]
         result += [p for m, f, group in per_model if (p := learning_plot(group, target, m, f, loss, info))]
         result.append(cost_plot(scored, target))
@@ -282,6 +263,10 @@ def collapse_notes(cells: list[Cell]) -> list[str]:
                 f"{hits} of {len(cell.records)} trials (song-level spread under {COLLAPSED_SPREAD:g} of the labels')"
             )
     return notes
+
+
+def _fold_boards(cells: list[Cell], info: RunInfo) -> list[Board]:
+    return [b for target in sorted({c.target for c in cells}) if (b := fold_board(cells, target, info))]
 
 
 def _failures(cells: list[Cell]) -> list[tuple[str, str]]:
@@ -340,24 +325,25 @@ def html_sections(parts: Parts, heading: int = 2) -> str:
     """The report's sections as HTML, images inline."""
     info = parts.store.run_info()
     body = {
-        "run": "".join(f'<p class="note">{escape(n)}</p>' for n in parts.notes)
+        "run": "".join(f'<p class="note">{html_text(n)}</p>' for n in parts.notes)
         + "<dl>"
-        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _run_facts(info, parts.cells))
+        + "".join(f"<dt>{html_text(k)}</dt><dd>{html_text(v)}</dd>" for k, v in _run_facts(info, parts.cells))
         + "</dl>",
         "leaderboard": "".join(board_html(b) for b in parts.boards),
-        "collapsed": "".join(f'<p class="flag">⚑ {escape(n)}</p>' for n in collapse_notes(parts.cells)),
-        "failures": "".join(f"<p><code>{escape(i)}</code>: {escape(e)}</p>" for i, e in _failures(parts.cells)),
+        "folds": "".join(board_html(b) for b in _fold_boards(parts.cells, info)),
+        "collapsed": "".join(f'<p class="flag">⚑ {html_text(n)}</p>' for n in collapse_notes(parts.cells)),
+        "failures": "".join(f"<p><code>{html_text(i)}</code>: {html_text(e)}</p>" for i, e in _failures(parts.cells)),
     }
     for plot in parts.figures:
         data = base64.b64encode(plot.png).decode("ascii")
         body[plot.section] = body.get(plot.section, "") + (
             f"<figure{WIDE if plot.section in WIDE_SECTIONS else ''}>"
-            f'<img alt="{escape(plot.name)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(plot.caption)}</figcaption></figure>"
+            f'<img alt="{html_text(plot.name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html_text(plot.caption)}</figcaption></figure>"
         )
     return "".join(
-        f'<section id="{escape(parts.prefix + key)}"><h{heading}>{escape(title)}</h{heading}>'
-        f"{body.get(key) or f'<p>{escape(_empty(key))}</p>'}</section>\n"
+        f'<section id="{html_text(parts.prefix + key)}"><h{heading}>{html_text(title)}</h{heading}>'
+        f"{body.get(key) or f'<p>{html_text(_empty(key))}</p>'}</section>\n"
         for key, title in SECTIONS.items()
     )
 
@@ -365,9 +351,9 @@ def html_sections(parts: Parts, heading: int = 2) -> str:
 def html_page(title: str, body: str) -> str:
     """One self-contained HTML document: `title` is text, `body` HTML."""
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html_text(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<style>{CSS}</style></head>\n<body><h1>{escape(title)}</h1>\n{body}</body></html>\n"
+        f"<style>{CSS}</style></head>\n<body><h1>{html_text(title)}</h1>\n{body}</body></html>\n"
     )
 
 
@@ -383,6 +369,7 @@ def markdown_sections(parts: Parts, heading: int = 2, figures_dir: str = FIGURES
         "run": "".join(f"_{markdown_text(n)}_\n\n" for n in parts.notes)
         + "\n".join(f"- **{markdown_text(k)}**: {markdown_text(str(v))}" for k, v in _run_facts(info, parts.cells)),
         "leaderboard": "\n".join(render_markdown(b) for b in parts.boards),
+        "folds": "\n".join(render_markdown(b) for b in _fold_boards(parts.cells, info)),
         "collapsed": "\n".join(f"- ⚑ {markdown_text(n)}" for n in collapse_notes(parts.cells)),
         "failures": "\n".join(f"- {markdown_text(i)}: {markdown_text(str(e))}" for i, e in _failures(parts.cells)),
     }

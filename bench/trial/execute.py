@@ -132,6 +132,17 @@ def carve_validation(split: SplitSpec, windows: WindowTable, train: np.ndarray, 
     return train[inner.train], train[inner.test]
 
 
+def fold_counts(windows: WindowTable, parts: dict[str, np.ndarray | None]) -> dict[str, dict[str, int]]:
+    """part -> how many songs and artists (the split's groups) its windows come from."""
+    return {
+        part: {
+            "songs": 0 if rows is None else len(np.unique(windows.track[rows])),
+            "artists": 0 if rows is None else len(np.unique(windows.group[rows])),
+        }
+        for part, rows in parts.items()
+    }
+
+
 def song_level(dataset: Dataset, rows: np.ndarray, truth: np.ndarray, predictions: np.ndarray, aggregate: str):
     """Per-song (track ids, true values, aggregated predictions) of the windows `rows`;
     `truth` and `predictions` are aligned with `rows`."""
@@ -293,6 +304,7 @@ def run_trial(spec: TrialSpec, registry: Registry) -> TrialRecord:
             "n_validation_windows": 0 if validation is None else int(len(validation)),
             "n_test_windows": int(len(test)),
             "n_test_songs": len(songs),
+            "fold_counts": fold_counts(windows, {"train": train, "validation": validation, "test": test}),
             "metrics": metrics,
             "timing": timing,
             "songs": SongPredictions(songs, song_true.tolist(), song_pred.tolist()),

@@ -105,3 +105,16 @@ def test_report_markdown_escapes_raw_html_in_names(tmp_path):
     for kind in ("markdown", "html"):
         text = paths[kind].read_text()
         assert "<svg" not in text and "<img src=x>" not in text and "<script>alert" not in text
+
+
+def test_report_shows_control_characters_in_names_as_escapes(tmp_path):
+    from bench.results.report import write_report
+
+    name = "evil\x1b[31m\u202eledom"
+    records = [trial(name, 0, [0.2, 0.5, 0.8, 0.4], [0.3, 0.5, 0.7, 0.4])]
+    records[0]["id"] = "danceability--evil--dsp--song--seed0"
+    paths = write_report(RunStore(write_run(tmp_path / "r", records)))
+    for kind in ("markdown", "html"):
+        text = paths[kind].read_text()
+        assert "\x1b" not in text and "\u202e" not in text, kind
+        assert "evil\\x1b[31m\\u202eledom" in text, kind

@@ -55,10 +55,12 @@ def test_report_has_every_section_and_every_figure_embedded(run, capsys):
     for section, title in SECTIONS.items():
         assert f'<section id="{section}"><h2>{escape(title)}</h2>' in html
 
-    # One bar chart, a scatter per model, learning curves for the Keras model, one cost chart.
+    # One bar chart, a forest of paired differences, a leak dumbbell, the histograms, a scatter per
+    # model, learning curves for the Keras model, one cost chart.
     images = dict(EMBEDDED.findall(html))
     scatters = {f"danceability-{m}-scatter" for m in ("mean-dsp", "dsp-ridge-dsp", "2dspec-mel")}
-    assert set(images) == {"danceability-primary", "danceability-2dspec-mel-learning", "danceability-costs"} | scatters
+    per_target = {f"danceability-{s}" for s in ("primary", "differences", "leak", "distributions", "costs")}
+    assert set(images) == per_target | {"danceability-2dspec-mel-learning"} | scatters
     for name, data in images.items():
         png = base64.b64decode(data)
         assert png.startswith(PNG) and len(png) > 5_000, name
@@ -99,5 +101,7 @@ def test_report_of_a_run_without_keras_trials_and_with_a_failure_says_so(run):
     html = (run / "report.html").read_text()
     assert "No trial recorded a training history" in html
     assert "<code>danceability--mean--dsp--window--seed1</code>: RuntimeError: planted &lt;failure&gt;" in html
-    assert len(EMBEDDED.findall(html)) == 4  # bar chart, two scatters, costs
+    # Both models left are baselines: no paired difference, so no forest plot.
+    figures = {"primary", "leak", "distributions", "mean-dsp-scatter", "dsp-ridge-dsp-scatter", "costs"}
+    assert {name for name, _ in EMBEDDED.findall(html)} == {f"danceability-{f}" for f in figures}
     assert "| 1 (1 failed) |" in (run / "report.md").read_text()
