@@ -512,7 +512,8 @@ def render_markdown(board: Board) -> str:
 
 
 def render_html(board: Board) -> str:
-    """The board as an HTML table (best values in <strong>, baseline rows of class "baseline")."""
+    """The board as an HTML table (best values in <strong>, baseline rows of class "baseline") in a
+    box of class "table" that scrolls sideways on a narrow screen instead of the page."""
     head = "".join(f"<th>{html_text(c)}</th>" for c in board.columns)
     rows = []
     for i, row in enumerate(board.rows):
@@ -523,8 +524,8 @@ def render_html(board: Board) -> str:
         rows.append(f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     notes = "".join(f'<p class="note">{html_text(note)}</p>' for note in board.notes)
     return (
-        f"<table><caption>{html_text(board.title)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>{notes}\n"
+        f'<div class="table"><table><caption>{html_text(board.title)}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{notes}\n"
     )
 
 

@@ -71,6 +71,8 @@ SECTIONS = {
 }
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+div.table { overflow-x: auto; }
+dd { overflow-wrap: anywhere; }
 table { border-collapse: collapse; margin: 1em 0 0.3em; font-size: 0.9em; }
 caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }

@@ -1,6 +1,5 @@
 """`bench report RUN RUN`: one page, merged where the runs' data match and side by side where
-not, checked on the parsed HTML (no browser on this machine: the headless-Chromium check of
-issue 25 cannot run here)."""
+not, checked on the parsed HTML (test_report_browser.py lays it out in Chromium)."""
 
 from __future__ import annotations
 
