@@ -49,8 +49,7 @@ def fold_board(cells: list[Cell], target: str, info: RunInfo) -> Board | None:
         board.rows.append([split, str(seed)] + [str(fold)] * folded + counts)
     if any(r.fold_counts is None for r in records):
         board.notes.append(
-            f"{MISSING}: recorded by trials run after this field existed; test songs are counted from the "
-            "predictions."
+            f"{MISSING}: recorded by trials run after this field existed; test songs are counted from the predictions."
         )
     if not artists:
         board.notes.append("The source named no artists (every song is its own group): only songs are counted.")
