@@ -14,7 +14,6 @@ from bench.results.figures import Plot
 from bench.results.leaderboard import label
 from bench.results.records import RunInfo
 from bench.results.stats import Cell, Paired
-from bench.text import visible
 
 
 def forest_rows(cells: list[Cell], info: RunInfo) -> list[Cell]:
@@ -42,7 +41,7 @@ def forest_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot | None:
     ax = drawn.subplots()
     step = 0.6 / len(baselines)
     for k, baseline in enumerate(baselines):
-        offset, legend = (k - (len(baselines) - 1) / 2) * step, f"vs {visible(baseline)}"
+        offset, legend = (k - (len(baselines) - 1) / 2) * step, draw.text(f"vs {baseline}")
         for y, cell in enumerate(rows):
             paired = next((p for p in cell.paired if p.baseline == baseline), None)
             if paired is None:
@@ -60,11 +59,11 @@ def forest_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot | None:
             )
             legend = "_"  # matplotlib leaves labels starting with "_" out of the legend: one entry per baseline
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(rows)), [visible(f"{c.model} ({c.feature}) / {c.split}") for c in rows])
+    ax.set_yticks(range(len(rows)), [draw.text(f"{c.model} ({c.feature}) / {c.split}") for c in rows])
     ax.invert_yaxis()
     better = "right" if info.higher_is_better(info.primary) else "left"
-    ax.set_xlabel(f"Δ song {name}, model − baseline (better to the {better})")
-    ax.set_title(f"{target}: paired differences with 95% intervals")
+    ax.set_xlabel(draw.text(f"Δ song {name}, model − baseline (better to the {better})"))
+    ax.set_title(draw.text(f"{target}: paired differences with 95% intervals"))
     ax.legend(fontsize="small")
     return Plot(
         "differences",
@@ -113,12 +112,12 @@ def dumbbell_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot | None:
             color=f"C{k}",
             marker="s" if split in leaky else "o",
             zorder=2,
-            label=visible(f"{split} (leaky)" if split in leaky else split),
+            label=draw.text(f"{split} (leaky)" if split in leaky else split),
         )
-    ax.set_yticks(range(len(rows)), [visible(f"{m} ({f})") for m, f, _ in rows])
+    ax.set_yticks(range(len(rows)), [draw.text(f"{m} ({f})") for m, f, _ in rows])
     ax.invert_yaxis()
-    ax.set_xlabel(f"song {name} (mean over seeds/folds)")
-    ax.set_title(f"{target}: song-level {name} per split")
+    ax.set_xlabel(draw.text(f"song {name} (mean over seeds/folds)"))
+    ax.set_title(draw.text(f"{target}: song-level {name} per split"))
     ax.legend(title="split", fontsize="small")
     return Plot(
         "leak",

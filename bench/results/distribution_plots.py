@@ -11,7 +11,6 @@ import numpy as np
 from bench.results import figures as draw
 from bench.results.figures import Plot
 from bench.results.stats import Cell, pooled_songs
-from bench.text import visible
 
 MAX_BINS = 20
 
@@ -61,8 +60,8 @@ def distribution_plot(cells: list[Cell], target: str) -> Plot | None:
     axes = np.atleast_1d(drawn.subplots(rows, columns, sharex=True, squeeze=False)).ravel()
     for ax, (title, values, colour) in zip(axes, panels):
         ax.hist(values[np.isfinite(values)], bins=edges, color=colour)
-        ax.set_title(visible(title), fontsize="small")
-        ax.set_xlabel(visible(target), fontsize="small")
+        ax.set_title(draw.text(title), fontsize="small")
+        ax.set_xlabel(draw.text(target), fontsize="small")
     axes[0].set_ylabel("songs")
     for ax in axes[len(panels) :]:
         ax.set_visible(False)

@@ -13,6 +13,7 @@ import numpy as np
 from bench.files import file_name
 from bench.results.records import RunInfo
 from bench.results.stats import Cell
+from bench.text import visible
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,13 @@ class Plot:
     name: str  # file name without extension, unique in the report
     caption: str
     png: bytes
+
+
+def text(value: str) -> str:
+    """`value` for a figure's title, label, tick or legend: control characters as escapes, and
+    every `$` literal, so a name from the data is drawn as written, never parsed as mathtext
+    (an unbalanced `$\\frac$` would stop the whole report)."""
+    return visible(value).replace("$", r"\$")
 
 
 def figure(width: float, height: float):

@@ -106,13 +106,13 @@ def primary_plot(cells: list[Cell], target: str, info: RunInfo) -> Plot:
             width,
             yerr=np.nan_to_num(stds),
             capsize=3,
-            label=f"{split} (leaky)" if any(c and c.leaky for c in cell) else split,
+            label=draw.text(f"{split} (leaky)" if any(c and c.leaky for c in cell) else split),
             color=f"C{k}",
         )
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(x, [f"{m}\n({f})" for m, f in models])
-    ax.set_ylabel(f"song {name} (mean ± std over seeds)")
-    ax.set_title(f"{target}: song-level {name} by model and split")
+    ax.set_xticks(x, [draw.text(f"{m}\n({f})") for m, f in models])
+    ax.set_ylabel(draw.text(f"song {name} (mean ± std over seeds)"))
+    ax.set_title(draw.text(f"{target}: song-level {name} by model and split"))
     ax.legend(title="split")
     return Plot(
         "primary",
@@ -135,7 +135,8 @@ def scatter_plot(cells: list[Cell], target: str, model: str, feature: str, info:
         true, pred, _ = pooled_songs(cell.records)
         low, high = min(low, true.min(), pred.min()), max(high, true.max(), pred.max())
         score = cell.mean.get(f"song.{info.primary}", np.nan)
-        ax.scatter(true, pred, s=18, alpha=0.7, color=f"C{k}", label=f"{split}: mean {label(info.primary)} {score:.3f}")
+        legend = draw.text(f"{split}: mean {label(info.primary)} {score:.3f}")
+        ax.scatter(true, pred, s=18, alpha=0.7, color=f"C{k}", label=legend)
     if math.isfinite(low):
         margin = 0.05 * (high - low or 1.0)
         ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle=":")
@@ -143,9 +144,9 @@ def scatter_plot(cells: list[Cell], target: str, model: str, feature: str, info:
         ax.set_ylim(low - margin, high + margin)
         ax.set_aspect("equal")
         ax.legend(fontsize="small")
-    ax.set_xlabel(f"true {target}")
-    ax.set_ylabel(f"predicted {target}")
-    ax.set_title(f"{model} ({feature})")
+    ax.set_xlabel(draw.text(f"true {target}"))
+    ax.set_ylabel(draw.text(f"predicted {target}"))
+    ax.set_title(draw.text(f"{model} ({feature})"))
     return Plot(
         "scatter",
         draw.slug(target, model, feature, "scatter"),
@@ -178,11 +179,11 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
             if record.best_epoch:
                 best = record.best_epoch
                 ax.plot([best], [history.get("val_loss", history["loss"])[best - 1]], "o", color=f"C{k}")
-        ax.set_title(f"{model}, {split} split")
+        ax.set_title(draw.text(f"{model}, {split} split"))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize="small")
-    axes[0].set_ylabel(f"loss ({loss})")
+    axes[0].set_ylabel(draw.text(f"loss ({loss})"))
     return Plot(
         "learning",
         draw.slug(target, model, feature, "learning"),
@@ -195,7 +196,7 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
 def cost_plot(cells: list[Cell], target: str) -> Plot:
     """Horizontal bars per cell: mean training seconds (log scale) and peak memory."""
     cells = [c for c in cells if c.records]
-    labels = [f"{c.model} / {c.split}" for c in cells]
+    labels = [draw.text(f"{c.model} / {c.split}") for c in cells]
     figure = draw.figure(10.0, 1.2 + 0.32 * len(cells))
     left, right = figure.subplots(1, 2, sharey=True)
     y = np.arange(len(cells))
@@ -210,7 +211,7 @@ def cost_plot(cells: list[Cell], target: str) -> Plot:
         y, [draw.finite(c.cost.get("peak_rss_mb")) for c in cells], color=["C7" if c.baseline else "C1" for c in cells]
     )
     right.set_xlabel("peak memory per trial process (MiB)")
-    figure.suptitle(f"{target}: cost per trial (mean over runs; grey = baseline)")
+    figure.suptitle(draw.text(f"{target}: cost per trial (mean over runs; grey = baseline)"))
     return Plot(
         "costs",
         draw.slug(target, "costs"),

@@ -118,3 +118,23 @@ def test_report_shows_control_characters_in_names_as_escapes(tmp_path):
         text = paths[kind].read_text()
         assert "\x1b" not in text and "\u202e" not in text, kind
         assert "evil\\x1b[31m\\u202eledom" in text, kind
+
+
+def test_every_report_figure_draws_a_name_as_written(tmp_path):
+    """A `$` pair in a name is text, not mathtext (an unbalanced `\\frac` stopped the report),
+    and a control character is drawn as its escape (no missing-glyph warning)."""
+    import warnings
+
+    from bench.results.report import write_report
+
+    name = "loud $\\frac$ v2\x1b"
+    true, pred = [0.2, 0.5, 0.8, 0.4, 0.6], [0.3, 0.5, 0.7, 0.4, 0.5]
+    records = [trial(model, seed, true, pred, baseline=model == "mean") for model in (name, "mean") for seed in (0, 1)]
+    for record in records:
+        stem = "mean" if record["model"] == "mean" else "odd"
+        record["id"] = f"danceability--{stem}--dsp--song--seed{record['seed']}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = write_report(RunStore(write_run(tmp_path / "r", records)))
+    assert "loud $\\frac$ v2\\x1b" in paths["markdown"].read_text()
+    assert len(list((tmp_path / "r" / "report-figures").glob("*.png"))) >= 4

@@ -33,6 +33,7 @@ HOSTILE = [
     "=cmd|' /C calc'!A0",
     "\u202eevil\u202c",
     "😀🎵",
+    "$\\frac$",
     "x" * 200,
     "",
     ".",

@@ -131,10 +131,15 @@ def test_resume_with_a_new_model_adds_its_trials(two_runs, tmp_path, capsys, mon
     monkeypatch.setenv("AFB_CACHE_DIR", str(root / "cache"))  # the corpus the run was made on
     results = tmp_path / "results"
     extended = _copy(a, results)
+    assert main(["report", str(extended)]) == 0
+    assert "envelope-ridge" not in (extended / "report.md").read_text()
     args = ["run", "--resume", extended.name, "--plugin", str(plugin), "--model", "envelope-ridge"]
     assert main([*args, "--results-dir", str(results), "--executor", "inline"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert f"Extending run {extended.name}: adding 2 trials for model envelope-ridge" in out
+    assert main(["report", str(extended)]) == 0  # regenerated from the records, not the cached intervals
+    for page in ("report.md", "report.html"):
+        assert "envelope-ridge" in (extended / page).read_text()
     info = RunStore(extended).run_info()
     assert info.config["models"] == ["mean", "dsp-ridge", "envelope-ridge"]
     assert set(info.model_code) == {"mean", "dsp-ridge", "envelope-ridge"} and info.trials == 6
