@@ -14,6 +14,12 @@ from subprocesses import bench_env
 ARGS = ["run", "--model", "mean", "--model", "1dwav", "--epochs", "1", "--songs", "8", "--seconds", "6", "--seeds", "1"]
 
 
+def _terminal_sigint() -> None:
+    """Ctrl-C's default action in the child, as in a terminal: a background job of a shell
+    (`pytest ... &`) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "bench.cli", *ARGS, "--split", "song"],
@@ -22,6 +28,7 @@ def _start(tmp_path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_terminal_sigint,
     )
 
 
