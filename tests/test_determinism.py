@@ -52,4 +52,7 @@ def test_a_worker_reused_across_trials_gives_a_fresh_process_s_numbers(isolated,
     fresh, reused = ({r.id: r.to_dict() for r in find_run(isolated / "results", rid).trials()} for rid in runs)
     assert {r["worker"]["trial"] for r in fresh.values()} == {1}
     assert sorted(r["worker"]["trial"] for r in reused.values()) == [1, 2]
+    # the second trial of the worker trained seed 0's compiled model, re-initialised as seed 1
+    assert sorted(r["reused_compiled_model"] for r in reused.values()) == [False, True]
+    assert not any(r["reused_compiled_model"] for r in fresh.values())
     assert {k: r["songs"]["pred"] for k, r in fresh.items()} == {k: r["songs"]["pred"] for k, r in reused.items()}

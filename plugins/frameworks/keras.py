@@ -31,14 +31,17 @@ class KerasFramework(Framework):
         }
 
     def build(self, spec, input_shape, profile, seed):
+        """A fresh model of `seed`, compiled; where this process already trained one of the same
+        architecture and recipe, that one holding the fresh state (training.CompiledModels)."""
         from bench.trial.quiet import keras
-        from bench_plugins.frameworks.training import compile_model
+        from bench_plugins.frameworks.training import COMPILED, compile_model
 
         keras.utils.set_random_seed(seed)
         model = spec.build(input_shape, profile)
         if not isinstance(model, keras.Model):
             raise ModelContractError(f"build() returned {type(model).__name__}, not a keras.Model (framework 'keras')")
-        return compile_model(model, profile, spec.jit_compile)
+        compiled = compile_model(model, profile, spec.jit_compile)
+        return COMPILED.reuse(compiled, tuple(input_shape), spec.jit_compile)
 
     def fit(self, model, profile, reader, train, validation, y, seed):
         from bench.trial.quiet import keras
@@ -63,6 +66,7 @@ class KerasFramework(Framework):
             "best_epoch": fitted["best_epoch"],
             "history": fitted["history"],
             "backend": keras.backend.backend(),
+            "reused_compiled_model": training.COMPILED.was_reused(model),
         }
         if fitted["stopped_at"] is not None:
             fields["pruned_at_epoch"] = fitted["stopped_at"]

@@ -13,6 +13,7 @@ Backend-neutral: only `keras` APIs, so KERAS_BACKEND=jax or torch work unchanged
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -148,6 +149,73 @@ def compile_model(model: keras.Model, profile: Profile, jit_compile: bool = Fals
         jit_compile=True if jit_compile and keras.backend.backend() == "tensorflow" else "auto",
     )
     return model
+
+
+REUSABLE = ("Functional", "Sequential")  # the model classes whose config is their graph
+
+
+class CompiledModels:
+    """The compiled models of a process, reused across trials: a trial's freshly built model
+    whose architecture, optimizer, loss and input shape match a model already trained here
+    hands its initial weights (and its fresh optimizer's state) to that one, so the traced
+    train, test and predict functions are kept instead of traced again. The numbers are a fresh
+    model's: every variable and optimizer slot is overwritten. TensorFlow only (the backend whose
+    tracing this saves, and the one this is tested on)."""
+
+    def __init__(self, size: int = 4):
+        self.size, self.models, self.reused = size, {}, set()
+
+    def was_reused(self, model: keras.Model) -> bool:
+        """Whether `model` was handed to a trial after an earlier one trained it here."""
+        return id(model) in self.reused
+
+    @staticmethod
+    def key(model: keras.Model, input_shape: tuple[int, ...], jit_compile: bool) -> str:
+        """The model's architecture and recipe, the generated names of it, its optimizer and its
+        layers left out."""
+        parts = [model.get_config(), model.optimizer.get_config(), str(model.loss), list(input_shape), jit_compile]
+        text = json.dumps(parts, sort_keys=True, default=str)
+        names = [model.name, model.optimizer.name, *(layer.name for layer in model.layers)]
+        for i, name in enumerate(names):
+            text = text.replace(json.dumps(name), f'"#{i}"')
+        return text
+
+    def reuse(self, fresh: keras.Model, input_shape: tuple[int, ...], jit_compile: bool) -> keras.Model:
+        """`fresh` (built and compiled), or a model trained earlier here now holding its state.
+        Only functional and Sequential models, whose config is their whole graph (a subclassed
+        model's config need not say what `call` does)."""
+        if keras.backend.backend() != "tensorflow" or type(fresh).__name__ not in REUSABLE:
+            return fresh
+        try:
+            key = self.key(fresh, input_shape, jit_compile)
+        except Exception:  # a custom layer whose config cannot be read: train it fresh
+            return fresh
+        kept = self.models.pop(key, None)
+        if kept is not None and kept.optimizer.built and _take_state(kept, fresh):
+            fresh = kept
+            self.reused.add(id(kept))
+        self.models[key] = fresh  # the most recently used last; the oldest leaves first
+        while len(self.models) > self.size:
+            del self.models[next(iter(self.models))]
+        return fresh
+
+
+COMPILED = CompiledModels()  # this process's: an adapter is made afresh for every trial
+
+
+def _take_state(kept: keras.Model, fresh: keras.Model) -> bool:
+    """Copy `fresh`'s variables (weights, seed states) and a freshly built optimizer's into
+    `kept`; False, copying nothing, where their variables do not line up."""
+    fresh.optimizer.build(fresh.trainable_variables)
+    pairs = [*zip(kept.variables, fresh.variables), *zip(kept.optimizer.variables, fresh.optimizer.variables)]
+    counts = (len(kept.variables), len(kept.optimizer.variables))
+    if counts != (len(fresh.variables), len(fresh.optimizer.variables)) or any(
+        tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype for a, b in pairs
+    ):
+        return False
+    for target, value in pairs:
+        target.assign(value)
+    return True
 
 
 Windows = tuple | WindowBatches  # (x,) or (x, y) arrays, or batches streamed from disk

@@ -104,3 +104,59 @@ def test_the_whole_recipe_trains_and_early_stopping_waits_for_min_epochs(reader)
     assert np.isfinite(fitted["history"]["val_loss"]).all()
     with pytest.raises(ValueError, match="lr_schedule"):
         training.compile_model(model, profile.replace(lr_schedule="step"))
+
+
+def _seeded_model(seed: int, units: int = 4, dropout: float = 0.2):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 2))
+    hidden = keras.layers.Dropout(dropout)(keras.layers.Dense(units, activation="relu")(keras.layers.Flatten()(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    return training.compile_model(model, PROFILE.replace(use_ema=True))
+
+
+def _trained(model, reader):
+    rows = np.arange(64)
+    labels = np.linspace(0, 1, 64)
+    profile = PROFILE.replace(use_ema=True)
+    training.fit(model, profile, training.windows(reader, rows[:48], labels[:48], 16, seed=0), None)
+    return training.predict(model, training.windows(reader, rows[48:], None, 16), 16)
+
+
+def test_a_reused_compiled_model_trains_to_a_fresh_model_s_numbers(reader):
+    """Weights, dropout seeds, optimizer slots and EMA averages all come from the fresh build."""
+    compiled = training.CompiledModels()
+    first = compiled.reuse(_seeded_model(0), (8, 2), False)
+    _trained(first, reader)
+    fresh = _trained(_seeded_model(1), reader)
+    again = compiled.reuse(_seeded_model(1), (8, 2), False)
+    assert again is first and compiled.was_reused(again)
+    assert np.array_equal(_trained(again, reader), fresh)  # bit-equal, not approximately
+
+
+def test_a_different_architecture_or_an_untrained_model_is_not_reused(reader):
+    compiled = training.CompiledModels(size=1)
+    first = compiled.reuse(_seeded_model(0), (8, 2), False)
+    untrained = compiled.reuse(_seeded_model(0), (8, 2), False)  # the first never trained: nothing traced
+    assert untrained is not first
+    _trained(untrained, reader)
+    assert compiled.reuse(_seeded_model(0, units=5), (8, 2), False) is not untrained
+    assert compiled.reuse(_seeded_model(0), (8, 2), False) is not untrained  # size 1: evicted by the other
+
+
+def test_a_subclassed_model_is_always_built_fresh(reader):
+    import keras
+
+    class Doubled(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1, activation="sigmoid")
+
+        def call(self, x):
+            return self.dense(keras.ops.reshape(x, (-1, 16)))
+
+    compiled = training.CompiledModels()
+    first = compiled.reuse(training.compile_model(Doubled(), PROFILE.replace(use_ema=True)), (8, 2), False)
+    _trained(first, reader)
+    assert compiled.reuse(training.compile_model(Doubled(), PROFILE.replace(use_ema=True)), (8, 2), False) is not first
