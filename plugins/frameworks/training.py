@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import weakref
 
 import numpy as np
 
@@ -163,11 +164,12 @@ class CompiledModels:
     tracing this saves, and the one this is tested on)."""
 
     def __init__(self, size: int = 4):
-        self.size, self.models, self.reused = size, {}, set()
+        self.size, self.models = size, {}
+        self.reused: weakref.WeakSet = weakref.WeakSet()  # an id could be a later model's once this one is gone
 
     def was_reused(self, model: keras.Model) -> bool:
         """Whether `model` was handed to a trial after an earlier one trained it here."""
-        return id(model) in self.reused
+        return model in self.reused
 
     @staticmethod
     def key(model: keras.Model, input_shape: tuple[int, ...], jit_compile: bool) -> str:
@@ -191,13 +193,14 @@ class CompiledModels:
         except Exception:  # a custom layer whose config cannot be read: train it fresh
             return fresh
         kept = self.models.pop(key, None)
+        chosen = fresh
         if kept is not None and kept.optimizer.built and _take_state(kept, fresh):
-            fresh = kept
-            self.reused.add(id(kept))
-        self.models[key] = fresh  # the most recently used last; the oldest leaves first
+            chosen = kept
+            self.reused.add(kept)
+        self.models[key] = chosen  # the most recently used last; the oldest leaves first
         while len(self.models) > self.size:
             del self.models[next(iter(self.models))]
-        return fresh
+        return chosen
 
 
 COMPILED = CompiledModels()  # this process's: an adapter is made afresh for every trial
