@@ -119,3 +119,26 @@ def test_stopping_a_run_during_extraction_leaves_no_process_behind(stop, folder,
         time.sleep(0.5)
         leftovers = _processes_with(marker)
     assert leftovers == [], f"processes left behind: {leftovers}"
+
+
+@pytest.mark.integration
+def test_the_feature_probe_starts_before_the_source_loads(folder, isolated, monkeypatch):
+    """A cold cache's kernel compiling then runs beside the source's own work."""
+    from bench.pipeline import runner
+
+    events = []
+
+    class Recorded(runner.Probe):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            events.append("probe started")
+
+        def verdict(self, say=print):
+            events.append("verdict taken")
+            return super().verdict(say)
+
+    load = runner.load_catalog
+    monkeypatch.setattr(runner, "Probe", Recorded)
+    monkeypatch.setattr(runner, "load_catalog", lambda *args: events.append("source loaded") or load(*args))
+    assert main(["prepare", *folder]) == 0
+    assert events == ["probe started", "source loaded", "verdict taken"]

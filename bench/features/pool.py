@@ -142,28 +142,42 @@ def _probe_child(features: dict[str, FeatureSpec], names: list[str], profile: Pr
     report.send(("done",))
 
 
+class _ProbeChild:
+    """`_probe_child` in a forked process: started at once, its report read by `wait`."""
+
+    def __init__(self, features, names, profile):
+        context = multiprocessing.get_context("fork")  # the child gets the specs as they are, unpickled
+        self.receive, send = context.Pipe(duplex=False)
+        self.child = context.Process(target=_probe_child, args=(features, names, profile, send), name="feature-probe")
+        self.child.start()
+        send.close()
+
+    def wait(self) -> tuple[int | None, str | None, dict[str, str]]:
+        """(its exit code, the feature it was computing if it died, contract problems)."""
+        current, broken = None, {}
+        try:
+            while (message := self.receive.recv())[0] != "done":
+                if message[0] == "start":
+                    current = message[1]
+                else:
+                    broken[message[1]] = message[2]
+        except EOFError:
+            pass  # the probe closed its end: every feature has reported
+        except BaseException:  # Ctrl-C or SIGTERM: the probe (which ignores Ctrl-C) stops with the run
+            self.kill()
+            raise
+        finally:
+            self.child.join()
+        return self.child.exitcode, (None if self.child.exitcode == 0 else current), broken
+
+    def kill(self) -> None:
+        self.child.kill()
+        self.child.join()
+
+
 def _probe_once(features, names, profile) -> tuple[int | None, str | None, dict[str, str]]:
-    """Run `_probe_child`: (its exit code, the feature it was computing if it died, contract problems)."""
-    context = multiprocessing.get_context("fork")  # the child gets the specs as they are, unpickled
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_probe_child, args=(features, names, profile, send), name="feature-probe")
-    child.start()
-    send.close()
-    current, broken = None, {}
-    try:
-        while (message := receive.recv())[0] != "done":
-            if message[0] == "start":
-                current = message[1]
-            else:
-                broken[message[1]] = message[2]
-    except EOFError:
-        pass  # the probe closed its end: every feature has reported
-    except BaseException:  # Ctrl-C or SIGTERM: the probe (which ignores Ctrl-C) stops with the run
-        child.kill()
-        raise
-    finally:
-        child.join()
-    return child.exitcode, (None if child.exitcode == 0 else current), broken
+    """Run `_probe_child` to its end."""
+    return _ProbeChild(features, names, profile).wait()
 
 
 def _code_hash(code: types.CodeType) -> str:
@@ -219,19 +233,57 @@ def _remembered(path: Path) -> dict[str, str] | None:
         return None
 
 
-def probe(features: Sequence[FeatureSpec], profile: Profile, say=print) -> dict[str, str]:
-    """Run each feature once on noise before extraction; returns {feature: why it cannot run}.
-    A crash may be a poisoned numba cache: clear it (saying so once) and probe again; a
-    feature that still crashes is returned. A verdict on unchanged features and kernels is
-    remembered (see the module's docstring)."""
-    specs, names = {f.name: f for f in features}, [f.name for f in features]
-    with numba_cache.lock():
-        remembered = _remembered(_verdict_path(specs, names, profile))
-        if remembered is not None:
-            return remembered
-        code, culprit, broken = _probe_once(specs, names, profile)
+class Probe:
+    """Every feature run once on noise before extraction (see the module's docstring), started
+    at once and its verdict taken later: the runner starts it before the source loads, so a cold
+    numba cache's compiling runs beside a source that renders or scans its audio. Holds the numba
+    cache's lock from start to verdict; `cancel` stops it on the way out of a failed run."""
+
+    def __init__(self, features: Sequence[FeatureSpec], profile: Profile, remember: bool = True):
+        self.specs, self.names, self.profile = {f.name: f for f in features}, [f.name for f in features], profile
+        self.lock = numba_cache.lock()
+        self.lock.acquire()
+        try:
+            self.verdict_path = _verdict_path(self.specs, self.names, profile)
+            self.remembered = _remembered(self.verdict_path) if remember else None
+            self.child = _ProbeChild(self.specs, self.names, profile) if self.remembered is None else None
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def verdict(self, say=print) -> dict[str, str]:
+        """{feature: why it cannot run}. A crash may be a poisoned numba cache: clear it (saying
+        so once) and probe again; a feature that still crashes is returned."""
+        try:
+            return self._verdict(say)
+        finally:
+            self.child = None
+            self.lock.release()
+
+    def again_if_kernels_ran(self, before: set[str], say=print) -> Probe:
+        """This probe, or (once its child is done) a new one that ignores remembered verdicts if
+        this process loaded librosa's or numba's modules since `before` (its `sys.modules`): a
+        source that compiled kernels beside the child may have poisoned them, and a fresh child
+        that loads them finds out."""
+        if not any(name.split(".")[0] in ("librosa", "numba") for name in set(sys.modules) - before):
+            return self
+        self.verdict(say)
+        return Probe(list(self.specs.values()), self.profile, remember=False)
+
+    def cancel(self) -> None:
+        """Stop a probe whose verdict will not be asked for (a no-op once it was given)."""
+        if self.lock.is_locked:
+            if self.child is not None:
+                self.child.kill()
+                self.child = None
+            self.lock.release()
+
+    def _verdict(self, say) -> dict[str, str]:
+        if self.child is None:
+            return self.remembered or {}
+        code, culprit, broken = self.child.wait()
         if code == 0:
-            atomic_write_bytes(_verdict_path(specs, names, profile), json.dumps(broken).encode())
+            atomic_write_bytes(self.verdict_path, json.dumps(broken).encode())
             return broken
         folder = numba_cache.cache_dir()
         say(
@@ -239,15 +291,20 @@ def probe(features: Sequence[FeatureSpec], profile: Profile, say=print) -> dict[
             f"{folder}: cleared that cache in case it was poisoned, and tried again."
         )
         numba_cache.clear(folder)
-        remaining, crashed = list(names), dict[str, str]()
+        remaining, crashed = list(self.names), dict[str, str]()
         while True:
-            code, culprit, broken = _probe_once(specs, remaining, profile)
+            code, culprit, broken = _probe_once(self.specs, remaining, self.profile)
             if code == 0:
                 return broken | crashed
             if culprit is None:
                 raise RuntimeError(f"the feature probe process failed ({_signal_name(code)})")
             crashed[culprit] = f"crashed its process on a noise window ({_signal_name(code)})"
             remaining.remove(culprit)
+
+
+def probe(features: Sequence[FeatureSpec], profile: Profile, say=print) -> dict[str, str]:
+    """`Probe`'s verdict, started and taken at once: {feature: why it cannot run}."""
+    return Probe(features, profile).verdict(say)
 
 
 def _signal_name(code: int | None) -> str:

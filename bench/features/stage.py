@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.features.cache import Failure, FeatureCache, Segment, digest, file_identity
 from bench.features.extraction import TrackJob, TrackResult, view
-from bench.features.pool import LocalFeaturePool, probe
+from bench.features.pool import LocalFeaturePool, Probe, probe
 from bench.files import atomic_write_bytes
 from bench.profiles import Profile
 from bench.specs import Catalog, FeatureSpec, Problem, Track, WindowTable
@@ -157,17 +157,20 @@ def build_dataset(
     plugins: tuple[str, ...] = (),
     pool=None,
     say: Callable[[str], None] = print,
+    probed: Probe | None = None,
 ) -> Dataset:
     """Features for every window of every usable track, computed once and cached. `pool`
     runs the extraction (default: this machine's workers, `jobs` at a time); `plugins` lets a
-    worker elsewhere load the feature specs itself."""
+    worker elsewhere load the feature specs itself; `probed` is the features' probe if the
+    caller started it (bench.features.pool.Probe), which the stage waits for either way."""
     tracks = catalog.tracks
     plans = [_plan_track(t, features, profile, cache, short_policy) for t in tracks]
     problems = [p for p in plans if isinstance(p, Problem)]
     todo = [i for i, p in enumerate(plans) if isinstance(p, _TrackPlan) and p.missing]
     # Every feature checked once (bench.features.pool.probe): one that cannot run is left out of
     # the whole run, reported once rather than per clip.
-    broken = probe(features, profile, say) if todo else {}
+    verdict = probed.verdict(say) if probed is not None else probe(features, profile, say) if todo else {}
+    broken = verdict if todo else {}
     results: dict[int, TrackResult] = {}
 
     def done(result: TrackResult) -> None:

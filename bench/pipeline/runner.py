@@ -11,6 +11,7 @@ import contextlib
 import io
 import itertools
 import os
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from rich.text import Text
 
 from bench.features import identity
 from bench.features.cache import FeatureCache, default_cache_dir
+from bench.features.pool import Probe
 from bench.features.stage import Dataset, build_dataset
 from bench.files import check_writable_folder
 from bench.pipeline import environment, seeding
@@ -40,7 +42,7 @@ from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.provenance import design
 from bench.pipeline.provenance import record as record_provenance
-from bench.profiles import knob_values
+from bench.profiles import Profile, knob_values
 from bench.registry import PluginError, Registry, load_registry
 from bench.results import tracking, trust
 from bench.results.records import TrialRecord
@@ -303,13 +305,10 @@ def check_track_ids(source: str, tracks) -> None:
         raise PluginError(f"Source {source!r}: " + "; ".join(p.what for p in repeated[:5]))
 
 
-def prepare(
-    config: RunConfig, registry: Registry, console: Console, features: list[FeatureSpec], pool=None
-) -> Prepared:
-    """Load the source and build `features` for every window into the cache (no training)."""
-    profile = config.resolved_profile()
-    cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
-    cache.create()
+def load_catalog(
+    config: RunConfig, registry: Registry, profile: Profile, cache: FeatureCache, console: Console
+) -> Catalog:
+    """The source's catalog, its track ids and targets checked."""
     source = registry.get("source", config.source)
     with working(console, f"[bold]Loading source[/] {shown(config.source)} …"):
         catalog = source.load(
@@ -326,20 +325,41 @@ def prepare(
         raise PluginError(
             f"Source {config.source!r} has no target {', '.join(missing)}. It offers: {', '.join(catalog.targets)}."
         )
-    with _progress(console, Progress) as progress:
-        task = progress.add_task("Features", total=len(catalog.tracks), status=", ".join(f.name for f in features))
-        dataset = build_dataset(
-            catalog,
-            features,
-            profile,
-            cache,
-            config.short_policy,
-            config.job_count(),
-            on_track_done=lambda: progress.advance(task),
-            plugins=tuple(config.plugins),
-            pool=pool,
-            say=lambda line: progress.console.print(f"[yellow]{line}[/]"),
-        )
+    return catalog
+
+
+def prepare(
+    config: RunConfig, registry: Registry, console: Console, features: list[FeatureSpec], pool=None
+) -> Prepared:
+    """Load the source and build `features` for every window into the cache (no training). The
+    features' probe (on a cold cache, compiling librosa's kernels) runs while the source loads."""
+    profile = config.resolved_profile()
+    cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
+    cache.create()
+    modules, probed = set(sys.modules), Probe(features, profile) if features else None
+    try:
+        catalog = load_catalog(config, registry, profile, cache, console)
+        with _progress(console, Progress) as progress:
+            say = lambda line: progress.console.print(f"[yellow]{line}[/]")  # noqa: E731
+            if probed is not None:
+                probed = probed.again_if_kernels_ran(modules, say)
+            task = progress.add_task("Features", total=len(catalog.tracks), status=", ".join(f.name for f in features))
+            dataset = build_dataset(
+                catalog,
+                features,
+                profile,
+                cache,
+                config.short_policy,
+                config.job_count(),
+                on_track_done=lambda: progress.advance(task),
+                plugins=tuple(config.plugins),
+                pool=pool,
+                say=say,
+                probed=probed,
+            )
+    finally:
+        if probed is not None:
+            probed.cancel()
     problems = catalog.problems + dataset.problems
     for problem in problems:
         console.print(f"[yellow]{shown(problem.action)}:[/] {shown(problem.where)}: {shown(problem.what)}")

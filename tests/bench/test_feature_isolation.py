@@ -146,8 +146,13 @@ def _probe_in(tmp_path, monkeypatch, features):
 
     monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path / "numba")
     children = []
-    real = feature_pool._probe_once
-    monkeypatch.setattr(feature_pool, "_probe_once", lambda *a: children.append(a) or real(*a))
+
+    class Counted(feature_pool._ProbeChild):
+        def __init__(self, *args):
+            children.append(args)
+            super().__init__(*args)
+
+    monkeypatch.setattr(feature_pool, "_ProbeChild", Counted)
     return feature_pool.probe(features, TINY_PROFILE), len(children)
 
 
@@ -243,3 +248,37 @@ def test_the_workers_compute_the_specs_their_pool_is_handed(tmp_path):
         assert not results[0].failures
         assert (cache.load("level", f"key{value:g}") == value).all()
     assert feature_pool._worker_features == {}
+
+
+def test_a_probe_started_early_gives_its_verdict_when_asked_and_cancel_stops_it(tmp_path, monkeypatch):
+    from bench.features import numba_cache
+    from bench.features.pool import Probe
+
+    monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path / "numba")
+    started = Probe([MEL], TINY_PROFILE)
+    assert started.child is not None and started.lock.is_locked  # running while its caller works on
+    assert started.verdict() == {} and not started.lock.is_locked
+    assert Probe([MEL], TINY_PROFILE).child is None  # remembered: nothing to run
+    unwanted = Probe([MEL], TINY_PROFILE, remember=False)
+    process = unwanted.child.child
+    unwanted.cancel()
+    assert process.exitcode is not None and not unwanted.lock.is_locked
+
+
+def test_a_source_that_loaded_librosa_beside_the_probe_gets_a_fresh_probe(tmp_path, monkeypatch):
+    """Two processes compiling one cached kernel at once can poison numba's cache: a fresh child
+    that loads the kernels finds out (and a crash there clears the cache), a remembered verdict would not."""
+    import sys
+
+    from bench.features import numba_cache
+    from bench.features.pool import Probe
+
+    monkeypatch.setattr(numba_cache, "cache_dir", lambda: tmp_path / "numba")
+    Probe([MEL], TINY_PROFILE).verdict()
+    quiet = Probe([MEL], TINY_PROFILE)
+    assert quiet.again_if_kernels_ran(set(sys.modules)) is quiet
+    quiet.cancel()
+    loaded = Probe([MEL], TINY_PROFILE)
+    again = loaded.again_if_kernels_ran({name for name in sys.modules if name != "librosa"})
+    assert again is not loaded and again.child is not None and not loaded.lock.is_locked
+    assert again.verdict() == {}
