@@ -18,6 +18,7 @@ from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.runner import plan
 from bench.registry import load_registry
+from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.trial import tensorflow_env
 
@@ -48,15 +49,15 @@ def main(argv: list[str]) -> None:
         shutil.copyfile(Path(base) / file, run / file)
     store = RunStore(run)
     specs = [dataclasses.replace(s, tuning="search0", run_dir=str(run)) for s in plan(registry, config, run, ["song"])]
-    specs = [s for s in specs if (store.read_record(s.id) or {}).get("status") != "ok"]
+    specs = [s for s in specs if getattr(store.read_record(s.id), "status", None) != "ok"]
     tensorflow_env.use_profile_kernels(config.resolved_profile())
     executor = make_executor("process", 1, None, config.plugins)
     executor.warm_up()
 
-    def keep(record: dict) -> None:
+    def keep(record: TrialRecord) -> None:
         store.write_record(record)
-        r2 = record.get("metrics", {}).get("song", {}).get("r2")
-        print(record["model"], record["seed"], record["status"], r2, record.get("diagnosis"), flush=True)
+        r2 = (record.metrics or {}).get("song", {}).get("r2")
+        print(record.model, record.seed, record.status, r2, record.extra.get("diagnosis"), flush=True)
 
     executor.run(specs, keep)
 
