@@ -3,10 +3,14 @@ trials with the profile changed, tag them `search0` so each scores on its seed's
 carve-out (as `bench tune`'s search does, never on test), and run them one at a time with the
 process executor. `bench leaderboard OUT/NAME` then prints the paired intervals.
 
-    python tests/diagnostics/score_on_validation.py BASE_RUN_DIR OUT NAME [FIELD=VALUE ...] [-- MODEL ...]
+    python tools/diagnostics/score_on_validation.py BASE_RUN_DIR OUT NAME [FIELD=VALUE ...] \
+        [seeds=N] [plugin=FILE ...] [-- MODEL ...]
 
 BASE_RUN_DIR is a run whose dataset holds the features the models read (a `bench run` of the
 probes and the mean does); the models default to the four CNNs, the mean and the probes.
+`seeds=N` plans seeds 0..N-1 (trials already scored in OUT/NAME are kept); each `plugin=FILE`
+adds a `--plugin` module (tools/diagnostics/pooling_variants.py: the head variants of
+docs/results.md).
 """
 
 import dataclasses
@@ -39,9 +43,15 @@ def main(argv: list[str]) -> None:
     models = MODELS
     if "--" in args:
         models, args = args[args.index("--") + 1 :], args[: args.index("--")]
-    changes = {k: value(v) for k, v in (a.split("=", 1) for a in args)}
+    pairs = [a.split("=", 1) for a in args]
+    plugins = [v for k, v in pairs if k == "plugin"]
+    changes = {k: value(v) for k, v in pairs if k not in ("plugin", "seeds")}
     config = RunConfig(**RunStore(base).info()["config"])
-    config = dataclasses.replace(config, models=models, overrides={**config.overrides, **changes}, jobs=1)
+    seeds = next((int(v) for k, v in pairs if k == "seeds"), config.seeds)
+    overrides = {**config.overrides, **changes}
+    config = dataclasses.replace(
+        config, models=models, overrides=overrides, jobs=1, seeds=seeds, plugins=[*config.plugins, *plugins]
+    )
     registry = load_registry(config.plugins)
     run = Path(out) / name
     (run / "trials").mkdir(parents=True, exist_ok=True)
