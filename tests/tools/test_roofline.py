@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bench.trial.quiet import keras
 
-spec = importlib.util.spec_from_file_location("roofline", Path(__file__).with_name("roofline.py"))
+ROOFLINE = Path(__file__).parents[2] / "tools" / "benchmarks" / "roofline.py"
+spec = importlib.util.spec_from_file_location("roofline", ROOFLINE)
 roofline = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(roofline)
 
