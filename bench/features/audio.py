@@ -186,12 +186,17 @@ def wav_shortfall(path: Path) -> str | None:
 def to_stereo(data: np.ndarray) -> np.ndarray:
     """(frames, channels) -> (2, frames): mono is duplicated; more than two channels are
     downmixed, even channels to left and odd to right (the usual L/R interleaving)."""
+    return np.ascontiguousarray(stereo_frames(data).T)
+
+
+def stereo_frames(data: np.ndarray) -> np.ndarray:
+    """`to_stereo` left frames first, (frames, 2): stereo input is returned as it is, uncopied."""
     channels = data.shape[1]
     if channels == 1:
-        return np.repeat(data.T, 2, axis=0)
+        return np.repeat(data, 2, axis=1)
     if channels == 2:
-        return np.ascontiguousarray(data.T)
-    return np.stack([data[:, 0::2].mean(axis=1), data[:, 1::2].mean(axis=1)])
+        return data
+    return np.stack([data[:, 0::2].mean(axis=1), data[:, 1::2].mean(axis=1)], axis=1)
 
 
 def _check_file(path: Path) -> None:
@@ -313,13 +318,13 @@ class WindowStream:
         frames, stream, held, emitted = 0, None, np.empty((2, 0), np.float32), 0
         for data in self._decoded():
             frames += len(data)
-            stereo = to_stereo(data)
+            stereo = stereo_frames(data)  # soxr reads frames first: transposed once, after it
             if self.file_rate == self.sample_rate:
-                yield stereo
+                yield stereo.T
                 continue
             if stream is None:
                 stream = soxr.ResampleStream(self.file_rate, self.sample_rate, 2, dtype="float32", quality="HQ")
-            out = np.concatenate([held, stream.resample_chunk(np.ascontiguousarray(stereo.T)).T], axis=1)
+            out = np.concatenate([held, stream.resample_chunk(stereo).T], axis=1)
             held = out[:, -_HELD:]
             if out.shape[1] > _HELD:
                 emitted += out.shape[1] - _HELD
