@@ -29,8 +29,11 @@ def default_results_dir() -> Path:
 
 
 def new_run_id() -> str:
-    """Sortable by time, unique across parallel starts."""
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    """Sortable by start time to the millisecond (runs started in one second keep their order:
+    "the latest run" is the last one started), unique across parallel starts."""
+    started = time.time()
+    millisecond = min(999, int(started % 1 * 1000))
+    return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(started))}.{millisecond:03d}-{secrets.token_hex(2)}"
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

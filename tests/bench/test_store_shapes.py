@@ -38,3 +38,19 @@ def test_an_exact_run_id_wins_over_a_prefix(tmp_path):
     assert find_run(tmp_path, "20260101-000000-abcd").id == "20260101-000000-abcd"
     with pytest.raises(FileNotFoundError, match="several"):
         find_run(tmp_path, "20260101-000000-ab")
+
+
+def test_runs_started_within_one_second_sort_in_start_order(tmp_path, monkeypatch):
+    """ "The latest run" (bench leaderboard with no run named) is the last one started."""
+    import time
+
+    from bench.results.store import new_run_id
+
+    starts = iter([1_800_000_000.1, 1_800_000_000.5, 1_800_000_000.95])
+    monkeypatch.setattr(time, "time", lambda: next(starts))
+    first, second, third = new_run_id(), new_run_id(), new_run_id()
+    assert first[:15] == second[:15] == third[:15]  # one second
+    for name in (first, second, third):
+        write_run(tmp_path / name, [])
+    assert sorted([third, first, second]) == [first, second, third]
+    assert find_run(tmp_path, None).id == third
