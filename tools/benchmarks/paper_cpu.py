@@ -166,21 +166,19 @@ def one_cnn(name: str, batch: int) -> dict:
 
 
 def forward_gflop(profile) -> dict:
-    """Forward multiply-adds x 2 of every kernel (conv and dense) of each CNN at `profile`'s shapes."""
-    from bench_plugins.features import mel, wav
-    from bench_plugins.models import cnn_1dwav, cnn_2dspec, cnn_2dwav, cnn_3dspec
+    """Forward multiply-adds x 2 of every kernel (conv and dense) of each CNN at `profile`'s shapes,
+    counted as the roofline counts them (roofline.cost_per_window)."""
+    from roofline import CNNS, cost_per_window
 
-    shapes = {"wav": wav.shape(profile), "mel": mel.shape(profile)}
-    features = {cnn_1dwav: "wav", cnn_2dwav: "wav", cnn_2dspec: "mel", cnn_3dspec: "mel"}
+    from bench.registry import load_registry
+
+    registry = load_registry()
     result = {}
-    for module, feature in features.items():
-        model = module.build(shapes[feature], profile)
-        flop = 0
-        for layer in model.layers:
-            kernel = getattr(layer, "kernel", None)
-            if kernel is not None:
-                flop += 2 * int(np.prod(layer.output.shape[1:])) * int(np.prod(kernel.shape[:-1]))
-        result[module.NAME] = round(flop / 1e9, 4)
+    for name in CNNS:
+        spec = registry.models[name]
+        shape = tuple(registry.features[spec.feature].shape(profile))
+        flop, _ = cost_per_window(spec.build(shape, profile.with_knobs(spec.knobs)))
+        result[name] = round(flop / 1e9, 4)
     return result
 
 
