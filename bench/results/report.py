@@ -179,6 +179,8 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
             if record.best_epoch:
                 best = record.best_epoch
                 ax.plot([best], [history.get("val_loss", history["loss"])[best - 1]], "o", color=f"C{k}")
+            if (level := constant_validation_loss(record)) is not None:
+                ax.axhline(level, color=f"C{k}", linestyle=":", linewidth=1)
         ax.set_title(draw.text(f"{model}, {split} split"))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -188,9 +190,21 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
         "learning",
         draw.slug(target, model, feature, "learning"),
         f"{target}, {model}: training loss (solid) and "
-        "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept.",
+        "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept; "
+        "the dotted line is the validation loss of predicting the training mean, which a model that "
+        "learnt anything useful goes below.",
         draw.png(figure),
     )
+
+
+def constant_validation_loss(record: TrialRecord) -> float | None:
+    """The validation loss of predicting the training mean, as the trial recorded it (None when
+    it did not, or the value is not a finite number)."""
+    levels = record.extra.get("constant_loss")
+    level = levels.get("validation") if isinstance(levels, dict) else None
+    if isinstance(level, bool) or not isinstance(level, int | float) or not math.isfinite(level):
+        return None
+    return float(level)
 
 
 def cost_plot(cells: list[Cell], target: str) -> Plot:

@@ -53,18 +53,14 @@ class KerasFramework(Framework):
         val_batches = None if validation is None else training.windows(reader, validation, y[validation], batch)
         fitted = training.fit(model, profile, train_batches, val_batches, self.observer)
         val_predictions = None if val_batches is None else training.predict(model, val_batches, batch)
-        diagnosis = training.diagnose(
-            fitted["history"],
-            y[train],
-            profile.loss,
-            None if validation is None else y[validation],
-            val_predictions,
-        )
+        val_labels = None if validation is None else y[validation]
+        diagnosis = training.diagnose(fitted["history"], y[train], profile.loss, val_labels, val_predictions)
         fields = {
             "diagnosis": diagnosis,
             "epochs": len(fitted["epoch_seconds"]),
             "best_epoch": fitted["best_epoch"],
             "history": fitted["history"],
+            "constant_loss": training.constant_levels(y[train], val_labels, profile.loss),
             "backend": keras.backend.backend(),
             "reused_compiled_model": training.COMPILED.was_reused(model),
         }

@@ -291,11 +291,20 @@ NOT_LEARNING_LOSS_RATIO = 0.95  # best training loss above this fraction of the 
 MEMORISING_LOSS_RATIO = 0.3  # final training loss under this fraction of the final validation loss
 
 
-def constant_loss(labels: np.ndarray, loss: str) -> float:
-    """The loss of predicting the training mean for every window."""
+def constant_loss(labels: np.ndarray, loss: str, prediction: float | None = None) -> float:
+    """The loss of predicting `prediction` (by default the labels' own mean) for every window."""
     labels = np.asarray(labels, dtype=np.float64).reshape(-1)
-    errors = labels - labels.mean()
+    errors = labels - (labels.mean() if prediction is None else prediction)
     return float(np.mean(np.abs(errors)) if loss == "mae" else np.mean(errors**2))
+
+
+def constant_levels(train_labels: np.ndarray, validation_labels: np.ndarray | None, loss: str) -> dict[str, float]:
+    """The training and validation loss of a model that predicts the training mean: the level a
+    learning curve must leave to have learnt anything (drawn in the report's learning curves)."""
+    levels = {"train": constant_loss(train_labels, loss)}
+    if validation_labels is not None and len(validation_labels):
+        levels["validation"] = constant_loss(validation_labels, loss, float(np.mean(train_labels)))
+    return levels
 
 
 def diagnose(

@@ -64,3 +64,16 @@ def test_memorising_is_train_loss_far_below_validation():
     labels = np.linspace(0, 1, 10)
     assert training.diagnose(history, labels, "mae", labels, labels) == ["memorising"]
     assert training.constant_loss(labels, "mse") == pytest.approx(np.var(labels))
+
+
+def test_the_constant_levels_are_the_training_means_losses(task):
+    """The record keeps the loss of predicting the training mean, on training and validation
+    windows, so the learning curves can show whether a model ever went below it."""
+    _, y = task
+    fields = fit(dead_head, task)
+    levels = fields["constant_loss"]
+    assert levels["train"] == pytest.approx(np.mean(np.abs(y[TRAIN] - y[TRAIN].mean())))
+    assert levels["validation"] == pytest.approx(np.mean(np.abs(y[VALIDATION] - y[TRAIN].mean())))
+    # the dead head only learns its output bias: it ends near the constant level, never well below it
+    assert min(fields["history"]["val_loss"]) > 0.9 * levels["validation"]
+    assert training.constant_levels(y[TRAIN], None, "mse") == {"train": pytest.approx(np.var(y[TRAIN]))}

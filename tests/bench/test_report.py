@@ -13,7 +13,8 @@ from rich.console import Console
 
 from bench.cli.app import main
 from bench.results.leaderboard import Board, boards, render_html, render_markdown
-from bench.results.report import FIGURES, SECTIONS
+from bench.results.records import TrialRecord
+from bench.results.report import FIGURES, SECTIONS, constant_validation_loss
 from bench.results.store import RunStore
 
 EMBEDDED = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
@@ -45,6 +46,24 @@ def test_a_board_renders_to_escaped_html_with_best_values_and_baselines_marked()
     assert '<tr class="baseline"><td>mean</td>' in html
     assert "<td>&lt;cnn&gt;</td><td><strong>0.500</strong></td>" in html
     assert '<p class="note">n &lt; 3 seeds</p>' in html
+
+
+@pytest.mark.parametrize(
+    ("recorded", "drawn"),
+    [
+        ({"train": 0.12, "validation": 0.1}, 0.1),
+        ({"validation": 1}, 1.0),
+        (None, None),  # a record written before the level was kept
+        ({"validation": "0.1"}, None),  # a crafted record: only a finite number is drawn
+        ({"validation": float("nan")}, None),
+        ({"validation": True}, None),
+        ([0.1], None),
+    ],
+)
+def test_the_constant_level_is_drawn_only_from_a_finite_number(recorded, drawn):
+    extra = {} if recorded is None else {"constant_loss": recorded}
+    record = TrialRecord("t", "ok", "danceability", "2dspec", "mel", "song", 0, extra=extra)
+    assert constant_validation_loss(record) == drawn
 
 
 @pytest.mark.integration
