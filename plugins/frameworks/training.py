@@ -289,6 +289,7 @@ def fit(
 COLLAPSED_STD_RATIO = 0.1  # validation prediction std under this fraction of the labels' std
 NOT_LEARNING_LOSS_RATIO = 0.95  # best training loss above this fraction of the constant-prediction loss
 MEMORISING_LOSS_RATIO = 0.3  # final training loss under this fraction of the final validation loss
+FITS_TRAINING_RATIO = 0.7  # best training loss under this fraction of the constant-prediction loss
 
 
 def constant_loss(labels: np.ndarray, loss: str, prediction: float | None = None) -> float:
@@ -316,19 +317,29 @@ def diagnose(
 ) -> list[str]:
     """What went wrong in a training run, among "collapsed" (validation predictions nearly
     constant), "not learning" (training loss never left the constant-prediction level) and
-    "memorising" (training loss far below validation loss); empty when none applies."""
+    "memorising" (training loss far below validation loss, or well below its constant level while
+    validation loss never went below its own); empty when none applies."""
     found = []
     if validation_labels is not None and validation_predictions is not None and len(validation_labels) > 1:
         spread = float(np.std(validation_labels))
         if spread > 0 and float(np.std(validation_predictions)) < COLLAPSED_STD_RATIO * spread:
             found.append("collapsed")
+    levels = constant_levels(train_labels, validation_labels, loss)
     train_loss = history.get("loss") or []
-    if train_loss and min(train_loss) > NOT_LEARNING_LOSS_RATIO * constant_loss(train_labels, loss):
+    if train_loss and min(train_loss) > NOT_LEARNING_LOSS_RATIO * levels["train"]:
         found.append("not learning")
     val_loss = history.get("val_loss") or []
-    if train_loss and val_loss and train_loss[-1] < MEMORISING_LOSS_RATIO * val_loss[-1]:
+    if train_loss and val_loss and _memorising(train_loss, val_loss, levels):
         found.append("memorising")
     return found
+
+
+def _memorising(train_loss: list[float], val_loss: list[float], levels: dict[str, float]) -> bool:
+    """Fits its training windows without learning anything that carries to validation."""
+    if train_loss[-1] < MEMORISING_LOSS_RATIO * val_loss[-1]:
+        return True
+    fits_training = min(train_loss) < FITS_TRAINING_RATIO * levels["train"]
+    return fits_training and "validation" in levels and min(val_loss) >= levels["validation"]
 
 
 def predict(model: keras.Model, inputs: Windows, batch_size: int) -> np.ndarray:

@@ -66,6 +66,22 @@ def test_memorising_is_train_loss_far_below_validation():
     assert training.constant_loss(labels, "mse") == pytest.approx(np.var(labels))
 
 
+def test_memorising_is_also_fitting_training_while_validation_stays_at_the_constant_level():
+    """Training loss halves while the kept epoch predicts validation no better than the mean."""
+    labels, validation = np.linspace(0.1, 0.9, 10), np.linspace(0.2, 0.8, 6)
+    train_level = training.constant_loss(labels, "mae")
+    val_level = training.constant_loss(validation, "mae", float(labels.mean()))
+    fits = [train_level, 0.6 * train_level, 0.5 * train_level]
+    assert training.diagnose({"loss": fits, "val_loss": [1.1 * val_level, val_level]}, labels, "mae", validation) == [
+        "memorising"
+    ]
+    # the same training curve is fine once validation goes below its constant level ...
+    assert training.diagnose({"loss": fits, "val_loss": [val_level, 0.8 * val_level]}, labels, "mae", validation) == []
+    # ... and a training loss that stays near its constant level is no fit
+    near = [train_level, 0.9 * train_level]
+    assert training.diagnose({"loss": near, "val_loss": [val_level, val_level]}, labels, "mae", validation) == []
+
+
 def test_the_constant_levels_are_the_training_means_losses(task):
     """The record keeps the loss of predicting the training mean, on training and validation
     windows, so the learning curves can show whether a model ever went below it."""
