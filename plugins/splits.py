@@ -8,7 +8,6 @@ None, shuffled (grouped) k-fold cross-validation otherwise.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit, KFold, ShuffleSplit
 
 from bench import hookimpl
 from bench.specs import Fold, SplitSpec, WindowTable
@@ -20,6 +19,8 @@ def _folds(splitter, n: int, groups: np.ndarray | None) -> list[Fold]:
 
 def window_split(windows: WindowTable, seed: int, folds: int | None, test_fraction: float) -> list[Fold]:
     """Windows shuffled without regard to their song: the seed paper's setup, which leaks."""
+    from sklearn.model_selection import KFold, ShuffleSplit  # here: its import is slow, and listing plugins needs none
+
     if folds:
         return _folds(KFold(folds, shuffle=True, random_state=seed), len(windows), None)
     return _folds(ShuffleSplit(1, test_size=test_fraction, random_state=seed), len(windows), None)
@@ -27,6 +28,8 @@ def window_split(windows: WindowTable, seed: int, folds: int | None, test_fracti
 
 def grouped_split(groups: np.ndarray, seed: int, folds: int | None, test_fraction: float) -> list[Fold]:
     """No group (song or artist) on both sides."""
+    from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+
     n_groups = len(np.unique(groups))
     if folds:
         if folds > n_groups:

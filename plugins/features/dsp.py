@@ -12,7 +12,6 @@ import functools
 
 import librosa
 import numpy as np
-import scipy.fft
 
 from bench.intermediates import Audio, MelPower, Spectrum
 from bench.profiles import Profile
@@ -58,12 +57,14 @@ def _hann(length: int) -> np.ndarray:
 
 
 def _plp(onset: np.ndarray, sr: int, hop: int, win: int) -> np.ndarray:
-    """librosa.beat.plp with its defaults (30-300 BPM, no prior) in plain numpy FFTs: the same
+    """librosa.beat.plp with its defaults (30-300 BPM, no prior) in plain float32 FFTs: the same
     pulse curve at a fraction of the cost of librosa's general STFT/ISTFT for this hop-1 transform.
 
     Fourier tempogram (hop 1, centred, zero-padded) within 30-300 BPM, keep each frame's peak bin
     only, normalise to phase, inverse by windowed overlap-add divided by the window's sum of
     squares, half-wave rectify, scale to a peak of 1."""
+    import scipy.fft  # here: the workers compute, and listing plugins should not pay its import
+
     n, window = len(onset), _hann(win)
     frames = np.lib.stride_tricks.sliding_window_view(np.pad(onset, win // 2), win)
     gram = scipy.fft.rfft(frames * window, axis=-1)

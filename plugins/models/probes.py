@@ -23,13 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import threadpoolctl
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Ridge
-from sklearn.metrics import r2_score
-from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from bench.frameworks import Fitted, Framework, ModelContractError
 from bench.profiles import Profile
@@ -62,6 +55,9 @@ class ValidationSearch:
         self.estimator.set_params(**dict.fromkeys(names, seed))
 
     def _fitted(self, params: dict, x: np.ndarray, y: np.ndarray):
+        from sklearn.base import clone
+        from sklearn.exceptions import ConvergenceWarning
+
         model = clone(self.estimator).set_params(**params)
         with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed iteration budget is part of the probe
@@ -70,6 +66,8 @@ class ValidationSearch:
     def select(self, x_train, y_train, x_validation, y_validation) -> list[float]:
         """Fit each candidate on training windows, score it (R²) on validation windows, keep the
         best (the earlier on a tie); returns every candidate's score."""
+        from sklearn.metrics import r2_score
+
         scores = [
             float(r2_score(y_validation, self._fitted(params, x_train, y_train).predict(x_validation)))
             for params in self.grid
@@ -97,12 +95,20 @@ def one_blas_thread():
 
 def build_ridge(input_shape: tuple[int, ...], profile: Profile) -> ValidationSearch:
     """Centred embedding -> ridge regression, its penalty chosen on validation windows."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     centre = StandardScaler(with_std=False)
     return ValidationSearch(make_pipeline(centre, Ridge()), tuple({"ridge__alpha": a} for a in RIDGE_ALPHAS))
 
 
 def build_mlp(input_shape: tuple[int, ...], profile: Profile) -> ValidationSearch:
     """Centred embedding -> one hidden ReLU layer, width and L2 penalty chosen on validation windows."""
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     mlp = MLPRegressor(max_iter=MLP_ITERATIONS, learning_rate_init=1e-3, random_state=0)
     return ValidationSearch(make_pipeline(StandardScaler(with_std=False), mlp), MLP_GRID)
 

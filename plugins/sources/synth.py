@@ -58,7 +58,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy import signal
 
 LABEL_COLUMNS = ("danceability", "energy", "tempo")
 CUE_COLUMNS = ("tempo", "beat_strength", "regularity", "loudness", "brightness", "control")
@@ -414,6 +413,8 @@ def _drone(plan: _SongPlan, out: np.ndarray, sr: int) -> None:
 
 def _tilt(mix: np.ndarray, tilt: float, sr: int) -> np.ndarray:
     """Scale the band below ~800 Hz by (1 - tilt) and the band above by (1 + tilt)."""
+    from scipy import signal  # here, as below: its import is slow, and listing plugins needs none
+
     b, a = signal.butter(1, min(800.0, 0.4 * sr), fs=sr)
     low = signal.lfilter(b, a, mix, axis=1)
     return mix + tilt * (mix - 2.0 * low)
@@ -453,6 +454,8 @@ def _tone_hit(hz: float, length_s: float, decay_s: float, sr: int, weights: np.n
 
 def _noise_hit(rng: np.random.Generator, sr: int, length_s: float, decay_s: float, sos: np.ndarray) -> np.ndarray:
     """A filtered white-noise burst with an exponential decay, normalised to unit peak."""
+    from scipy import signal
+
     t = np.arange(int(length_s * sr)) / sr
     burst = signal.sosfilt(sos, rng.standard_normal(len(t))) * np.exp(-t / decay_s)
     return burst / np.max(np.abs(burst))
@@ -460,6 +463,8 @@ def _noise_hit(rng: np.random.Generator, sr: int, length_s: float, decay_s: floa
 
 def _band(low_hz: float, high_hz: float | None, sr: int) -> np.ndarray:
     """Second-order Butterworth band-pass (or high-pass when high_hz is None), clamped below Nyquist."""
+    from scipy import signal
+
     nyquist = sr / 2
     if high_hz is None:
         return signal.butter(2, min(low_hz, 0.9 * nyquist), "highpass", fs=sr, output="sos")

@@ -31,6 +31,20 @@ def plugin_module(monkeypatch):
     return install
 
 
+def test_loading_the_registry_imports_no_heavy_library():
+    """Every `bench` command loads the registry first: its start-up stays a fraction of a second
+    only while no built-in plugin imports a framework or a numerical library at module level."""
+    import subprocess
+
+    heavy = ("tensorflow", "keras", "sklearn", "numba", "scipy", "pandas", "torch", "jax")
+    script = (
+        "import sys; from bench.registry import load_registry; load_registry();"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_builtins_come_through_entry_points(registry):
     assert {"1dwav", "2dwav", "2dspec", "3dspec", "mean", "dsp-ridge"} <= set(registry.models)
     assert {"window", "song", "artist"} <= set(registry.splits)

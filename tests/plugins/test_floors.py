@@ -7,7 +7,8 @@ import numpy as np
 from bench.profiles import QUICK
 from bench.registry import load_registry
 from bench_plugins.models import PROBED
-from bench_plugins.models.floors import ALPHAS, ProbeRegressor, pooled_statistics, probe_spec
+from bench_plugins.models.floor_model import ALPHAS, ProbeRegressor, pooled_statistics
+from bench_plugins.models.floors import probe_spec
 
 REGISTRY = load_registry()
 

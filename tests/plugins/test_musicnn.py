@@ -121,6 +121,12 @@ def test_an_unreadable_checkpoint_names_its_file(tmp_path):
 
 
 # ---------------------------------------------------------------------------- input
+def test_a_patch_is_three_seconds_of_librosas_frames():
+    frames = librosa.time_to_frames(spectrogram.PATCH_SECONDS, sr=spectrogram.SR, n_fft=spectrogram.FFT_SIZE,
+                                    hop_length=spectrogram.FFT_HOP)  # fmt: skip
+    assert spectrogram.PATCH_FRAMES == int(frames) + 1
+
+
 def test_log_mel_is_musicnns_compression_of_librosas_mel():
     audio = (0.1 * np.random.default_rng(0).standard_normal(spectrogram.SR * 2)).astype(np.float32)
     power = librosa.feature.melspectrogram(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import math
 
-import librosa
 import numpy as np
 
 SR = 16000
@@ -23,17 +22,22 @@ FFT_SIZE = 512
 FFT_HOP = 256
 N_MELS = 96
 PATCH_SECONDS = 3.0
-PATCH_FRAMES = int(librosa.time_to_frames(PATCH_SECONDS, sr=SR, n_fft=FFT_SIZE, hop_length=FFT_HOP)) + 1  # 187
+# librosa.time_to_frames(PATCH_SECONDS) + 1, without importing librosa (and numba) when plugins are listed
+PATCH_FRAMES = int((PATCH_SECONDS * SR - FFT_SIZE // 2) // FFT_HOP) + 1  # 187
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 
 
 @functools.lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
+    import librosa
+
     return librosa.filters.mel(sr=SR, n_fft=FFT_SIZE, n_mels=N_MELS)
 
 
 def to_16k(mono: np.ndarray, sample_rate: int) -> np.ndarray:
     """A mono signal at `sample_rate` resampled to musicnn's 16 kHz."""
+    import librosa
+
     mono = np.asarray(mono, dtype=np.float32)
     if sample_rate == SR:
         return mono
@@ -42,6 +46,8 @@ def to_16k(mono: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
     """16 kHz mono -> (frames, 96) musicnn input: float16 mel power, log10(10000 x + 1) in float32."""
+    import librosa
+
     spectrum = np.abs(librosa.stft(audio, n_fft=FFT_SIZE, hop_length=FFT_HOP, pad_mode="reflect")) ** 2
     power = (_mel_basis() @ spectrum).T
     quantised = np.minimum(power, FLOAT16_MAX).astype(np.float16).astype(np.float32)
