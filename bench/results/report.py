@@ -179,8 +179,10 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
             if record.best_epoch:
                 best = record.best_epoch
                 ax.plot([best], [history.get("val_loss", history["loss"])[best - 1]], "o", color=f"C{k}")
-            if (level := constant_validation_loss(record)) is not None:
+            if (level := constant_loss(record, "validation")) is not None:
                 ax.axhline(level, color=f"C{k}", linestyle=":", linewidth=1)
+            if (level := constant_loss(record, "train")) is not None:
+                ax.axhline(level, color=f"C{k}", linestyle="-.", linewidth=0.8, alpha=0.6)
         ax.set_title(draw.text(f"{model}, {split} split"))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -192,16 +194,17 @@ def learning_plot(cells: list[Cell], target: str, model: str, feature: str, loss
         f"{target}, {model}: training loss (solid) and "
         "validation loss (dashed) per epoch of each trial; the dot marks the epoch whose weights were kept; "
         "the dotted line is the validation loss of predicting the training mean, which a model that "
-        "learnt anything useful goes below.",
+        "learnt anything useful goes below; the dash-dotted line is the same constant's training loss, "
+        "which a training curve that only learnt the mean ends on.",
         draw.png(figure),
     )
 
 
-def constant_validation_loss(record: TrialRecord) -> float | None:
-    """The validation loss of predicting the training mean, as the trial recorded it (None when
-    it did not, or the value is not a finite number)."""
+def constant_loss(record: TrialRecord, windows: str) -> float | None:
+    """The loss of predicting the training mean on the trial's `windows` ("train" or "validation"),
+    as the trial recorded it (None when it did not, or the value is not a finite number)."""
     levels = record.extra.get("constant_loss")
-    level = levels.get("validation") if isinstance(levels, dict) else None
+    level = levels.get(windows) if isinstance(levels, dict) else None
     if isinstance(level, bool) or not isinstance(level, int | float) or not math.isfinite(level):
         return None
     return float(level)

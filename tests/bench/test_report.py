@@ -14,7 +14,7 @@ from rich.console import Console
 from bench.cli.app import main
 from bench.results.leaderboard import Board, boards, render_html, render_markdown
 from bench.results.records import TrialRecord
-from bench.results.report import FIGURES, SECTIONS, constant_validation_loss
+from bench.results.report import FIGURES, SECTIONS, constant_loss
 from bench.results.store import RunStore
 
 EMBEDDED = re.compile(r'<img alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
@@ -63,7 +63,13 @@ def test_a_board_renders_to_escaped_html_with_best_values_and_baselines_marked()
 def test_the_constant_level_is_drawn_only_from_a_finite_number(recorded, drawn):
     extra = {} if recorded is None else {"constant_loss": recorded}
     record = TrialRecord("t", "ok", "danceability", "2dspec", "mel", "song", 0, extra=extra)
-    assert constant_validation_loss(record) == drawn
+    assert constant_loss(record, "validation") == drawn
+
+
+def test_the_training_constant_level_is_read_apart_from_the_validation_one():
+    extra = {"constant_loss": {"train": 0.12, "validation": 0.1}}
+    record = TrialRecord("t", "ok", "danceability", "2dspec", "mel", "song", 0, extra=extra)
+    assert (constant_loss(record, "train"), constant_loss(record, "validation")) == (0.12, 0.1)
 
 
 @pytest.mark.integration
