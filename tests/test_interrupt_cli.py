@@ -20,9 +20,9 @@ def _terminal_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _start(tmp_path) -> subprocess.Popen:
+def _start(tmp_path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bench.cli", *ARGS, "--split", "song"],
+        [sys.executable, "-m", "bench.cli", *ARGS, "--split", "song", *extra],
         env=bench_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -56,8 +56,11 @@ def test_ctrl_c_once_the_run_folder_exists_names_it(tmp_path, after):
 
 @pytest.mark.integration
 def test_ctrl_c_before_a_run_started_promises_nothing(tmp_path):
-    process = _start(tmp_path)
-    time.sleep(1.5)  # importing the plugins
+    # A plugin whose import says so and then takes its time: the Ctrl-C lands while plugins load.
+    slow = tmp_path / "slow_plugin.py"
+    slow.write_text("import sys, time\nprint('importing', file=sys.stderr, flush=True)\ntime.sleep(60)\n")
+    process = _start(tmp_path, "--plugin", str(slow))
+    assert process.stderr is not None and process.stderr.readline().strip() == "importing"
     out, err = _interrupt(process)
     assert process.returncode == 130, out + err
     assert "No run had started" in out and "Traceback" not in err, err
