@@ -98,6 +98,9 @@ class Profile:
     ema_momentum: float = 0.9  # per step, when use_ema
     weight_decay: float = 0.0  # decoupled weight decay (AdamW's), 0: none
     min_epochs: int = 0  # epochs before early stopping may stop (or remember a best epoch)
+    # Extra training windows: every `train_hop_seconds` (a divisor of the hop; 0: none). Windows
+    # off the hop's grid are only ever trained on, never validated or tested (bench.features.grid)
+    train_hop_seconds: float = 0.0
     # The knobs of the plugin this profile is handed to: {name: value} (with_knobs)
     knobs: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
@@ -108,6 +111,28 @@ class Profile:
             if not value > 0:
                 flag = "--" + name.replace("_", "-")
                 raise ValueError(f"{flag} must be more than 0 (profile {self.name}). Received: {value:g}")
+        if self.train_hop_seconds:
+            self._check_train_hop()
+
+    def _check_train_hop(self) -> None:
+        """A training hop divides the hop in samples, so every evaluation window is also one of its."""
+        fine, hop = int(round(self.train_hop_seconds * self.sample_rate)), self.hop_samples
+        if not 0 < self.train_hop_seconds < self.hop_seconds or fine < 1 or hop % fine:
+            raise ValueError(
+                f"--train-hop-seconds must be shorter than the hop ({self.hop_seconds:g} s) and divide it "
+                f"into whole windows (profile {self.name}). Received: {self.train_hop_seconds:g}"
+            )
+
+    def extraction_profile(self) -> Profile:
+        """The profile the feature stage cuts windows with: at the training hop where one is set."""
+        if not self.train_hop_seconds:
+            return self
+        return self.replace(hop_seconds=self.train_hop_seconds, train_hop_seconds=0.0)
+
+    @property
+    def grid_ratio(self) -> int:
+        """How many extracted windows one hop spans: 1 without a training hop."""
+        return self.hop_samples // self.extraction_profile().hop_samples
 
     @property
     def window_samples(self) -> int:
@@ -201,11 +226,13 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (QUICK, PAPER)}
 DEFAULT_PROFILE = QUICK.name
 
 
-def window_overrides(window_seconds: float | None, hop_seconds: float | None) -> dict[str, float]:
-    """Profile changes for `--window-seconds` and `--hop-seconds`. A window given alone keeps the
-    profiles' layout of back-to-back windows: the hop follows it."""
+def window_overrides(
+    window_seconds: float | None, hop_seconds: float | None, train_hop_seconds: float | None = None
+) -> dict[str, float]:
+    """Profile changes for `--window-seconds`, `--hop-seconds` and `--train-hop-seconds`. A window
+    given alone keeps the profiles' layout of back-to-back windows: the hop follows it."""
     hop = hop_seconds if hop_seconds is not None else window_seconds
-    changes = {"window_seconds": window_seconds, "hop_seconds": hop}
+    changes = {"window_seconds": window_seconds, "hop_seconds": hop, "train_hop_seconds": train_hop_seconds}
     return {name: value for name, value in changes.items() if value is not None}
 
 

@@ -57,6 +57,7 @@ def add_run_arguments(p: argparse.ArgumentParser, augment: bool = True) -> None:
     p.add_argument("--loss", choices=["mae", "mse"], help="override the profile's loss")
     p.add_argument("--learning-rate", type=float, help="override the profile's learning rate")
     add_window(p)
+    add_train_hop(p)
     p.add_argument(
         "--normalization",
         choices=NORMALIZATION_MODES,
@@ -132,6 +133,16 @@ def add_window(p) -> None:
         type=float,
         metavar="S",
         help="seconds from one window's start to the next (default: the window length, no overlap)",
+    )
+
+
+def add_train_hop(p) -> None:
+    p.add_argument(
+        "--train-hop-seconds",
+        type=float,
+        metavar="S",
+        help="also train on windows every S seconds (a divisor of the hop): more training data from the same "
+        "songs; splits, validation and test keep the hop's own windows",
     )
 
 
@@ -217,7 +228,7 @@ def run_config(args: argparse.Namespace):
             k: getattr(args, k)
             for k in ("epochs", "patience", "batch_size", "optimizer", "loss", "learning_rate", "normalization")
         },
-        **window_overrides(args.window_seconds, args.hop_seconds),
+        **window_overrides(args.window_seconds, args.hop_seconds, args.train_hop_seconds),
     }
     config = RunConfig(
         source=args.source,
@@ -378,6 +389,7 @@ def config_flags(config: dict) -> dict:
         "normalization": overrides.get("normalization"),
         "window_seconds": overrides.get("window_seconds"),
         "hop_seconds": overrides.get("hop_seconds"),
+        "train_hop_seconds": overrides.get("train_hop_seconds"),
         "short": config.get("short_policy"),
         "aggregate": config.get("aggregate"),
         "jobs": config.get("jobs"),

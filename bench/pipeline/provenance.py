@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.features.cache import WINDOW_FIELDS, digest, file_identity, read_values
+from bench.features.grid import WindowGrid
 from bench.profiles import Profile, knob_values
 from bench.specs import FeatureSpec, ModelSpec
 
@@ -47,6 +48,8 @@ def dataset_fingerprint(
 ) -> dict[str, Any]:
     """run.json's `data`: every field that defines the data of a run's trials."""
     tracks = dataset.tracks
+    # The windows a run is scored on: a training hop's extra windows are training data, like its epochs
+    scored = WindowGrid.of(dataset.window_track, profile.grid_ratio).rows
     facts = {
         "source": config.source,
         "source_options": {k: v for k, v in sorted(config.source_options.items())},
@@ -55,8 +58,8 @@ def dataset_fingerprint(
         "tracks": len(tracks),
         "track_ids": digest([(t.id, t.group, t.official_split) for t in tracks]),
         "files": digest([_identity(t.path) for t in tracks]),
-        "windows": len(dataset.window_track),
-        "window_table": digest([dataset.window_track.tolist(), dataset.window_start.tolist()]),
+        "windows": len(scored),
+        "window_table": digest([dataset.window_track[scored].tolist(), dataset.window_start[scored].tolist()]),
         "labels": {target: digest([t.labels.get(target) for t in tracks]) for target in config.targets},
     }
     return {

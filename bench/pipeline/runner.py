@@ -34,6 +34,7 @@ from rich.text import Text
 
 from bench.features import identity
 from bench.features.cache import FeatureCache, default_cache_dir
+from bench.features.grid import WindowGrid
 from bench.features.pool import Probe
 from bench.features.stage import Dataset, build_dataset
 from bench.files import check_writable_folder
@@ -334,9 +335,10 @@ def prepare(
     """Load the source and build `features` for every window into the cache (no training). The
     features' probe (on a cold cache, compiling librosa's kernels) runs while the source loads."""
     profile = config.resolved_profile()
+    cut = profile.extraction_profile()  # windows every training hop where one is set (bench.features.grid)
     cache = FeatureCache(Path(config.cache_dir or default_cache_dir()))
     cache.create()
-    modules, probed = set(sys.modules), Probe(features, profile) if features else None
+    modules, probed = set(sys.modules), Probe(features, cut) if features else None
     try:
         catalog = load_catalog(config, registry, profile, cache, console)
         with _progress(console, Progress) as progress:
@@ -347,7 +349,7 @@ def prepare(
             dataset = build_dataset(
                 catalog,
                 features,
-                profile,
+                cut,
                 cache,
                 config.short_policy,
                 config.job_count(),
@@ -397,13 +399,15 @@ def execute_run(
     features = needed_features(registry, config)
     prepared = prepare(config, registry, console, features, executor.feature_pool())
     dataset = prepared.dataset
+    windows = WindowGrid.of(dataset.window_track, profile.grid_ratio)
     write_json(store.dir / "dataset.json", dataset.to_json())
     store.update_info(
         source={
             "name": config.source,
             "description": prepared.catalog.description,
             "tracks": len(dataset.tracks),
-            "windows": len(dataset.window_track),
+            "windows": len(windows.rows),
+            **({"training_windows": len(windows.parent)} if windows.extra else {}),
             "groups": len({t.group for t in dataset.tracks}),
             "knobs": knob_values(registry.get("source", config.source).knobs, profile.name),
         },

@@ -199,6 +199,9 @@ def context(info: RunInfo, cells: list[Cell]) -> str:
     data = f"{source.get('description') or info.config['source']} ({counts})"
     profile = info.profile
     window = f"window {profile['window_seconds']:g} s, hop {profile['hop_seconds']:g} s"
+    if profile.get("train_hop_seconds"):  # bench.features.grid: extra windows, trained on only
+        extra = source.get("training_windows", "?")
+        window += f", training windows every {profile['train_hop_seconds']:g} s ({extra} windows)"
     tuning = info.tuning
     tuned = f"; tuned rows: {tuning['budget']} configurations per model, chosen on validation" if tuning else ""
     if tuning and tuning.get("budget_epochs"):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.features.extraction import view
+from bench.features.grid import WindowGrid
 from bench.features.reader import FeatureReader
 from bench.features.stage import Dataset
 from bench.files import file_name
@@ -228,16 +229,23 @@ def run_trial(spec: TrialSpec, registry: Registry) -> TrialRecord:
     target = Target(**store.info()["targets"][spec.target])
     truth = dataset.labels(spec.target)
     windows = dataset.window_table()
-    fold = choose_fold(split, windows, spec, profile.test_fraction)
+    grid = WindowGrid.of(dataset.window_track, profile.grid_ratio)
+    evaluated = _subset(windows, grid.rows)  # the windows a split sees: the hop's grid
+    fold = choose_fold(split, evaluated, spec, profile.test_fraction)
     computed = dataset.valid(spec.feature)  # False on clips the feature failed on: masked like missing labels
     if not computed.any():
         raise ValueError(f"feature {spec.feature!r} has no windows: it failed on every clip (see the run's problems)")
     labelled = ~np.isnan(truth) & computed
-    train, test = fold.train[labelled[fold.train]], fold.test[labelled[fold.test]]
+    usable = labelled[grid.rows]
+    train, test = fold.train[usable[fold.train]], fold.test[usable[fold.test]]
     if fold.validation is not None:
-        validation = fold.validation[labelled[fold.validation]]
+        validation = fold.validation[usable[fold.validation]]
     else:
-        train, validation = carve_validation(split, windows, train, spec.split_rng_seed, profile.validation_fraction)
+        train, validation = carve_validation(split, evaluated, train, spec.split_rng_seed, profile.validation_fraction)
+    # From positions on the grid to dataset rows; training takes the windows off the grid too
+    train, test = grid.training(train), grid.rows[test]
+    train = train[labelled[train]]
+    validation = None if validation is None else grid.rows[validation]
     if spec.tuning.startswith("search"):
         if validation is None or len(validation) == 0:
             raise ValueError(f"split {spec.split!r} left no validation windows to score a tuning configuration on")

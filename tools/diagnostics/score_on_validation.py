@@ -4,12 +4,13 @@ carve-out (as `bench tune`'s search does, never on test), and run them one at a 
 process executor. `bench leaderboard OUT/NAME` then prints the paired intervals.
 
     python tools/diagnostics/score_on_validation.py BASE_RUN_DIR OUT NAME [FIELD=VALUE ...] \
-        [seeds=N] [split=NAME] [plugin=FILE ...] [-- MODEL ...]
+        [seeds=N] [split=NAME] [jobs=N] [plugin=FILE ...] [-- MODEL ...]
 
 BASE_RUN_DIR is a run whose dataset holds the features the models read (a `bench run` of the
 probes and the mean does); the models default to the four CNNs, the mean and the probes.
 `seeds=N` plans seeds 0..N-1 (trials already scored in OUT/NAME are kept); `split=NAME` plans
-that split instead of `song` (the base run's split seed is kept); each `plugin=FILE`
+that split instead of `song` (the base run's split seed is kept); `jobs=N` runs N trials at a
+time (default 1; compare configurations only at the same N); each `plugin=FILE`
 adds a `--plugin` module (tools/diagnostics/pooling_variants.py: the head variants of
 docs/results.md).
 """
@@ -46,13 +47,14 @@ def main(argv: list[str]) -> None:
         models, args = args[args.index("--") + 1 :], args[: args.index("--")]
     pairs = [a.split("=", 1) for a in args]
     plugins = [v for k, v in pairs if k == "plugin"]
-    changes = {k: value(v) for k, v in pairs if k not in ("plugin", "seeds", "split")}
+    changes = {k: value(v) for k, v in pairs if k not in ("plugin", "seeds", "split", "jobs")}
+    jobs = next((int(v) for k, v in pairs if k == "jobs"), 1)
     split = next((v for k, v in pairs if k == "split"), "song")
     config = RunConfig(**RunStore(base).info()["config"])
     seeds = next((int(v) for k, v in pairs if k == "seeds"), config.seeds)
     overrides = {**config.overrides, **changes}
     config = dataclasses.replace(
-        config, models=models, overrides=overrides, jobs=1, seeds=seeds, plugins=[*config.plugins, *plugins]
+        config, models=models, overrides=overrides, jobs=jobs, seeds=seeds, plugins=[*config.plugins, *plugins]
     )
     registry = load_registry(config.plugins)
     run = Path(out) / name
@@ -63,7 +65,7 @@ def main(argv: list[str]) -> None:
     specs = [dataclasses.replace(s, tuning="search0", run_dir=str(run)) for s in plan(registry, config, run, [split])]
     specs = [s for s in specs if getattr(store.read_record(s.id), "status", None) != "ok"]
     tensorflow_env.use_profile_kernels(config.resolved_profile())
-    executor = make_executor("process", 1, None, config.plugins)
+    executor = make_executor("process", jobs, None, config.plugins)
     executor.warm_up()
 
     def keep(record: TrialRecord) -> None:

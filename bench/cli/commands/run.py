@@ -13,6 +13,7 @@ from bench.cli.arguments import (
     add_short,
     add_source,
     add_table,
+    add_train_hop,
     add_window,
     run_config,
     with_experiment,
@@ -108,6 +109,7 @@ def _prepare_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES), help="sizes of windows and features")
     add_window(p)
+    add_train_hop(p)
     add_source(p)
     add_short(p)
     p.add_argument("--jobs", type=int, default=0, help="feature workers at a time (default: one per CPU)")
@@ -130,7 +132,7 @@ def cmd_prepare(args) -> int:
         models=args.model or [],
         targets=args.target or [],
         profile=args.profile,
-        overrides=window_overrides(args.window_seconds, args.hop_seconds),
+        overrides=window_overrides(args.window_seconds, args.hop_seconds, args.train_hop_seconds),
         plugins=args.plugin,
         jobs=args.jobs,
         executor=args.executor,
