@@ -69,15 +69,22 @@ RUN_OPTIONAL_TYPES = {
     "splits": list,
 }
 
+# the profile's fields every board title formats as numbers
+PROFILE_NUMBERS = dict.fromkeys(("window_seconds", "hop_seconds", "train_hop_seconds"), (int, float))
+
+
+def _named(kind: type | tuple[type, ...]) -> str:
+    return "number" if isinstance(kind, tuple) else kind.__name__
+
 
 def check_shape(data: dict, path: Path, required: dict, optional: dict) -> dict:
     """`data` when its fields have the types readers rely on; UnreadableRecord naming the file and field."""
     for key, kind in required.items():
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool) and kind is int:
-            raise UnreadableRecord(f"{path}: its {key!r} is not a {kind.__name__}; the file is damaged or foreign")
+            raise UnreadableRecord(f"{path}: its {key!r} is not a {_named(kind)}; the file is damaged or foreign")
     for key, kind in optional.items():
         if data.get(key) is not None and not isinstance(data[key], kind):
-            raise UnreadableRecord(f"{path}: its {key!r} is not a {kind.__name__}; the file is damaged or foreign")
+            raise UnreadableRecord(f"{path}: its {key!r} is not a {_named(kind)}; the file is damaged or foreign")
     levels = data.get("metrics") or {} if optional.get("metrics") is dict else {}
     if not all(isinstance(v, dict) for v in levels.values()):
         raise UnreadableRecord(f"{path}: its 'metrics' is not one object per level; the file is damaged or foreign")
@@ -173,7 +180,9 @@ class RunStore:
     def info(self) -> dict:
         """run.json (UnreadableRecord naming it when it is damaged or of the wrong shape)."""
         path = self.dir / "run.json"
-        return check_shape(read_json(path), path, RUN_TYPES, RUN_OPTIONAL_TYPES)
+        data = check_shape(read_json(path), path, RUN_TYPES, RUN_OPTIONAL_TYPES)
+        check_shape(data["profile"], path, {}, PROFILE_NUMBERS)
+        return data
 
     def run_info(self) -> RunInfo:
         """run.json, typed."""

@@ -32,6 +32,16 @@ def test_a_run_json_of_the_wrong_shape_is_an_error_naming_it(tmp_path):
         store.run_info()
 
 
+@pytest.mark.parametrize("field", ["window_seconds", "hop_seconds", "train_hop_seconds"])
+def test_a_run_json_whose_window_is_not_a_number_is_an_error_naming_it(tmp_path, field):
+    store = RunStore(scored_run(tmp_path / "r"))
+    info = store.info()
+    info["profile"][field] = "<svg>"
+    write_json(store.dir / "run.json", info)
+    with pytest.raises(UnreadableRecord, match=f"run.json: its '{field}' is not a number"):
+        store.info()
+
+
 def test_an_exact_run_id_wins_over_a_prefix(tmp_path):
     for name in ("20260101-000000-abcd", "20260101-000000-abcd2"):
         write_run(tmp_path / name, [])
