@@ -4,32 +4,19 @@ is left as it was."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from bench.profiles import QUICK
-from bench.registry import load_registry
-
-VARIANTS = str(Path(__file__).parents[2] / "tools" / "diagnostics" / "bn_order_variants.py")
+from diagnostic_models import builder, convolutions
 
 
 @pytest.mark.parametrize("name", ["2dspec", "3dspec"])
 def test_a_variant_puts_batchnorm_before_relu_and_changes_nothing_else(name):
-    registry = load_registry([VARIANTS])
-
-    def build(model):
-        spec = registry.models[model]
-        return spec.build((24, 157, 2), QUICK.with_knobs(spec.knobs))
-
-    def convs(model):
-        return [(layer.name, layer.kernel.shape) for layer in model.layers if "Conv" in type(layer).__name__]
+    build = builder("bn_order_variants.py")
 
     def dense(model):
         return [(layer.name, layer.kernel.shape) for layer in model.layers if type(layer).__name__ == "Dense"]
 
     variant, built = build(f"{name}-bnfirst"), build(name)
-    assert convs(variant) == convs(built) and dense(variant) == dense(built)
+    assert convolutions(variant) == convolutions(built) and dense(variant) == dense(built)
     for conv in (layer for layer in variant.layers if "Conv" in type(layer).__name__):
         assert not conv.use_bias and conv.get_config()["activation"] == "linear"
         relu = variant.get_layer(f"{conv.name}_relu")
