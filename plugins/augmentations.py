@@ -1,4 +1,4 @@
-"""Built-in augmentations of training windows: additive noise, EQ tilt and gain.
+"""Built-in augmentations of training windows: additive noise, EQ tilt, gain and time shift.
 
 Each has a waveform version (on `wav`: mid/side samples, channels last) and a feature-level
 version (on `mel`: log-mel in dB, bands x frames x channels), drawn once per window from the
@@ -13,6 +13,9 @@ Which labels each keeps valid, and why:
 - `gain` scales the level by -6..+6 dB: it changes loudness, so it refuses `energy` (which
   the synthetic corpus derives from loudness) and `loudness`. Per-window normalisation
   (`paper`, `zscore`) erases a gain change entirely; it matters under `train` or `none`.
+- `shift` rolls the window along time by a uniform offset, the end wrapping round to the start:
+  tempo, rhythm, level and spectrum are those of the window, so it refuses nothing; the one
+  seam is where the window's end meets its start.
 
 Time-stretching is not offered: it changes tempo, and with it danceability, and rescaling a
 tempo label would need every source to say which labels scale how. Pitch-shift is not
@@ -110,6 +113,27 @@ def gain_mel(batch: np.ndarray, rng: np.random.Generator, profile: Profile) -> n
     return np.maximum(shifted, MEL_FLOOR_DB).astype(np.float32)
 
 
+# ---------------------------------------------------------------------------- shift
+def _roll(batch: np.ndarray, rng: np.random.Generator, axis: int) -> np.ndarray:
+    """Each window rolled along `axis` (counted with the batch axis) by its own uniform offset."""
+    length = batch.shape[axis]
+    offsets = rng.integers(0, length, size=len(batch))
+    shape = [1] * batch.ndim
+    shape[0], shape[axis] = len(batch), length
+    index = (np.arange(length)[None, :] + offsets[:, None]) % length
+    return np.take_along_axis(batch, index.reshape(shape), axis=axis).astype(np.float32)
+
+
+def shift_wav(batch: np.ndarray, rng: np.random.Generator, profile: Profile) -> np.ndarray:
+    """Each window's samples rolled in time (both channels together)."""
+    return _roll(batch, rng, axis=1)
+
+
+def shift_mel(batch: np.ndarray, rng: np.random.Generator, profile: Profile) -> np.ndarray:
+    """Each window's frames rolled in time (every band and channel together)."""
+    return _roll(batch, rng, axis=2)
+
+
 BUILT_IN = (
     AugmentationSpec(
         "noise",
@@ -128,6 +152,11 @@ BUILT_IN = (
         f"level change of ±{GAIN_MAX_DB:g} dB (erased by per-window normalisation; matters under train/none)",
         {"wav": gain_wav, "mel": gain_mel},
         refuses={"energy": LOUDNESS, "loudness": LOUDNESS},
+    ),
+    AugmentationSpec(
+        "shift",
+        "circular time shift by a uniform offset per window (wav: samples; mel: frames)",
+        {"wav": shift_wav, "mel": shift_mel},
     ),
 )
 

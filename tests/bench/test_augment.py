@@ -49,7 +49,7 @@ def _every_augmented_feature(registry) -> list[tuple[str, str]]:
 
 def test_every_registered_augmentation_keeps_shape_and_dtype_is_seeded_and_changes_the_batch(registry):
     pairs = _every_augmented_feature(registry)
-    assert {"noise", "tilt", "gain"} <= {a for a, _ in pairs}
+    assert {"noise", "tilt", "gain", "shift"} <= {a for a, _ in pairs}
     for name, feature in pairs:
         function = registry.augmentations[name].for_feature(feature)
         batch = _windows(registry, feature)
@@ -83,6 +83,20 @@ def test_noise_is_at_the_stated_snr_and_tilt_keeps_the_windows_power(registry):
     assert np.allclose(added, 10 ** (-augmentations.NOISE_SNR_DB / 10), rtol=0.2)
 
 
+def test_shift_rolls_each_window_in_time_by_its_own_offset(registry):
+    from bench_plugins import augmentations
+
+    for feature, function, axis in (("wav", augmentations.shift_wav, 0), ("mel", augmentations.shift_mel, 1)):
+        batch = _windows(registry, feature)
+        shifted = function(batch, np.random.default_rng(0), QUICK)
+        offsets = [
+            [k for k in range(batch.shape[axis + 1]) if np.array_equal(np.roll(window, -k, axis=axis), moved)]
+            for window, moved in zip(batch, shifted, strict=True)
+        ]
+        assert all(len(found) >= 1 for found in offsets), feature
+        assert len({found[0] for found in offsets}) > 1, f"{feature}: every window got the same offset"
+
+
 def test_gain_is_refused_for_energy_and_loudness_before_a_run_starts(registry, isolated, capsys):
     for target in ("energy", "loudness"):
         with pytest.raises(ValueError, match=rf"augmentation 'gain' .* cannot train target '{target}': it changes"):
@@ -97,7 +111,8 @@ def test_gain_is_refused_for_energy_and_loudness_before_a_run_starts(registry, i
 
 
 def test_unknown_augmentation_and_variants_that_augment_nothing_are_refused(registry):
-    with pytest.raises(Exception, match="Unknown augmentation 'reverb'. Registered augmentations: gain, noise, tilt"):
+    known = "gain, noise, shift, tilt"
+    with pytest.raises(Exception, match=f"Unknown augmentation 'reverb'. Registered augmentations: {known}"):
         augment.check(registry, [("reverb",)], ["1dwav"], ["danceability"])
     with pytest.raises(ValueError, match="applies to none of the selected models"):
         augment.check(registry, [("noise",)], ["mean", "dsp-ridge"], ["danceability"])

@@ -8,7 +8,8 @@ process executor. `bench leaderboard OUT/NAME` then prints the paired intervals.
 
 BASE_RUN_DIR is a run whose dataset holds the features the models read (a `bench run` of the
 probes and the mean does); the models default to the four CNNs, the mean and the probes.
-`seeds=N` plans seeds 0..N-1 (trials already scored in OUT/NAME are kept); `split=NAME` plans
+`seeds=N` plans seeds 0..N-1 (trials already scored in OUT/NAME are kept); `augment=A[,B]` plans
+only the twins trained with augmentations A and B (their clean rows are another NAME's); `split=NAME` plans
 that split instead of `song` (the base run's split seed is kept); `jobs=N` runs N trials at a
 time (default 1; compare configurations only at the same N); each `plugin=FILE`
 adds a `--plugin` module (tools/diagnostics/pooling_variants.py: the head variants of
@@ -47,14 +48,21 @@ def main(argv: list[str]) -> None:
         models, args = args[args.index("--") + 1 :], args[: args.index("--")]
     pairs = [a.split("=", 1) for a in args]
     plugins = [v for k, v in pairs if k == "plugin"]
-    changes = {k: value(v) for k, v in pairs if k not in ("plugin", "seeds", "split", "jobs")}
+    changes = {k: value(v) for k, v in pairs if k not in ("plugin", "seeds", "split", "jobs", "augment")}
+    augment = [v.split(",") for k, v in pairs if k == "augment"]
     jobs = next((int(v) for k, v in pairs if k == "jobs"), 1)
     split = next((v for k, v in pairs if k == "split"), "song")
     config = RunConfig(**RunStore(base).info()["config"])
     seeds = next((int(v) for k, v in pairs if k == "seeds"), config.seeds)
     overrides = {**config.overrides, **changes}
     config = dataclasses.replace(
-        config, models=models, overrides=overrides, jobs=jobs, seeds=seeds, plugins=[*config.plugins, *plugins]
+        config,
+        models=models,
+        overrides=overrides,
+        jobs=jobs,
+        seeds=seeds,
+        plugins=[*config.plugins, *plugins],
+        augment=augment,
     )
     registry = load_registry(config.plugins)
     run = Path(out) / name
@@ -64,6 +72,7 @@ def main(argv: list[str]) -> None:
     store = RunStore(run)
     specs = [dataclasses.replace(s, tuning="search0", run_dir=str(run)) for s in plan(registry, config, run, [split])]
     specs = [s for s in specs if getattr(store.read_record(s.id), "status", None) != "ok"]
+    specs = [s for s in specs if s.augment or not augment]
     tensorflow_env.use_profile_kernels(config.resolved_profile())
     executor = make_executor("process", jobs, None, config.plugins)
     executor.warm_up()
