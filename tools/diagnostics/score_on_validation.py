@@ -28,6 +28,7 @@ from bench.registry import load_registry
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.trial import tensorflow_env
+from bench.trial.augment import parse_variants
 
 MODELS = ["1dwav", "2dwav", "2dspec", "3dspec", "mean", "probe-mel", "probe-wav"]
 
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> None:
     pairs = [a.split("=", 1) for a in args]
     plugins = [v for k, v in pairs if k == "plugin"]
     changes = {k: value(v) for k, v in pairs if k not in ("plugin", "seeds", "split", "jobs", "augment")}
-    augment = [v.split(",") for k, v in pairs if k == "augment"]
+    augment = [list(v) for v in parse_variants([v for k, v in pairs if k == "augment"])]
     jobs = next((int(v) for k, v in pairs if k == "jobs"), 1)
     split = next((v for k, v in pairs if k == "split"), "song")
     config = RunConfig(**RunStore(base).info()["config"])
