@@ -3,7 +3,7 @@ and the knobs a plugin declares for itself with a value per profile.
 
 `paper` reproduces the seed paper's shapes (30 s windows at 22050 Hz, 24 mel bands x 2584
 frames); `quick` keeps every topology but shrinks window, rate and widths so the default
-`bench run --all` fits in about 8 minutes on a 2-core CPU (docs/performance.md).
+`bench run --all` takes minutes on a 2-core CPU (docs/performance.md has the figures).
 """
 
 from __future__ import annotations
