@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pluggy
 
-from bench import hookspecs
+from bench import hookspecs, native_stderr
 from bench.frameworks import Framework
 from bench.profiles import Knob
 from bench.specs import (
@@ -143,7 +143,8 @@ def _import_extra(module_name: str):
     if (local.with_suffix(".py").is_file() or (local / "__init__.py").is_file()) and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))  # console scripts do not put the current folder on the path
     try:
-        return importlib.import_module(module_name)
+        with native_stderr.silenced():
+            return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise PluginError(
             f"--plugin {module_name}: cannot import it ({exc}). Give an importable module name, "
@@ -187,7 +188,8 @@ def _import_file(module_name: str, path: Path):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # so its functions pickle by reference into trial processes
     try:
-        spec.loader.exec_module(module)
+        with native_stderr.silenced():
+            spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
         raise PluginError(f"--plugin {module_name}: importing it failed ({type(exc).__name__}: {exc})") from exc
@@ -220,7 +222,8 @@ def _load_entry_points(pm: pluggy.PluginManager, origins: dict, broken: list) ->
                 continue
             dist_name = dist.metadata["Name"] or "?"
             try:
-                plugin = ep.load()
+                with native_stderr.silenced():
+                    plugin = ep.load()
                 _check_hook_names(plugin)
                 pm.register(plugin, name=ep.name)
             except Exception as exc:  # one broken package must not stop every command
