@@ -263,3 +263,18 @@ def test_lookups_and_globs(registry):
     assert registry.select("model", []) == sorted(n for n, spec in registry.models.items() if not spec.opt_in)
     with pytest.raises(PluginError, match="Unknown model 'nope'. Registered models: 1dwav"):
         registry.select("model", ["nope"])
+
+
+def test_bench_plugins_prints_a_name_with_markup_as_itself(tmp_path, capsys, monkeypatch):
+    plugin = tmp_path / "markup_name_plugin.py"
+    plugin.write_text(
+        "from bench import hookimpl\nfrom bench.specs import ModelSpec\n\n"
+        "@hookimpl\ndef bench_models():\n"
+        "    return [ModelSpec('../odd[/]<svg>=1', 'a hostile name', 'mel', lambda shape, profile: None)]\n"
+    )
+    monkeypatch.setattr("bench.cli.terminal.console", Console(width=400))
+    try:
+        assert main(["plugins", "--plugin", str(plugin)]) == 0
+    finally:
+        sys.modules.pop(plugin.stem, None)
+    assert "model: ../odd[/]<svg>=1" in capsys.readouterr().out

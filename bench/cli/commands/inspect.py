@@ -10,6 +10,7 @@ from bench.cli import terminal
 from bench.cli.arguments import add_common
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 from bench.specs import CommandSpec
+from bench.text import shown
 
 
 def cmd_plugins(args) -> int:
@@ -21,11 +22,12 @@ def cmd_plugins(args) -> int:
         table.add_column(column)
     for info in registry.plugins:
         provides = "\n".join(f"{kind}: {', '.join(names)}" for kind, names in info.provides.items())
-        table.add_row(info.name, provides, info.origin, info.version)
+        table.add_row(*(shown(cell) for cell in (info.name, provides, info.origin, info.version)))
     for broken in registry.broken:
-        table.add_row(
-            broken.entry_point.split(" = ")[0], f"[red]broken:[/] {broken.error}", broken.distribution, broken.version
+        name, distribution, version = (
+            shown(cell) for cell in (broken.entry_point.split(" = ")[0], broken.distribution, broken.version)
         )
+        table.add_row(name, f"[red]broken:[/] {shown(broken.error)}", distribution, version)
     terminal.console.print(table)
     return 0
 
