@@ -14,6 +14,7 @@ import threading
 from bench import __version__
 from bench.cli import terminal
 from bench.cli.options import add_source_groups, preparse
+from bench.interrupts import reraise_interruption
 from bench.pipeline import environment
 from bench.registry import Registry, load_registry
 from bench.specs import CommandSpec
@@ -62,6 +63,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         registry, load_error = load_registry(plugins), None
     except Exception as exc:  # a plugin that cannot load, or two plugins that clash
+        reraise_interruption(exc)
         registry, load_error = None, exc
     try:
         parser = build_parser(registry)
@@ -78,6 +80,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         return args.command_spec.run(args)
     except Exception as exc:
+        reraise_interruption(exc)
         if getattr(args, "verbose", False):
             console.print_exception()
         console.print(f"[red]error:[/] {shown(str(exc))}")

@@ -22,6 +22,7 @@ from bench.features.audio import AudioError, WindowStream, wav_shortfall
 from bench.features.cache import FeatureCache, read_fields
 from bench.features.shared import WindowInputs
 from bench.intermediates import Intermediate
+from bench.interrupts import reraise_interruption
 from bench.profiles import Profile
 from bench.specs import FeatureSpec, Problem
 
@@ -125,6 +126,7 @@ def _job_inputs(features, names, profile: Profile, failures: dict[str, str]) -> 
         try:
             records.extend(declared_inputs(features[name], profile).values())
         except Exception as exc:  # a plugin's bug fails its feature, nothing more
+            reraise_interruption(exc)
             failures[name] = f"{type(exc).__name__} in its inputs(): {exc}"
     return records
 
@@ -159,6 +161,7 @@ def extract(job: TrackJob, features: dict[str, FeatureSpec]) -> TrackResult:
                     array = np.asarray(run_feature(features[name], window, profile, shared), np.float32)
                     problem = check_output(features[name], array, profile)
                 except Exception as exc:  # a plugin's bug fails this clip's feature, nothing more
+                    reraise_interruption(exc)
                     problem = f"{type(exc).__name__}: {exc}"
                     if isinstance(exc, MemoryError):
                         result.transient.add(name)

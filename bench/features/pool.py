@@ -38,6 +38,7 @@ from bench.features.audio import DecoderNotes
 from bench.features.cache import digest, library_versions, read_values
 from bench.features.extraction import TrackJob, TrackResult, check_output, extract, run_feature
 from bench.files import atomic_write_bytes
+from bench.interrupts import ctrl_c_deferred
 from bench.profiles import Profile
 from bench.specs import FeatureSpec
 
@@ -149,7 +150,13 @@ class _ProbeChild:
         context = multiprocessing.get_context("fork")  # the child gets the specs as they are, unpickled
         self.receive, send = context.Pipe(duplex=False)
         self.child = context.Process(target=_probe_child, args=(features, names, profile, send), name="feature-probe")
-        self.child.start()
+        try:
+            with ctrl_c_deferred():
+                self.child.start()
+        except BaseException:  # Ctrl-C during the fork: the probe stops with the run
+            if self.child.pid is not None:
+                self.kill()
+            raise
         send.close()
 
     def wait(self) -> tuple[int | None, str | None, dict[str, str]]:
@@ -384,7 +391,8 @@ class LocalFeaturePool(FeaturePool):
         )
         try:
             timeouts = [timeout_s(job.path) for job in jobs]
-            futures = [pool.schedule(_extract_in_worker, (job,), timeout=t) for job, t in zip(jobs, timeouts)]
+            with ctrl_c_deferred():  # the first task forks the workers
+                futures = [pool.schedule(_extract_in_worker, (job,), timeout=t) for job, t in zip(jobs, timeouts)]
             for job, future, timeout in zip(jobs, futures, timeouts):
                 try:
                     on_done(job, future.result())

@@ -23,11 +23,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 
 from bench.features.pool import LocalFeaturePool, die_with_parent
 from bench.frameworks import listen_to_epochs
+from bench.interrupts import ctrl_c_blocked
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 from bench.trial.execute import TrialSpec, execute, failed_record
@@ -77,20 +78,6 @@ def _worker(tasks, results, threads: int) -> None:
 
 
 EPOCH, RECORD = "epoch", "record"  # what a worker sends back: an epoch's progress, or the finished record
-
-
-@contextmanager
-def ctrl_c_ignored():
-    """SIGINT ignored in this process while the block starts a child, which keeps it ignored
-    (Ctrl-C is the runner's to handle: a child interrupted while importing prints a traceback)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def exit_reason(exitcode: int | None) -> str:
@@ -201,8 +188,10 @@ class ProcessExecutor:
             probe.join()
 
         # From this thread: the server's death signal follows the thread that started it; and it
-        # inherits the ignored Ctrl-C from its first instruction.
-        with ctrl_c_ignored():
+        # inherits a blocked Ctrl-C from its first instruction. The resource tracker first: starting
+        # it, the standard library unblocks SIGINT.
+        resource_tracker.ensure_running()
+        with ctrl_c_blocked():
             forkserver.ensure_running()
         self._warming = threading.Thread(target=start_server, daemon=True)
         self._warming.start()

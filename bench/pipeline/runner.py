@@ -38,6 +38,7 @@ from bench.features.grid import WindowGrid
 from bench.features.pool import Probe
 from bench.features.stage import Dataset, build_dataset
 from bench.files import check_writable_folder
+from bench.interrupts import interruption
 from bench.pipeline import environment, seeding
 from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
@@ -548,14 +549,14 @@ def run(config: RunConfig, console: Console, resume: str | None = None, trust_ru
 
         store = find_run(Path(config.results_dir or default_results_dir()), resume)
         trust.run_plugins(store, config.plugins, trust_run)
-        with run_lock(store):
+        with run_lock(store), ending_recorded(store):  # a run another process holds is not touched
             return _resume(store, config, console)
     results = Path(config.results_dir or default_results_dir())
     check_folders(config, results)
     registry = load_registry(config.plugins)
     _validate(registry, config)
     store = start_run(config, registry)
-    with run_lock(store):
+    with ending_recorded(store), run_lock(store):
         return _execute(store, config, registry, console, ())
 
 
@@ -578,17 +579,26 @@ def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
 
 
 def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Console, added) -> RunStore:
-    """`execute_run`, with run.json saying how it ended if it did not complete."""
+    """`execute_run`, announcing the run and reporting to the `--log-to` trackers."""
     console.print(f"Run [bold]{shown(store.id)}[/] → {shown(str(store.dir))}")
+    with tracking.Trackers(config.log_to, store, lambda line: console.print(f"[yellow]{shown(line)}[/]")) as trackers:
+        return execute_run(store, config, registry, console, added, trackers)
+
+
+@contextmanager
+def ending_recorded(store: RunStore):
+    """run.json says how the run ended if the block did not complete it; a Ctrl-C (or an import
+    error it caused) leaves naming the run to resume."""
     try:
-        with tracking.Trackers(
-            config.log_to, store, lambda line: console.print(f"[yellow]{shown(line)}[/]")
-        ) as trackers:
-            return execute_run(store, config, registry, console, added, trackers)
-    except KeyboardInterrupt as stop:
+        yield
+    except BaseException as exc:
+        stop = interruption(exc)
+        if stop is None:
+            if isinstance(exc, Exception):
+                store.update_info(status="failed", finished=now(), error=f"{type(exc).__name__}: {exc}")
+            raise
         store.update_info(status="interrupted", finished=now())
         stop.run_id = store.id  # type: ignore[attr-defined]  # the command line's message names the run to resume
-        raise
-    except Exception as exc:
-        store.update_info(status="failed", finished=now(), error=f"{type(exc).__name__}: {exc}")
-        raise
+        if stop is exc:
+            raise
+        raise stop from None

@@ -13,6 +13,7 @@ import importlib.util
 from collections.abc import Callable
 from typing import Protocol
 
+from bench.interrupts import interruption
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 
@@ -83,8 +84,8 @@ class Trackers:
         return self
 
     def __exit__(self, kind, error, trace) -> None:
-        if kind is not None:
-            self.finish("interrupted" if issubclass(kind, KeyboardInterrupt) else "failed")
+        if error is not None:
+            self.finish("interrupted" if interruption(error) is not None else "failed")
 
 
 def log_run(store: RunStore, names: list[str]) -> int:
