@@ -1,8 +1,8 @@
 """Ctrl-C where Python would lose it: raised inside `os.fork`'s at-fork hooks it is printed and
 dropped, and raised inside a library's import it can surface as another error (pybind11 turns
-it into `ImportError: initialization failed`). Code that forks defers it; code that catches
-`Exception` broadly asks here whether the error was a Ctrl-C. Programs the runner starts never
-see a Ctrl-C: it is the runner's to handle."""
+it into `ImportError: initialization failed`). Code that forks defers it, and every
+`except Exception` in the core first re-raises a Ctrl-C hidden in the error. Programs the runner
+starts never see a Ctrl-C: it is the runner's to handle."""
 
 from __future__ import annotations
 

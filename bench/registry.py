@@ -24,6 +24,7 @@ import pluggy
 
 from bench import hookspecs, native_stderr
 from bench.frameworks import Framework
+from bench.interrupts import reraise_interruption
 from bench.profiles import Knob
 from bench.specs import (
     AugmentationSpec,
@@ -151,6 +152,7 @@ def _import_extra(module_name: str):
             "a module in the current folder, or a path to a .py file."
         ) from exc
     except Exception as exc:
+        reraise_interruption(exc)
         raise PluginError(f"--plugin {module_name}: importing it failed ({type(exc).__name__}: {exc})") from exc
 
 
@@ -191,6 +193,7 @@ def _import_file(module_name: str, path: Path):
         with native_stderr.silenced():
             spec.loader.exec_module(module)
     except Exception as exc:
+        reraise_interruption(exc)
         del sys.modules[name]
         raise PluginError(f"--plugin {module_name}: importing it failed ({type(exc).__name__}: {exc})") from exc
     return module
@@ -227,6 +230,7 @@ def _load_entry_points(pm: pluggy.PluginManager, origins: dict, broken: list) ->
                 _check_hook_names(plugin)
                 pm.register(plugin, name=ep.name)
             except Exception as exc:  # one broken package must not stop every command
+                reraise_interruption(exc)
                 broken.append(
                     BrokenPlugin(f"{ep.name} = {ep.value}", dist_name, dist.version, f"{type(exc).__name__}: {exc}")
                 )
@@ -268,6 +272,7 @@ def _specs_of(hook_name: str, plugin_name: str, function, record_type) -> list:
     try:
         specs = function()
     except Exception as exc:
+        reraise_interruption(exc)
         raise PluginError(f"Plugin {plugin_name!r} failed in {hook_name}(): {type(exc).__name__}: {exc}") from exc
     wanted = f"a list of {record_type.__name__}"
     if specs is None:

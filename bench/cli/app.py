@@ -68,6 +68,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         parser = build_parser(registry)
     except Exception as exc:  # two plugins' flags that clash
+        reraise_interruption(exc)
         console.print(f"[red]error:[/] {shown(str(exc))}")
         return 1
     if load_error is not None and (command not in core_commands() or core_commands()[command].reads_source):

@@ -19,6 +19,7 @@ import numpy as np
 
 from bench.features.extraction import run_feature, view
 from bench.frameworks import ModelContractError
+from bench.interrupts import reraise_interruption
 from bench.profiles import QUICK, Profile
 from bench.registry import PluginError, Registry
 
@@ -48,6 +49,7 @@ class _Checks:
         except ModelContractError as exc:
             self.results.append(Check(name, False, str(exc)))
         except Exception as exc:  # the plugin's own error is the finding
+            reraise_interruption(exc)
             self.results.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
         if blocking and self.results[-1].ok is False:
             self.blocked = name

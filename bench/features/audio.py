@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from bench.interrupts import reraise_interruption
 from bench.text import visible
 
 SHORT_POLICIES = ("pad", "drop")
@@ -72,13 +73,15 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
         data, rate = soundfile.read(path, dtype="float32", always_2d=True)
         return data, rate
     except Exception as sf_error:  # libsndfile cannot read it: try ffmpeg/audioread via librosa
+        reraise_interruption(sf_error)
         import librosa
 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # librosa warns about the audioread fallback
                 data, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
-        except Exception:
+        except Exception as exc:
+            reraise_interruption(exc)
             raise AudioError(path, _undecodable(path, sf_error)) from sf_error
         return np.atleast_2d(data).T, int(rate)
 
@@ -341,7 +344,8 @@ class WindowStream:
         try:
             with self.notes.capture():
                 handle = soundfile.SoundFile(self.path)
-        except Exception:  # not for libsndfile: decode whole through read_audio's fallback
+        except Exception as exc:  # not for libsndfile: decode whole through read_audio's fallback
+            reraise_interruption(exc)
             data, self.file_rate = read_audio(self.path, self.notes)
             yield data
             return
@@ -352,6 +356,7 @@ class WindowStream:
                     with self.notes.capture():
                         data = handle.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
                 except Exception as exc:
+                    reraise_interruption(exc)
                     raise AudioError(self.path, f"cannot decode ({_first_line(exc)})") from exc
                 if not len(data):
                     break

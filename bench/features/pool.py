@@ -38,7 +38,7 @@ from bench.features.audio import DecoderNotes
 from bench.features.cache import digest, library_versions, read_values
 from bench.features.extraction import TrackJob, TrackResult, check_output, extract, run_feature
 from bench.files import atomic_write_bytes
-from bench.interrupts import ctrl_c_deferred
+from bench.interrupts import ctrl_c_deferred, reraise_interruption
 from bench.profiles import Profile
 from bench.specs import FeatureSpec
 
@@ -89,7 +89,8 @@ def audio_seconds(path: str) -> float:
     try:
         with DecoderNotes().capture():  # a damaged MP3's notes: its worker reports them
             return float(soundfile.info(path).duration)
-    except Exception:  # not for libsndfile: guess from the size at 128 kbit/s
+    except Exception as exc:  # not for libsndfile: guess from the size at 128 kbit/s
+        reraise_interruption(exc)
         return os.path.getsize(path) / 16000 if os.path.exists(path) else 0.0
 
 
@@ -127,7 +128,8 @@ def run_on_noise(features: dict, names: Sequence[str], profile: Profile, startin
         try:
             array = np.asarray(run_feature(features[name], window, profile), np.float32)
             problem = check_output(features[name], array, profile)
-        except Exception:  # see the docstring  # nosec B112
+        except Exception as exc:  # see the docstring  # nosec B112
+            reraise_interruption(exc)
             continue
         if problem:
             broken[name] = problem
@@ -397,6 +399,7 @@ class LocalFeaturePool(FeaturePool):
                 try:
                     on_done(job, future.result())
                 except Exception as exc:  # the task's own failure: its clip alone
+                    reraise_interruption(exc)
                     on_done(job, exit_reason(exc, timeout))
         finally:
             pool.stop()

@@ -31,6 +31,7 @@ from pathlib import Path
 import optuna
 from rich.console import Console
 
+from bench.interrupts import reraise_interruption
 from bench.pipeline.config import RunConfig
 from bench.pipeline.executors import make_executor
 from bench.pipeline.runner import plan
@@ -84,7 +85,8 @@ def public_storage(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a SQLAlchemy URL (a journal file, redis): hide user:password@ alike
+    except Exception as exc:  # not a SQLAlchemy URL (a journal file, redis): hide user:password@ alike
+        reraise_interruption(exc)
         return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 

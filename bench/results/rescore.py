@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.interrupts import reraise_interruption
 from bench.results.records import RunInfo, TrialRecord
 from bench.specs import MetricSpec
 
@@ -67,6 +68,7 @@ def add_metrics(records: list[TrialRecord], metrics: dict[str, MetricSpec], over
             try:
                 song[name] = metric_value(metric, true, pred)
             except Exception as exc:
+                reraise_interruption(exc)
                 result.failures.append(f"trial {record.id}: metric {name}: {type(exc).__name__}: {exc}")
                 continue
             result.scored[name] += 1

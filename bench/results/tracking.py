@@ -13,7 +13,7 @@ import importlib.util
 from collections.abc import Callable
 from typing import Protocol
 
-from bench.interrupts import interruption
+from bench.interrupts import interruption, reraise_interruption
 from bench.results.records import TrialRecord
 from bench.results.store import RunStore
 
@@ -69,6 +69,7 @@ class Trackers:
             try:
                 call(tracker)
             except Exception as exc:  # a tracker outage must not stop the trials
+                reraise_interruption(exc)
                 self.warn(f"--log-to {name} stopped: {type(exc).__name__}: {exc}")
                 del self.active[name]
 

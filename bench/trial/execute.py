@@ -23,6 +23,7 @@ from bench.features.reader import FeatureReader
 from bench.features.stage import Dataset
 from bench.files import file_name
 from bench.frameworks import Framework, ModelContractError
+from bench.interrupts import reraise_interruption
 from bench.profiles import Profile
 from bench.registry import Registry, load_registry
 from bench.results.records import SongPredictions, TrialRecord
@@ -209,6 +210,7 @@ def score(registry: Registry, metrics: dict, level: str, true: np.ndarray, pred:
         try:
             values[name] = metric_value(metric, true, pred)
         except Exception as exc:
+            reraise_interruption(exc)
             error = f"{registry.describe('metric', name)} failed at {level} level: {type(exc).__name__}: {exc}"
             failures.append({"metric": name, "level": level, "error": error})
     return values, failures
@@ -391,6 +393,7 @@ def execute(spec: TrialSpec, registry: Registry | None = None, write: bool = Tru
         with precision_policy(spec):
             record = run_trial(spec, registry or load_registry(spec.plugins))
     except Exception as exc:  # any plugin error fails only this trial
+        reraise_interruption(exc)
         record = failed_record(spec, f"{type(exc).__name__}: {exc}", traceback.format_exc())
     record.extra.update(started=started_at, finished=now(), wall_s=time.perf_counter() - started)
     record.extra.setdefault("backend", keras_backend())

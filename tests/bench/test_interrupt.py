@@ -3,6 +3,7 @@ surfaced as an interrupted import is handled as one."""
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import signal
@@ -149,6 +150,30 @@ def test_a_ctrl_c_while_the_probe_forks_stops_the_run_instead_of_vanishing(tmp_p
     finally:
         _CTRL_C_IN_FORK["armed"] = False
     assert not multiprocessing.active_children()  # the probe went with the run
+
+
+def _swallows_ctrl_c(handler: ast.ExceptHandler) -> bool:
+    """An `except Exception` whose first act is not to re-raise a Ctrl-C hidden in the error."""
+    if not (isinstance(handler.type, ast.Name) and handler.type.id == "Exception"):
+        return False
+    first = handler.body[0]
+    call = first.value if isinstance(first, ast.Expr) else None
+    return not (
+        isinstance(call, ast.Call)
+        and getattr(call.func, "id", None) == "reraise_interruption"
+        and [getattr(a, "id", None) for a in call.args] == [handler.name]
+    )
+
+
+def test_no_broad_except_in_the_core_can_swallow_a_ctrl_c():
+    core = Path(__file__).parents[2] / "bench"
+    found = [
+        f"{path.relative_to(core)}:{node.lineno}"
+        for path in core.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ExceptHandler) and _swallows_ctrl_c(node)
+    ]
+    assert not found, found
 
 
 def test_no_message_says_the_literal_run_id_placeholder():
