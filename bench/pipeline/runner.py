@@ -549,7 +549,7 @@ def run(config: RunConfig, console: Console, resume: str | None = None, trust_ru
 
         store = find_run(Path(config.results_dir or default_results_dir()), resume)
         trust.run_plugins(store, config.plugins, trust_run)
-        with run_lock(store), ending_recorded(store):  # a run another process holds is not touched
+        with run_lock(store):
             return _resume(store, config, console)
     results = Path(config.results_dir or default_results_dir())
     check_folders(config, results)
@@ -574,8 +574,9 @@ def _resume(store: RunStore, config: RunConfig, console: Console) -> RunStore:
         != (saved["models"], saved["plugins"], saved.get("log_to", []))
         else {}
     )
-    store.update_info(status="running", resumed=now(), **extended)
-    return _execute(store, config, registry, console, added)
+    with ending_recorded(store):  # from here on: a resume refused above leaves run.json as it was
+        store.update_info(status="running", resumed=now(), **extended)
+        return _execute(store, config, registry, console, added)
 
 
 def _execute(store: RunStore, config: RunConfig, registry: Registry, console: Console, added) -> RunStore:
